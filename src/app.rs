@@ -1,0 +1,973 @@
+//! `ErrataApp`: owns the loaded traces and the UI state, runs background loads, draws the panels
+//! and applies the actions they return.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::trace::content::{self, Content, Side};
+use crate::trace::load::{self, ChunkOut, Loaded, Prepared, Progress, Skipped, Source};
+use crate::trace::view::{self, Sort, SortColumn};
+use crate::trace::{FieldMapping, TraceStore};
+use crate::ui;
+
+/// Something the user asked for; panels return these and the app applies them after drawing.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Select a trace by row.
+    Select(u32),
+    /// Move the selection by this many rows in the current view.
+    Move(i64),
+    /// Move by this many pages.
+    Page(i64),
+    /// First row of the view.
+    First,
+    /// Last row of the view.
+    Last,
+    /// Sort by a column (again: flip the direction; a third time: file order).
+    SortBy(SortColumn),
+    /// Copy the selected trace's original record.
+    CopyRecord,
+    /// Show the open-file dialog.
+    OpenDialog,
+    /// Load files from disk (native).
+    OpenPaths(Vec<std::path::PathBuf>),
+    /// Load in-memory files (drops, the web picker, fetched URLs).
+    OpenSources(Vec<SourceBytes>),
+    /// Fetch a dump over HTTP.
+    OpenUrl(String),
+    /// Cancel the running load.
+    CancelLoad,
+    /// Re-read the open dump with another field mapping (remembered for that dump).
+    SetMapping(FieldMapping),
+    /// Show or hide a metadata column.
+    ToggleColumn(String),
+    /// Dismiss a notice.
+    DismissNotice(usize),
+}
+
+/// File content for [`Action::OpenSources`] (a `Source` that compares by name and size).
+#[derive(Clone)]
+pub struct SourceBytes(pub Source);
+
+impl std::fmt::Debug for SourceBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} bytes)", self.0.name, self.0.bytes.len())
+    }
+}
+
+impl PartialEq for SourceBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name && self.0.bytes.len() == other.0.bytes.len()
+    }
+}
+
+/// Preferences kept across runs (eframe storage: a file natively, local storage in the browser).
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Field mapping chosen per dump (keyed by the dump's name).
+    pub mappings: BTreeMap<String, FieldMapping>,
+    /// Visible metadata columns per dump.
+    pub columns: BTreeMap<String, Vec<String>>,
+}
+
+/// A one-line message shown in the status bar until dismissed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// Whether it is an error (else a warning).
+    pub error: bool,
+}
+
+/// The loaded traces and everything derived from them for display.
+pub struct Dataset {
+    /// The traces.
+    pub store: TraceStore,
+    /// Row indices in display order.
+    pub view: Vec<u32>,
+    /// The current sort.
+    pub sort: Option<Sort>,
+    /// Selected `(position in view, row)`.
+    pub selected: Option<(usize, u32)>,
+    /// Skipped records (first few).
+    pub skipped: Vec<Skipped>,
+    /// Skipped records in all.
+    pub skipped_count: usize,
+    /// How long the load took.
+    pub load_ms: f64,
+    /// Key of this dump in [`Settings`].
+    pub key: String,
+    /// Visible metadata columns, in order.
+    pub visible_columns: Vec<String>,
+    previews: HashMap<u32, (String, String)>,
+    detail: Option<(u32, Arc<(Content, Content)>)>,
+}
+
+impl Dataset {
+    fn new(loaded: Loaded, key: String, load_ms: f64, settings: &Settings) -> Dataset {
+        let store = loaded.store;
+        let visible_columns = settings
+            .columns
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| default_columns(&store));
+        let view = view::sorted_rows(&store, None).unwrap_or_default();
+        let selected = view.first().map(|&r| (0, r));
+        Dataset {
+            store,
+            view,
+            sort: None,
+            selected,
+            skipped: loaded.skipped,
+            skipped_count: loaded.skipped_count,
+            load_ms,
+            key,
+            visible_columns,
+            previews: HashMap::new(),
+            detail: None,
+        }
+    }
+
+    /// The selected row, if any.
+    pub fn selected_row(&self) -> Option<u32> {
+        self.selected.map(|(_, r)| r)
+    }
+
+    /// Input and output of a row as displayable content.
+    pub fn contents(&self, row: u32) -> (Content, Content) {
+        let row = row as usize;
+        if self.store.mapping.split_conversation {
+            content::split_conversation(self.store.raw_input(row))
+        } else {
+            (
+                content::from_raw(self.store.raw_input(row)),
+                content::from_raw(self.store.raw_output(row)),
+            )
+        }
+    }
+
+    /// One-line previews of a row's input and output (cached; only visible rows ask).
+    pub fn preview(&mut self, row: u32) -> &(String, String) {
+        if self.previews.len() > 20_000 {
+            self.previews.clear();
+        }
+        if !self.previews.contains_key(&row) {
+            let (i, o) = self.contents(row);
+            let p = (
+                content::preview(&i, Side::Input, ui::theme::PREVIEW_CHARS),
+                content::preview(&o, Side::Output, ui::theme::PREVIEW_CHARS),
+            );
+            self.previews.insert(row, p);
+        }
+        &self.previews[&row]
+    }
+
+    /// Parsed input and output of the selected trace (cached while it stays selected).
+    pub fn detail(&mut self) -> Option<(u32, Arc<(Content, Content)>)> {
+        let row = self.selected_row()?;
+        match &self.detail {
+            Some((r, c)) if *r == row => Some((row, c.clone())),
+            _ => {
+                let c = Arc::new(self.contents(row));
+                self.detail = Some((row, c.clone()));
+                Some((row, c))
+            }
+        }
+    }
+
+    fn select_pos(&mut self, pos: usize) {
+        if let Some(&row) = self.view.get(pos) {
+            self.selected = Some((pos, row));
+        }
+    }
+}
+
+/// Metadata columns shown by default: short scalar columns, at most eight.
+fn default_columns(store: &TraceStore) -> Vec<String> {
+    let sample = store.len().min(50);
+    store
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            let total: usize = (0..sample).map(|r| store.cell(r, *i).map_or(0, |s| s.len())).sum();
+            total <= 40 * sample.max(1)
+        })
+        .filter(|(_, c)| Some(c.name.as_str()) != store.identity.field())
+        .map(|(_, c)| c.name.clone())
+        .take(8)
+        .collect()
+}
+
+/// A load in progress.
+pub struct LoadJob {
+    /// What is loading (file names or URL).
+    pub label: String,
+    /// Shared progress counters.
+    pub progress: Arc<Progress>,
+    key: String,
+    started_secs: f64,
+    kind: JobKind,
+}
+
+enum JobKind {
+    /// Native: a worker thread sends the finished load.
+    Thread(mpsc::Receiver<Result<(Loaded, f64), load::LoadError>>),
+    /// An HTTP fetch or a browser file read in flight.
+    Fetch(mpsc::Receiver<Result<Vec<Source>, String>>),
+    /// The browser: parsed a range of records per frame.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Incremental {
+        prepared: Box<Prepared>,
+        next: usize,
+        chunks: Vec<ChunkOut>,
+    },
+}
+
+/// Records parsed per frame on the incremental (browser) path.
+const RECORDS_PER_FRAME: usize = 4_000;
+
+/// Which windows are open.
+#[derive(Default)]
+pub struct Dialogs {
+    /// Keyboard shortcuts.
+    pub help: bool,
+    /// Field mapping editor, with its draft.
+    pub mapping: Option<FieldMapping>,
+    /// Skipped lines list.
+    pub skipped: bool,
+    /// Open-URL box, with its text.
+    pub url: Option<String>,
+}
+
+/// How the app starts.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// Files to open (native).
+    pub paths: Vec<std::path::PathBuf>,
+    /// URLs to fetch.
+    pub urls: Vec<String>,
+}
+
+/// The application.
+pub struct ErrataApp {
+    /// The open dump.
+    pub data: Option<Dataset>,
+    /// The load in progress.
+    pub job: Option<LoadJob>,
+    /// Messages for the status bar.
+    pub notices: Vec<Notice>,
+    /// Open windows.
+    pub dialogs: Dialogs,
+    /// Persisted preferences.
+    pub settings: Settings,
+    /// Rows that fit in the table, for PageUp/PageDown.
+    pub rows_per_page: usize,
+    /// Scroll the table to the selection on the next frame.
+    pub scroll_to_selected: bool,
+    /// Huge texts the user asked to see in full.
+    pub expanded: std::collections::HashSet<egui::Id>,
+    pending: Vec<Action>,
+    file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
+}
+
+impl ErrataApp {
+    /// Creates the app; opens `start`'s files or URLs, else the bundled demo.
+    pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> Self {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = ErrataApp {
+            data: None,
+            job: None,
+            notices: Vec::new(),
+            dialogs: Dialogs::default(),
+            settings,
+            rows_per_page: 20,
+            scroll_to_selected: false,
+            expanded: Default::default(),
+            pending: Vec::new(),
+            file_rx: None,
+        };
+        if !start.paths.is_empty() {
+            app.pending.push(Action::OpenPaths(start.paths));
+        } else if let Some(url) = start.urls.into_iter().next() {
+            app.pending.push(Action::OpenUrl(url));
+        } else {
+            app.open_demo();
+        }
+        app
+    }
+
+    fn open_demo(&mut self) {
+        let name = crate::demo::DEMO_NAME.to_owned();
+        match load::load_bytes(&name, crate::demo::DEMO_JSONL.to_vec()) {
+            Ok(loaded) => self.finish_load(loaded, name, 0.0),
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+
+    fn error(&mut self, text: String) {
+        log::warn!("{text}");
+        self.notices.push(Notice { text, error: true });
+    }
+
+    fn finish_load(&mut self, loaded: Loaded, key: String, load_ms: f64) {
+        for w in &loaded.warnings {
+            self.notices.push(Notice {
+                text: w.clone(),
+                error: false,
+            });
+        }
+        if loaded.skipped_count > 0 {
+            self.notices.push(Notice {
+                text: format!(
+                    "{} lines skipped (first: {}); View ▸ Skipped lines lists them",
+                    loaded.skipped_count,
+                    loaded.skipped.first().map(ToString::to_string).unwrap_or_default()
+                ),
+                error: false,
+            });
+        }
+        self.data = Some(Dataset::new(loaded, key, load_ms, &self.settings));
+        self.scroll_to_selected = true;
+    }
+
+    fn start_sources(&mut self, ctx: &egui::Context, sources: Vec<Source>, label: String) {
+        let key = sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" + ");
+        let mapping = self.settings.mappings.get(&key).cloned();
+        let progress = Arc::new(Progress::default());
+        let total: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
+        progress.bytes_total.store(total, std::sync::atomic::Ordering::Relaxed);
+        progress.bytes_done.store(total, std::sync::atomic::Ordering::Relaxed);
+        let started_secs = ctx.input(|i| i.time);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (tx, rx) = mpsc::channel();
+            let p = progress.clone();
+            let repaint = ctx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("errata-load".to_owned())
+                .spawn(move || {
+                    let t = std::time::Instant::now();
+                    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                    let r = load::load(sources, mapping, &p, threads).map(|l| (l, t.elapsed().as_secs_f64() * 1e3));
+                    let _ = tx.send(r);
+                    repaint.request_repaint();
+                });
+            if let Err(e) = spawned {
+                self.error(format!("could not start the loader thread: {e}"));
+                return;
+            }
+            self.job = Some(LoadJob {
+                label,
+                progress,
+                key,
+                started_secs,
+                kind: JobKind::Thread(rx),
+            });
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            match Prepared::new(sources, mapping) {
+                Ok(prepared) => {
+                    progress
+                        .records_total
+                        .store(prepared.total() as u64, std::sync::atomic::Ordering::Relaxed);
+                    self.job = Some(LoadJob {
+                        label,
+                        progress,
+                        key,
+                        started_secs,
+                        kind: JobKind::Incremental {
+                            prepared: Box::new(prepared),
+                            next: 0,
+                            chunks: Vec::new(),
+                        },
+                    });
+                    ctx.request_repaint();
+                }
+                Err(e) => self.error(e.to_string()),
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn start_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
+        let key = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
+        let label = key.clone();
+        let mapping = self.settings.mappings.get(&key).cloned();
+        let progress = Arc::new(Progress::default());
+        let (tx, rx) = mpsc::channel();
+        let p = progress.clone();
+        let repaint = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("errata-load".to_owned())
+            .spawn(move || {
+                let t = std::time::Instant::now();
+                let r = paths
+                    .iter()
+                    .map(|path| load::read_file(path, &p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .and_then(|sources| {
+                        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+                        load::load(sources, mapping, &p, threads)
+                    })
+                    .map(|l| (l, t.elapsed().as_secs_f64() * 1e3));
+                let _ = tx.send(r);
+                repaint.request_repaint();
+            });
+        match spawned {
+            Ok(_) => {
+                self.job = Some(LoadJob {
+                    label,
+                    progress,
+                    key,
+                    started_secs: ctx.input(|i| i.time),
+                    kind: JobKind::Thread(rx),
+                });
+            }
+            Err(e) => self.error(format!("could not start the loader thread: {e}")),
+        }
+    }
+
+    fn start_url(&mut self, ctx: &egui::Context, url: String) {
+        let (tx, rx) = mpsc::channel();
+        let repaint = ctx.clone();
+        let name = url.clone();
+        ehttp::fetch(ehttp::Request::get(&url), move |result| {
+            let r = match result {
+                Ok(resp) if resp.ok => Ok(vec![Source {
+                    name: name.clone(),
+                    bytes: resp.bytes,
+                }]),
+                Ok(resp) => Err(format!(
+                    "HTTP {} {} ({}): {name}",
+                    resp.status,
+                    resp.status_text,
+                    content::one_line(resp.text().unwrap_or(""), 200)
+                )),
+                Err(e) => Err(format!("could not fetch ({e}): {name}")),
+            };
+            let _ = tx.send(r);
+            repaint.request_repaint();
+        });
+        self.job = Some(LoadJob {
+            label: url.clone(),
+            progress: Arc::new(Progress::default()),
+            key: url,
+            started_secs: ctx.input(|i| i.time),
+            kind: JobKind::Fetch(rx),
+        });
+    }
+
+    /// Advances background work: finished loads, fetches, browser chunks, dropped files.
+    fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.file_rx {
+            match rx.try_recv() {
+                Ok(Ok(sources)) => {
+                    self.file_rx = None;
+                    let label = sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
+                    self.start_sources(ctx, sources, label);
+                }
+                Ok(Err(e)) => {
+                    self.file_rx = None;
+                    self.error(e);
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => self.file_rx = None,
+            }
+        }
+        let Some(job) = &mut self.job else {
+            return;
+        };
+        let now = ctx.input(|i| i.time);
+        match &mut job.kind {
+            JobKind::Thread(rx) => match rx.try_recv() {
+                Ok(result) => {
+                    let Some(job) = self.job.take() else { return };
+                    match result {
+                        Ok((loaded, ms)) => self.finish_load(loaded, job.key, ms),
+                        Err(load::LoadError::Cancelled) => {}
+                        Err(e) => self.error(e.to_string()),
+                    }
+                }
+                Err(mpsc::TryRecvError::Empty) => ctx.request_repaint_after(std::time::Duration::from_millis(100)),
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.job = None;
+                    self.error("the loader stopped unexpectedly".to_owned());
+                }
+            },
+            JobKind::Fetch(rx) => match rx.try_recv() {
+                Ok(Ok(sources)) => {
+                    let Some(job) = self.job.take() else { return };
+                    self.start_sources(ctx, sources, job.label);
+                }
+                Ok(Err(e)) => {
+                    self.job = None;
+                    self.error(e);
+                }
+                Err(mpsc::TryRecvError::Empty) => ctx.request_repaint_after(std::time::Duration::from_millis(100)),
+                Err(mpsc::TryRecvError::Disconnected) => self.job = None,
+            },
+            JobKind::Incremental { prepared, next, chunks } => {
+                if job.progress.is_cancelled() {
+                    self.job = None;
+                    return;
+                }
+                let end = (*next + RECORDS_PER_FRAME).min(prepared.total());
+                match prepared.parse_range(*next..end, &job.progress) {
+                    Ok(chunk) => chunks.push(chunk),
+                    Err(e) => {
+                        self.job = None;
+                        self.error(e.to_string());
+                        return;
+                    }
+                }
+                *next = end;
+                if end >= prepared.total() {
+                    let Some(job) = self.job.take() else { return };
+                    if let JobKind::Incremental { prepared, chunks, .. } = job.kind {
+                        match prepared.finish(chunks) {
+                            Ok(loaded) => self.finish_load(loaded, job.key, (now - job.started_secs) * 1e3),
+                            Err(e) => self.error(e.to_string()),
+                        }
+                    }
+                } else {
+                    ctx.request_repaint();
+                }
+            }
+        }
+    }
+
+    fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if dropped.is_empty() {
+            return;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let paths = dropped.iter().map(|f| f.path().to_path_buf()).collect();
+            self.pending.push(Action::OpenPaths(paths));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (tx, rx) = mpsc::channel();
+            self.file_rx = Some(rx);
+            let repaint = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let mut sources = Vec::new();
+                for f in &dropped {
+                    let name = f.path().display().to_string();
+                    match f.bytes_async().await {
+                        Ok(bytes) => sources.push(Source { name, bytes }),
+                        Err(e) => {
+                            let _ = tx.send(Err(format!("could not read the dropped file ({e}): {name}")));
+                            repaint.request_repaint();
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(Ok(sources));
+                repaint.request_repaint();
+            });
+        }
+    }
+
+    fn open_dialog(&mut self, ctx: &egui::Context) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = ctx;
+            if let Some(paths) = rfd::FileDialog::new()
+                .add_filter("Traces", &["jsonl", "ndjson", "json", "gz"])
+                .add_filter("All files", &["*"])
+                .pick_files()
+            {
+                self.pending.push(Action::OpenPaths(paths));
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (tx, rx) = mpsc::channel();
+            self.file_rx = Some(rx);
+            let repaint = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let files = rfd::AsyncFileDialog::new()
+                    .add_filter("Traces", &["jsonl", "ndjson", "json", "gz"])
+                    .pick_files()
+                    .await;
+                let Some(files) = files else { return };
+                let mut sources = Vec::new();
+                for f in files {
+                    sources.push(Source {
+                        name: f.file_name(),
+                        bytes: f.read().await,
+                    });
+                }
+                let _ = tx.send(Ok(sources));
+                repaint.request_repaint();
+            });
+        }
+    }
+
+    /// Applies one action.
+    pub fn apply(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Select(row) => {
+                if let Some(d) = &mut self.data
+                    && let Some(pos) = d.view.iter().position(|&r| r == row)
+                {
+                    d.select_pos(pos);
+                }
+            }
+            Action::Move(delta) => self.move_by(delta),
+            Action::Page(n) => self.move_by(n * self.rows_per_page.max(1) as i64),
+            Action::First => self.move_to(0),
+            Action::Last => self.move_to(usize::MAX),
+            Action::SortBy(column) => self.sort_by(column),
+            Action::CopyRecord => {
+                if let Some(d) = &self.data
+                    && let Some(row) = d.selected_row()
+                {
+                    ctx.copy_text(d.store.raw_record(row as usize).to_owned());
+                    self.notices.retain(|n| n.error);
+                }
+            }
+            Action::OpenDialog => self.open_dialog(ctx),
+            #[cfg(not(target_arch = "wasm32"))]
+            Action::OpenPaths(paths) => self.start_paths(ctx, paths),
+            #[cfg(target_arch = "wasm32")]
+            Action::OpenPaths(_) => {}
+            Action::OpenSources(sources) => {
+                let sources: Vec<Source> = sources.into_iter().map(|s| s.0).collect();
+                let label = sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
+                self.start_sources(ctx, sources, label);
+            }
+            Action::OpenUrl(url) => self.start_url(ctx, url),
+            Action::CancelLoad => {
+                if let Some(job) = &self.job {
+                    job.progress.cancel();
+                }
+                if let Some(job) = &self.job
+                    && matches!(job.kind, JobKind::Fetch(_))
+                {
+                    self.job = None;
+                }
+            }
+            Action::SetMapping(mapping) => self.remap(ctx, mapping),
+            Action::ToggleColumn(name) => {
+                if let Some(d) = &mut self.data {
+                    if let Some(i) = d.visible_columns.iter().position(|c| *c == name) {
+                        d.visible_columns.remove(i);
+                    } else {
+                        let order: Vec<&str> = d.store.columns().iter().map(|c| c.name.as_str()).collect();
+                        d.visible_columns.push(name);
+                        d.visible_columns
+                            .sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(usize::MAX));
+                    }
+                    self.settings.columns.insert(d.key.clone(), d.visible_columns.clone());
+                }
+            }
+            Action::DismissNotice(i) => {
+                if i < self.notices.len() {
+                    self.notices.remove(i);
+                }
+            }
+        }
+    }
+
+    fn remap(&mut self, ctx: &egui::Context, mapping: FieldMapping) {
+        let Some(d) = self.data.take() else { return };
+        let key = d.key.clone();
+        if mapping == d.store.detected {
+            self.settings.mappings.remove(&key);
+        } else {
+            self.settings.mappings.insert(key.clone(), mapping);
+        }
+        let sources = d.store.into_sources();
+        self.start_sources(ctx, sources, key);
+    }
+
+    fn move_by(&mut self, delta: i64) {
+        let Some(d) = &self.data else { return };
+        let pos = d.selected.map_or(0, |(p, _)| p as i64);
+        let target = (pos + delta).clamp(0, d.view.len().saturating_sub(1) as i64);
+        self.move_to(target as usize);
+    }
+
+    fn move_to(&mut self, pos: usize) {
+        let Some(d) = &mut self.data else { return };
+        if d.view.is_empty() {
+            return;
+        }
+        d.select_pos(pos.min(d.view.len() - 1));
+        self.scroll_to_selected = true;
+    }
+
+    fn sort_by(&mut self, column: SortColumn) {
+        let Some(d) = &mut self.data else { return };
+        let sort = match &d.sort {
+            Some(s) if s.column == column && !s.descending => Some(Sort {
+                column,
+                descending: true,
+            }),
+            Some(s) if s.column == column => None,
+            _ => Some(Sort {
+                column,
+                descending: false,
+            }),
+        };
+        match view::sorted_rows(&d.store, sort.as_ref()) {
+            Ok(v) => {
+                d.view = v;
+                d.sort = sort;
+                if let Some((_, row)) = d.selected {
+                    if let Some(pos) = d.view.iter().position(|&r| r == row) {
+                        d.selected = Some((pos, row));
+                    }
+                }
+                self.scroll_to_selected = true;
+            }
+            Err(e) => {
+                let text = format!("could not sort: {e}");
+                self.error(text);
+            }
+        }
+    }
+
+    /// Keyboard shortcuts; never while a text field has focus.
+    fn keys(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        use egui::{Key, Modifiers};
+        let mut actions = Vec::new();
+        ctx.input_mut(|i| {
+            let mut key = |k: Key, a: Action| {
+                if i.consume_key(Modifiers::NONE, k) {
+                    actions.push(a);
+                }
+            };
+            key(Key::ArrowDown, Action::Move(1));
+            key(Key::J, Action::Move(1));
+            key(Key::ArrowUp, Action::Move(-1));
+            key(Key::K, Action::Move(-1));
+            key(Key::PageDown, Action::Page(1));
+            key(Key::PageUp, Action::Page(-1));
+            key(Key::Home, Action::First);
+            key(Key::End, Action::Last);
+            key(Key::C, Action::CopyRecord);
+            if i.consume_key(Modifiers::COMMAND, Key::O) {
+                actions.push(Action::OpenDialog);
+            }
+            if i.consume_key(Modifiers::NONE, Key::Questionmark) || i.consume_key(Modifiers::SHIFT, Key::Questionmark) {
+                self.dialogs.help = !self.dialogs.help;
+            }
+            if i.consume_key(Modifiers::NONE, Key::Escape) {
+                self.dialogs.help = false;
+            }
+        });
+        self.pending.extend(actions);
+    }
+
+    fn menu_bar(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.add(egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O)))).clicked() {
+                    self.pending.push(Action::OpenDialog);
+                }
+                if ui.button("Open URL…").clicked() {
+                    self.dialogs.url = Some(String::new());
+                }
+                if ui.button("Open demo traces").clicked() {
+                    self.open_demo();
+                }
+                ui.separator();
+                let has = self.data.as_ref().is_some_and(|d| d.selected.is_some());
+                if ui.add_enabled(has, egui::Button::new("Copy trace as JSON").shortcut_text("C")).clicked() {
+                    self.pending.push(Action::CopyRecord);
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    ui.separator();
+                    if ui.button("Quit").clicked() {
+                        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                }
+            });
+            ui.menu_button("View", |ui| {
+                if let Some(d) = &self.data {
+                    ui.menu_button("Columns", |ui| {
+                        for c in d.store.columns() {
+                            let mut on = d.visible_columns.contains(&c.name);
+                            if ui.checkbox(&mut on, format!("{} ({})", c.name, c.dtype)).changed() {
+                                self.pending.push(Action::ToggleColumn(c.name.clone()));
+                            }
+                        }
+                    });
+                    if ui.button("Field mapping…").clicked() {
+                        self.dialogs.mapping = Some(d.store.mapping.clone());
+                    }
+                    if ui.button(format!("Skipped lines ({})", d.skipped_count)).clicked() {
+                        self.dialogs.skipped = true;
+                    }
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.add(egui::Button::new("Keyboard shortcuts").shortcut_text("?")).clicked() {
+                    self.dialogs.help = true;
+                }
+            });
+        });
+    }
+
+    fn dataset_line(&mut self, ui: &mut egui::Ui) {
+        let Some(d) = &self.data else {
+            ui.label("No traces open. File ▸ Open…, drop a file here, or open the demo.");
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(d.store.files().join(", "));
+            ui.label(format!("· {} traces", fmt_count(d.store.len())));
+            ui.label(format!("· {}", d.store.identity.describe()));
+            ui.label(format!("· {}", d.store.mapping.describe()));
+            if ui.small_button("Change…").on_hover_text("Choose the id, input and output fields").clicked() {
+                self.dialogs.mapping = Some(d.store.mapping.clone());
+            }
+            if d.skipped_count > 0
+                && ui
+                    .link(format!("· {} lines skipped", fmt_count(d.skipped_count)))
+                    .clicked()
+            {
+                self.dialogs.skipped = true;
+            }
+            if d.load_ms > 0.0 {
+                ui.weak(format!("· loaded in {:.0} ms", d.load_ms));
+            }
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        let dark = ui.visuals().dark_mode;
+        if let Some(job) = &self.job {
+            ui.horizontal(|ui| {
+                let (frac, text) = job.progress.fraction();
+                ui.spinner();
+                ui.label(format!("Loading {}", job.label));
+                ui.add(egui::ProgressBar::new(frac).text(text).desired_width(320.0));
+                if ui.button("Cancel").clicked() {
+                    self.pending.push(Action::CancelLoad);
+                }
+            });
+        }
+        for (i, n) in self.notices.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let color = if n.error { ui::theme::error_color(dark) } else { ui::theme::warn_color(dark) };
+                if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
+                    self.pending.push(Action::DismissNotice(i));
+                }
+                ui.colored_label(color, &n.text);
+            });
+        }
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn fmt_count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+impl eframe::App for ErrataApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.take_dropped_files(ctx);
+        let pending = std::mem::take(&mut self.pending);
+        for a in pending {
+            self.apply(ctx, a);
+        }
+        self.poll(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        egui::Panel::top("menu").show(ui, |ui| {
+            self.menu_bar(ui);
+            self.dataset_line(ui);
+        });
+        if self.job.is_some() || !self.notices.is_empty() {
+            egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        }
+        let mut actions = Vec::new();
+        if let Some(d) = &mut self.data {
+            let avail = ui.available_height();
+            egui::Panel::top("table")
+                .resizable(true)
+                .default_size(avail * 0.42)
+                .min_size(80.0)
+                .show(ui, |ui| {
+                    let out = ui::table::ui(ui, d, self.scroll_to_selected);
+                    self.rows_per_page = out.rows_per_page;
+                    actions.extend(out.actions);
+                });
+            self.scroll_to_selected = false;
+            egui::CentralPanel::default().show(ui, |ui| {
+                actions.extend(ui::detail::ui(ui, d, &mut self.expanded));
+            });
+        } else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.heading("Drop a trace dump (JSONL, JSON array, .gz) here, or use File ▸ Open…");
+                });
+            });
+        }
+        actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.data.as_ref()));
+        self.keys(&ctx);
+        self.pending.extend(actions);
+        if !self.pending.is_empty() {
+            ctx.request_repaint();
+        }
+        ui::dialogs::drop_hint(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Starts the native window. `args` are files to open (or URLs).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_native(args: Vec<String>) -> Result<(), eframe::Error> {
+    let mut start = StartOptions::default();
+    for a in args {
+        if a.starts_with("http://") || a.starts_with("https://") {
+            start.urls.push(a);
+        } else {
+            start.paths.push(a.into());
+        }
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("errata")
+            .with_inner_size([1280.0, 800.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "errata",
+        options,
+        Box::new(move |cc| Ok(Box::new(ErrataApp::new(cc, start)))),
+    )
+}

@@ -1,0 +1,721 @@
+//! Loading trace dumps: bytes → text → record spans → typed columns.
+//!
+//! errata's own loader (not polars' NDJSON reader): each record is parsed with serde_json into
+//! borrowed raw fields, input and output stay as spans of the original text, and metadata cells
+//! are decoded into per-chunk column builders that are merged into polars columns at the end.
+//! Parsing runs over contiguous record ranges, in parallel natively and range by range on wasm.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use polars::prelude::*;
+
+use super::raw::{JsonKind, RawObject, Scalar, kind_of, offset_in};
+use super::schema::{FieldMapping, FieldPath, SampleStats};
+use super::store::{RecordRef, Span, TraceStore};
+
+/// Records sampled from the start of a dump to detect the field mapping.
+const SAMPLE_RECORDS: usize = 500;
+/// How many skipped lines are kept with their reasons (all are counted).
+pub const MAX_SKIPPED_KEPT: usize = 200;
+/// Column that names the file a trace came from, when several files are opened together.
+pub const FILE_COLUMN: &str = "file";
+
+/// Errors of the loading layer. Each names the file it concerns, last.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("could not read the file ({source}): {path}")]
+    Io {
+        /// The path that failed.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A `.gz` file that does not decompress.
+    #[error("not a valid gzip file ({reason}): {name}")]
+    Gzip {
+        /// The file name.
+        name: String,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// Nothing in the file.
+    #[error("the file is empty: {name}")]
+    Empty {
+        /// The file name.
+        name: String,
+    },
+    /// The file is not JSON traces at all.
+    #[error("this does not look like trace JSON ({reason}): {name}")]
+    NotTraces {
+        /// The file name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// Every record failed to parse.
+    #[error("no traces could be read; {skipped} records skipped, the first: {first}")]
+    NoTraces {
+        /// How many were skipped.
+        skipped: usize,
+        /// The first reason, with file and line.
+        first: String,
+    },
+    /// The user cancelled.
+    #[error("loading was cancelled")]
+    Cancelled,
+    /// Building the table failed.
+    #[error("could not build the trace table: {0}")]
+    Polars(#[from] PolarsError),
+}
+
+/// One input to a load: a name (path or file name) and its raw bytes.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Shown in messages and the UI.
+    pub name: String,
+    /// Raw file content (possibly gzip).
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a file from disk, reporting bytes read to `progress` and honouring its cancel flag.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_file(path: &std::path::Path, progress: &Progress) -> Result<Source, LoadError> {
+    let name = path.display().to_string();
+    let io = |source| LoadError::Io {
+        path: name.clone(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    progress.bytes_total.fetch_add(size, Ordering::Relaxed);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut buf = vec![0u8; 8 << 20];
+    loop {
+        if progress.is_cancelled() {
+            return Err(LoadError::Cancelled);
+        }
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+        progress.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+    }
+    Ok(Source { name, bytes })
+}
+
+/// Shared progress of one load; the UI reads it while a worker writes it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Bytes read from disk or network so far.
+    pub bytes_done: AtomicU64,
+    /// Bytes expected (0 when unknown).
+    pub bytes_total: AtomicU64,
+    /// Records parsed so far.
+    pub records_done: AtomicU64,
+    /// Records found in the text (known once the text is split).
+    pub records_total: AtomicU64,
+    cancel: AtomicBool,
+}
+
+impl Progress {
+    /// Asks the worker to stop at its next check.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether cancel was asked for.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// `(done, total)` of the current phase as a fraction 0..=1 and a label.
+    pub fn fraction(&self) -> (f32, String) {
+        let rt = self.records_total.load(Ordering::Relaxed);
+        if rt > 0 {
+            let rd = self.records_done.load(Ordering::Relaxed);
+            return (
+                rd as f32 / rt as f32,
+                format!("parsed {rd} of {rt} traces"),
+            );
+        }
+        let bt = self.bytes_total.load(Ordering::Relaxed);
+        let bd = self.bytes_done.load(Ordering::Relaxed);
+        let mb = |b: u64| b as f64 / 1e6;
+        if bt > 0 {
+            (bd as f32 / bt as f32, format!("read {:.1} of {:.1} MB", mb(bd), mb(bt)))
+        } else {
+            (0.0, format!("read {:.1} MB", mb(bd)))
+        }
+    }
+}
+
+/// A record that was skipped, with where and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skipped {
+    /// The file's name.
+    pub file: String,
+    /// 1-based line number of the record's start.
+    pub line: u32,
+    /// The parser's reason.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+/// The outcome of a successful load.
+pub struct Loaded {
+    /// The traces.
+    pub store: TraceStore,
+    /// Skipped records, the first [`MAX_SKIPPED_KEPT`] of them.
+    pub skipped: Vec<Skipped>,
+    /// How many records were skipped in all.
+    pub skipped_count: usize,
+    /// Non-fatal notes (invalid UTF-8 replaced, …).
+    pub warnings: Vec<String>,
+}
+
+/// Decompresses (gzip by magic bytes), strips a BOM and makes the bytes UTF-8 text.
+/// Invalid UTF-8 is replaced (U+FFFD) with a warning rather than failing the load.
+pub fn decode(name: &str, bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<String, LoadError> {
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(bytes.len() * 4);
+        flate2::read::MultiGzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| LoadError::Gzip {
+                name: name.to_owned(),
+                reason: e.to_string(),
+            })?;
+        out
+    } else {
+        bytes
+    };
+    let bytes = match bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(LoadError::Empty {
+            name: name.to_owned(),
+        });
+    }
+    let head = &bytes[..bytes.len().min(4096)];
+    if head.contains(&0) {
+        return Err(LoadError::NotTraces {
+            name: name.to_owned(),
+            reason: "it is binary data".to_owned(),
+        });
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            warnings.push(format!(
+                "invalid UTF-8 bytes were replaced with U+FFFD: {name}"
+            ));
+            Ok(String::from_utf8_lossy(e.as_bytes()).into_owned())
+        }
+    }
+}
+
+/// Where one record's text lies, and which line it starts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RecordSpan {
+    start: u64,
+    len: u32,
+    line: u32,
+    file: u16,
+}
+
+fn line_of(text: &str, offset: usize) -> u32 {
+    let upto = &text.as_bytes()[..offset.min(text.len())];
+    u32::try_from(memchr::memchr_iter(b'\n', upto).count() + 1).unwrap_or(u32::MAX)
+}
+
+fn kind_word(first: u8) -> &'static str {
+    match first {
+        b'[' => "an array",
+        b'"' => "a string",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        _ => "a number",
+    }
+}
+
+/// Splits one file's text into record spans: JSON-array elements, or JSONL lines.
+fn split_records(
+    name: &str,
+    text: &str,
+    base: usize,
+    file: u16,
+    skipped: &mut Vec<Skipped>,
+    skipped_count: &mut usize,
+) -> Result<Vec<RecordSpan>, LoadError> {
+    let trimmed = text.trim_start();
+    let first = trimmed.as_bytes().first().copied().unwrap_or(b' ');
+    let mut skip = |line: u32, reason: String| {
+        *skipped_count += 1;
+        if skipped.len() < MAX_SKIPPED_KEPT {
+            skipped.push(Skipped {
+                file: name.to_owned(),
+                line,
+                reason,
+            });
+        }
+    };
+    let span = |s: &str, line: u32| RecordSpan {
+        start: (base + offset_in(text, s)) as u64,
+        len: u32::try_from(s.len()).unwrap_or(u32::MAX),
+        line,
+        file,
+    };
+    match first {
+        b'[' => {
+            let elems: Vec<&serde_json::value::RawValue> = serde_json::from_str(text).map_err(|e| {
+                LoadError::NotTraces {
+                    name: name.to_owned(),
+                    reason: format!("a JSON array that does not parse: {e}"),
+                }
+            })?;
+            let mut out = Vec::with_capacity(elems.len());
+            for (i, raw) in elems.iter().enumerate() {
+                let line = line_of(text, offset_in(text, raw.get()));
+                if kind_of(raw) == JsonKind::Object {
+                    out.push(span(raw.get(), line));
+                } else {
+                    let w = kind_word(raw.get().as_bytes()[0]);
+                    skip(line, format!("array element {} is {w}, not an object", i + 1));
+                }
+            }
+            Ok(out)
+        }
+        b'{' => {
+            let mut out = Vec::new();
+            let mut line = 0u32;
+            for l in text.split('\n') {
+                line += 1;
+                let t = l.trim();
+                if t.is_empty() {
+                    continue;
+                }
+                if t.starts_with('{') {
+                    out.push(span(t, line));
+                } else {
+                    let w = match t.as_bytes()[0] {
+                        b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => kind_word(t.as_bytes()[0]),
+                        _ => "not JSON",
+                    };
+                    skip(line, format!("{w}, not a JSON object"));
+                }
+            }
+            Ok(out)
+        }
+        b'<' => Err(LoadError::NotTraces {
+            name: name.to_owned(),
+            reason: "it starts with '<': HTML or XML, not JSON".to_owned(),
+        }),
+        b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => Err(LoadError::NotTraces {
+            name: name.to_owned(),
+            reason: format!("it holds {}, not trace objects", kind_word(first)),
+        }),
+        _ => Err(LoadError::NotTraces {
+            name: name.to_owned(),
+            reason: "it is neither JSON Lines nor a JSON array".to_owned(),
+        }),
+    }
+}
+
+/// A dump whose text is decoded and split into records, with its field mapping decided,
+/// ready to be parsed range by range.
+pub struct Prepared {
+    text: String,
+    files: Vec<String>,
+    ranges: Vec<Range<usize>>,
+    spans: Vec<RecordSpan>,
+    /// The mapping in use (the override, or the detected one).
+    pub mapping: FieldMapping,
+    /// What detection chose.
+    pub detected: FieldMapping,
+    /// Every field path seen in the sample, for the mapping editor.
+    pub paths: Vec<FieldPath>,
+    skipped: Vec<Skipped>,
+    skipped_count: usize,
+    warnings: Vec<String>,
+}
+
+/// One parsed range of records.
+#[derive(Default)]
+pub struct ChunkOut {
+    records: Vec<RecordRef>,
+    columns: Vec<(String, Vec<Scalar>)>,
+    index: HashMap<String, usize>,
+    skipped: Vec<Skipped>,
+    skipped_count: usize,
+}
+
+impl ChunkOut {
+    fn set(&mut self, name: &str, row: usize, value: Scalar) {
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                self.columns.push((name.to_owned(), Vec::new()));
+                self.index.insert(name.to_owned(), self.columns.len() - 1);
+                self.columns.len() - 1
+            }
+        };
+        let col = &mut self.columns[i].1;
+        if col.len() < row {
+            col.resize(row, Scalar::Null);
+        }
+        if col.len() == row {
+            col.push(value);
+        }
+    }
+}
+
+impl Prepared {
+    /// Decodes and splits the sources and decides the mapping (`mapping` overrides detection).
+    pub fn new(sources: Vec<Source>, mapping: Option<FieldMapping>) -> Result<Prepared, LoadError> {
+        let mut warnings = Vec::new();
+        let mut skipped = Vec::new();
+        let mut skipped_count = 0;
+        let mut text = String::new();
+        let mut files = Vec::new();
+        let mut ranges = Vec::new();
+        let mut spans = Vec::new();
+        for (i, source) in sources.into_iter().enumerate() {
+            let decoded = decode(&source.name, source.bytes, &mut warnings)?;
+            let base = text.len();
+            if text.is_empty() {
+                text = decoded;
+            } else {
+                text.push('\n');
+                text.push_str(&decoded);
+                drop(decoded);
+            }
+            let base = if base == 0 { 0 } else { base + 1 };
+            let file = u16::try_from(i).unwrap_or(u16::MAX);
+            let part = &text[base..];
+            spans.extend(split_records(&source.name, part, base, file, &mut skipped, &mut skipped_count)?);
+            files.push(source.name);
+            ranges.push(base..text.len());
+        }
+        let mut stats = SampleStats::default();
+        for s in spans.iter().take(SAMPLE_RECORDS) {
+            if let Ok(obj) = RawObject::parse(slice(&text, s.start, s.len)) {
+                stats.add(&obj);
+            }
+        }
+        let detected = stats.detect();
+        Ok(Prepared {
+            mapping: mapping.unwrap_or_else(|| detected.clone()),
+            detected,
+            paths: stats.all_paths(),
+            text,
+            files,
+            ranges,
+            spans,
+            skipped,
+            skipped_count,
+            warnings,
+        })
+    }
+
+    /// Number of records to parse.
+    pub fn total(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Parses a range of records into a chunk. Checks `progress`' cancel flag as it goes.
+    pub fn parse_range(&self, range: Range<usize>, progress: &Progress) -> Result<ChunkOut, LoadError> {
+        let mut out = ChunkOut::default();
+        let Some(spans) = self.spans.get(range) else {
+            return Ok(out);
+        };
+        let mut name = String::new();
+        let several_files = self.files.len() > 1;
+        for (n, s) in spans.iter().enumerate() {
+            if n % 4096 == 4095 {
+                progress.records_done.fetch_add(4096, Ordering::Relaxed);
+                if progress.is_cancelled() {
+                    return Err(LoadError::Cancelled);
+                }
+            }
+            let record_text = slice(&self.text, s.start, s.len);
+            let obj = match RawObject::parse(record_text) {
+                Ok(obj) => obj,
+                Err(e) => {
+                    out.skipped_count += 1;
+                    if out.skipped.len() < MAX_SKIPPED_KEPT {
+                        out.skipped.push(Skipped {
+                            file: self.files.get(usize::from(s.file)).cloned().unwrap_or_default(),
+                            line: s.line + u32::try_from(e.line().saturating_sub(1)).unwrap_or(0),
+                            reason: reason_of(&e),
+                        });
+                    }
+                    continue;
+                }
+            };
+            let row = out.records.len();
+            let content_span = |p: &Option<FieldPath>| {
+                p.as_ref().and_then(|p| p.lookup(&obj)).map(|raw| Span {
+                    start: (offset_in(&self.text, raw.get())) as u64,
+                    len: u32::try_from(raw.get().len()).unwrap_or(u32::MAX),
+                })
+            };
+            out.records.push(RecordRef {
+                record: Span {
+                    start: s.start,
+                    len: s.len,
+                },
+                input: content_span(&self.mapping.input),
+                output: content_span(&self.mapping.output),
+                line: s.line,
+                file: s.file,
+            });
+            if several_files {
+                let file = self.files.get(usize::from(s.file)).cloned().unwrap_or_default();
+                out.set(FILE_COLUMN, row, Scalar::Str(file.into()));
+            }
+            for (key, value) in &obj.fields {
+                if self.mapping.covers(&[key]) {
+                    continue;
+                }
+                if kind_of(value) == JsonKind::Object
+                    && let Ok(inner) = RawObject::parse(value.get())
+                {
+                    for (k2, v2) in &inner.fields {
+                        if self.mapping.covers(&[key, k2]) || self.mapping.holds_content(&[key, k2]) {
+                            continue;
+                        }
+                        name.clear();
+                        name.push_str(key);
+                        name.push('.');
+                        name.push_str(k2);
+                        out.set(&name, row, Scalar::from_raw(v2));
+                    }
+                } else {
+                    out.set(key, row, Scalar::from_raw(value));
+                }
+            }
+        }
+        progress
+            .records_done
+            .fetch_add((spans.len() % 4096) as u64, Ordering::Relaxed);
+        Ok(out)
+    }
+
+    /// Merges parsed chunks (in record order) into the trace store.
+    pub fn finish(self, chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
+        let mut skipped = self.skipped;
+        let mut skipped_count = self.skipped_count;
+        let mut order: Vec<String> = Vec::new();
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        let mut records = Vec::with_capacity(chunks.iter().map(|c| c.records.len()).sum());
+        for c in &chunks {
+            for (name, _) in &c.columns {
+                if seen.insert(name.clone(), ()).is_none() {
+                    order.push(name.clone());
+                }
+            }
+        }
+        let heights: Vec<usize> = chunks.iter().map(|c| c.records.len()).collect();
+        let mut chunks = chunks;
+        for c in &mut chunks {
+            skipped_count += c.skipped_count;
+            for s in c.skipped.drain(..) {
+                if skipped.len() < MAX_SKIPPED_KEPT {
+                    skipped.push(s);
+                }
+            }
+            records.append(&mut c.records);
+        }
+        skipped.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
+        if records.is_empty() {
+            let first = skipped.first().map_or_else(|| "no records found".to_owned(), ToString::to_string);
+            return Err(LoadError::NoTraces {
+                skipped: skipped_count,
+                first,
+            });
+        }
+        let mut columns = Vec::with_capacity(order.len());
+        for name in &order {
+            let mut cells: Vec<Scalar> = Vec::with_capacity(records.len());
+            for (c, &h) in chunks.iter_mut().zip(&heights) {
+                match c.index.get(name) {
+                    Some(&i) => {
+                        let col = &mut c.columns[i].1;
+                        col.resize(h, Scalar::Null);
+                        cells.append(col);
+                    }
+                    None => cells.resize(cells.len() + h, Scalar::Null),
+                }
+            }
+            columns.push(build_column(name, &cells));
+        }
+        drop(chunks);
+        let store = TraceStore::new(
+            self.text,
+            self.files,
+            self.ranges,
+            records,
+            columns,
+            self.mapping,
+            self.detected,
+            self.paths,
+        )?;
+        Ok(Loaded {
+            store,
+            skipped,
+            skipped_count,
+            warnings: self.warnings,
+        })
+    }
+}
+
+fn slice(text: &str, start: u64, len: u32) -> &str {
+    let start = usize::try_from(start).unwrap_or(usize::MAX);
+    text.get(start..start.saturating_add(len as usize)).unwrap_or("")
+}
+
+/// serde_json's message without its "at line 1 column N" tail, plus the column.
+fn reason_of(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+    format!("{msg} (column {})", e.column())
+}
+
+/// Builds one typed column: all bools → Boolean, all ints → Int64, ints and floats → Float64,
+/// anything else (strings, JSON, mixed) → String.
+fn build_column(name: &str, cells: &[Scalar]) -> Column {
+    let (mut b, mut i, mut f, mut s) = (false, false, false, false);
+    for c in cells {
+        match c {
+            Scalar::Null => {}
+            Scalar::Bool(_) => b = true,
+            Scalar::Int(_) => i = true,
+            Scalar::Float(_) => f = true,
+            Scalar::Str(_) | Scalar::Json(_) => s = true,
+        }
+    }
+    let name = PlSmallStr::from(name);
+    let series = match (b, i, f, s) {
+        (true, false, false, false) => Series::new(
+            name,
+            cells
+                .iter()
+                .map(|c| match c {
+                    Scalar::Bool(v) => Some(*v),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (false, true, false, false) => Series::new(
+            name,
+            cells
+                .iter()
+                .map(|c| match c {
+                    Scalar::Int(v) => Some(*v),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (false, _, true, false) => Series::new(
+            name,
+            cells
+                .iter()
+                .map(|c| match c {
+                    Scalar::Int(v) => Some(*v as f64),
+                    Scalar::Float(v) => Some(*v),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => StringChunked::from_iter_options(
+            name,
+            cells.iter().map(|c| match c {
+                Scalar::Str(v) | Scalar::Json(v) => Some(v.as_ref().to_owned()),
+                other => other.to_text(),
+            }),
+        )
+        .into_series(),
+    };
+    series.into()
+}
+
+/// Loads sources completely: prepare, parse on `threads` workers (1 = on this thread), finish.
+pub fn load(
+    sources: Vec<Source>,
+    mapping: Option<FieldMapping>,
+    progress: &Progress,
+    threads: usize,
+) -> Result<Loaded, LoadError> {
+    let prepared = Prepared::new(sources, mapping)?;
+    let total = prepared.total();
+    progress.records_total.store(total as u64, Ordering::Relaxed);
+    let threads = threads.clamp(1, 64).min(total.max(1).div_ceil(2048));
+    let chunks = if threads <= 1 {
+        vec![prepared.parse_range(0..total, progress)?]
+    } else {
+        parse_parallel(&prepared, threads, progress)?
+    };
+    prepared.finish(chunks)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_parallel(prepared: &Prepared, threads: usize, progress: &Progress) -> Result<Vec<ChunkOut>, LoadError> {
+    let total = prepared.total();
+    let per = total.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let range = (t * per).min(total)..((t + 1) * per).min(total);
+                std::thread::Builder::new()
+                    .name(format!("errata-parse-{t}"))
+                    .spawn_scoped(scope, move || prepared.parse_range(range, progress))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(threads);
+        for h in handles {
+            let h = h.map_err(|e| LoadError::Io {
+                path: "parser thread".to_owned(),
+                source: e,
+            })?;
+            match h.join() {
+                Ok(chunk) => out.push(chunk?),
+                Err(_) => {
+                    return Err(LoadError::NotTraces {
+                        name: "parser thread".to_owned(),
+                        reason: "a parser thread panicked".to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn parse_parallel(prepared: &Prepared, _threads: usize, progress: &Progress) -> Result<Vec<ChunkOut>, LoadError> {
+    Ok(vec![prepared.parse_range(0..prepared.total(), progress)?])
+}
+
+/// Loads from in-memory bytes on the current thread (tests, the demo, small files).
+pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<Loaded, LoadError> {
+    load(
+        vec![Source {
+            name: name.to_owned(),
+            bytes,
+        }],
+        None,
+        &Progress::default(),
+        1,
+    )
+}

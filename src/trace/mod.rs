@@ -1,0 +1,13 @@
+//! Traces as data: loading dumps, detecting fields, the polars-backed store and views over it.
+//! Nothing here imports egui; it builds for wasm and is tested without a window.
+
+pub mod content;
+pub mod load;
+pub mod raw;
+pub mod schema;
+pub mod store;
+pub mod view;
+
+pub use load::{LoadError, Loaded, Progress, Source};
+pub use schema::{FieldMapping, FieldPath};
+pub use store::{Identity, TraceStore};

@@ -1,0 +1,324 @@
+//! Which fields of a trace are its id, its input and its output: detection by name and shape,
+//! and the user's override.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::raw::{JsonKind, RawObject, kind_of};
+
+/// Field names that usually hold a trace's id, best first.
+pub const ID_NAMES: &[&str] = &["id", "trace_id", "run_id", "span_id"];
+/// Field names that usually hold a trace's input, best first.
+pub const INPUT_NAMES: &[&str] = &[
+    "input", "inputs", "prompt", "messages", "question", "request", "query",
+];
+/// Field names that usually hold a trace's output, best first.
+pub const OUTPUT_NAMES: &[&str] = &[
+    "output",
+    "outputs",
+    "response",
+    "completion",
+    "answer",
+    "choices",
+];
+
+/// A path to a field: one key for a top-level field, more for nested ones
+/// (`["attributes", "input.value"]` for OpenInference's flattened attribute keys).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FieldPath(pub Vec<String>);
+
+impl FieldPath {
+    /// A top-level field.
+    pub fn top(name: &str) -> Self {
+        FieldPath(vec![name.to_owned()])
+    }
+
+    /// A path from its keys.
+    pub fn of(keys: &[&str]) -> Self {
+        FieldPath(keys.iter().map(|k| (*k).to_owned()).collect())
+    }
+
+    /// The first key.
+    pub fn head(&self) -> &str {
+        self.0.first().map_or("", String::as_str)
+    }
+
+    /// Looks the path up in a record, parsing nested objects on the way.
+    pub fn lookup<'a>(&self, record: &RawObject<'a>) -> Option<&'a RawValue> {
+        let (first, rest) = self.0.split_first()?;
+        let mut value = record.get(first)?;
+        for key in rest {
+            if kind_of(value) != JsonKind::Object {
+                return None;
+            }
+            let obj = RawObject::parse(value.get()).ok()?;
+            value = obj.get(key)?;
+        }
+        Some(value)
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+/// The fields errata reads as a trace's id, input and output.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FieldMapping {
+    /// The preferred id field; identity falls back when it is missing or not unique.
+    pub id: Option<FieldPath>,
+    /// The input field.
+    pub input: Option<FieldPath>,
+    /// The output field.
+    pub output: Option<FieldPath>,
+    /// The input is a whole conversation with no output field: the last assistant turn is shown
+    /// as the output and the turns before it as the input.
+    pub split_conversation: bool,
+}
+
+impl FieldMapping {
+    fn content_paths(&self) -> impl Iterator<Item = &FieldPath> {
+        [&self.input, &self.output].into_iter().flatten()
+    }
+
+    /// Whether `path` is the input or output field, or lies inside one.
+    pub fn covers(&self, path: &[&str]) -> bool {
+        self.content_paths().any(|p| {
+            path.len() >= p.0.len() && p.0.iter().zip(path).all(|(a, b)| a == b)
+        })
+    }
+
+    /// Whether `path` is an object that holds the input or output deeper down
+    /// (`attributes` for `attributes.input.value`).
+    pub fn holds_content(&self, path: &[&str]) -> bool {
+        self.content_paths().any(|p| {
+            p.0.len() > path.len() && p.0.iter().zip(path).all(|(a, b)| a == b)
+        })
+    }
+
+    /// One line saying what was chosen, for the status bar and `errata summary`.
+    pub fn describe(&self) -> String {
+        let show = |p: &Option<FieldPath>| p.as_ref().map_or("none".to_owned(), |p| format!("`{p}`"));
+        if self.split_conversation {
+            format!(
+                "conversation {} (last assistant turn is the output)",
+                show(&self.input)
+            )
+        } else {
+            format!("input {}, output {}", show(&self.input), show(&self.output))
+        }
+    }
+}
+
+/// Presence statistics over a sample of records: which paths exist and with what kinds.
+#[derive(Debug, Default)]
+pub struct SampleStats {
+    records: usize,
+    /// path → (records having it, kinds seen)
+    paths: BTreeMap<FieldPath, (usize, Vec<JsonKind>)>,
+    /// Top-level keys in first-seen order.
+    order: Vec<FieldPath>,
+}
+
+impl SampleStats {
+    /// Adds one record (top-level fields and one level of nesting).
+    pub fn add(&mut self, record: &RawObject<'_>) {
+        self.records += 1;
+        for (key, value) in &record.fields {
+            let kind = kind_of(value);
+            self.note(FieldPath::top(key), kind);
+            if kind == JsonKind::Object
+                && let Ok(inner) = RawObject::parse(value.get())
+            {
+                for (k2, v2) in &inner.fields {
+                    let kind2 = kind_of(v2);
+                    self.note(FieldPath::of(&[key, k2]), kind2);
+                    // OpenInference nested form: attributes.input.value
+                    if kind2 == JsonKind::Object
+                        && (k2 == "input" || k2 == "output")
+                        && let Ok(inner2) = RawObject::parse(v2.get())
+                        && inner2.get("value").is_some()
+                    {
+                        let kind3 = inner2.get("value").map_or(JsonKind::Null, kind_of);
+                        self.note(FieldPath::of(&[key, k2, "value"]), kind3);
+                    }
+                }
+            }
+        }
+    }
+
+    fn note(&mut self, path: FieldPath, kind: JsonKind) {
+        let entry = self.paths.entry(path.clone()).or_insert_with(|| {
+            self.order.push(path);
+            (0, Vec::new())
+        });
+        entry.0 += 1;
+        if !entry.1.contains(&kind) {
+            entry.1.push(kind);
+        }
+    }
+
+    /// Number of records sampled.
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    /// Every path seen, top-level first in document order, then nested ones.
+    pub fn all_paths(&self) -> Vec<FieldPath> {
+        let mut out: Vec<FieldPath> = self.order.iter().filter(|p| p.0.len() == 1).cloned().collect();
+        out.extend(self.order.iter().filter(|p| p.0.len() > 1).cloned());
+        out
+    }
+
+    fn present(&self, path: &FieldPath) -> bool {
+        self.paths.get(path).is_some_and(|(n, kinds)| {
+            // present in at least half of the records, and not always null
+            *n * 2 >= self.records.max(1) && kinds.iter().any(|k| *k != JsonKind::Null)
+        })
+    }
+
+    fn kinds(&self, path: &FieldPath) -> &[JsonKind] {
+        self.paths.get(path).map_or(&[], |(_, k)| k.as_slice())
+    }
+
+    /// Picks id, input and output fields by name and shape.
+    pub fn detect(&self) -> FieldMapping {
+        let top = |name: &str| {
+            let p = FieldPath::top(name);
+            self.present(&p).then_some(p)
+        };
+        let id = ID_NAMES.iter().find_map(|n| {
+            top(n).filter(|p| {
+                self.kinds(p)
+                    .iter()
+                    .all(|k| matches!(k, JsonKind::String | JsonKind::Number | JsonKind::Null))
+            })
+        });
+
+        // OpenInference spans: attributes."input.value" / attributes.input.value
+        let open_inference = |which: &str| {
+            self.order
+                .iter()
+                .filter(|p| p.0.len() >= 2)
+                .find(|p| {
+                    let keys: Vec<&str> = p.0.iter().skip(1).map(String::as_str).collect();
+                    (keys == [format!("{which}.value").as_str()] || keys == [which, "value"])
+                        && self.present(p)
+                })
+                .cloned()
+        };
+
+        let mut input = INPUT_NAMES.iter().find_map(|n| top(n));
+        let mut output = OUTPUT_NAMES.iter().find_map(|n| top(n));
+        if input.is_none() {
+            input = open_inference("input");
+        }
+        if output.is_none() {
+            output = open_inference("output");
+        }
+        // A conversation plus a separate answer field: prefer the conversation as input.
+        if let (Some(i), Some(_)) = (&input, &output)
+            && i.head() != "messages"
+            && let Some(m) = top("messages")
+            && self.kinds(&m).contains(&JsonKind::Array)
+            && !matches!(i.head(), "input" | "inputs" | "prompt")
+        {
+            input = Some(m);
+        }
+        let split_conversation = output.is_none()
+            && input.as_ref().is_some_and(|p| {
+                p.head() == "messages" && self.kinds(p).contains(&JsonKind::Array)
+            });
+        FieldMapping {
+            id,
+            input,
+            output,
+            split_conversation,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect(lines: &[&str]) -> FieldMapping {
+        let mut stats = SampleStats::default();
+        for l in lines {
+            stats.add(&RawObject::parse(l).unwrap());
+        }
+        stats.detect()
+    }
+
+    #[test]
+    fn plain_strings() {
+        let m = detect(&[r#"{"id":"a","input":"hi","output":"yo","model":"m"}"#]);
+        assert_eq!(m.id, Some(FieldPath::top("id")));
+        assert_eq!(m.input, Some(FieldPath::top("input")));
+        assert_eq!(m.output, Some(FieldPath::top("output")));
+        assert!(!m.split_conversation);
+    }
+
+    #[test]
+    fn openai_messages_and_choices() {
+        let m = detect(&[
+            r#"{"trace_id":"t","messages":[{"role":"user","content":"x"}],"choices":[{"message":{"role":"assistant","content":"y"}}]}"#,
+        ]);
+        assert_eq!(m.id, Some(FieldPath::top("trace_id")));
+        assert_eq!(m.input, Some(FieldPath::top("messages")));
+        assert_eq!(m.output, Some(FieldPath::top("choices")));
+    }
+
+    #[test]
+    fn lone_conversation_is_split() {
+        let m = detect(&[r#"{"id":"root","messages":[{"role":"user","content":"x"},{"role":"assistant","content":"y"}]}"#]);
+        assert_eq!(m.input, Some(FieldPath::top("messages")));
+        assert_eq!(m.output, None);
+        assert!(m.split_conversation);
+    }
+
+    #[test]
+    fn inputs_outputs_dicts() {
+        let m = detect(&[r#"{"run_id":"r","inputs":{"question":"q"},"outputs":{"answer":"a"}}"#]);
+        assert_eq!(m.id, Some(FieldPath::top("run_id")));
+        assert_eq!(m.input, Some(FieldPath::top("inputs")));
+        assert_eq!(m.output, Some(FieldPath::top("outputs")));
+    }
+
+    #[test]
+    fn open_inference_flat_and_nested() {
+        let m = detect(&[r#"{"span_id":"s","attributes":{"input.value":"q","output.value":"a","llm.model_name":"m"}}"#]);
+        assert_eq!(m.id, Some(FieldPath::top("span_id")));
+        assert_eq!(m.input, Some(FieldPath::of(&["attributes", "input.value"])));
+        assert_eq!(m.output, Some(FieldPath::of(&["attributes", "output.value"])));
+        let m = detect(&[r#"{"attributes":{"input":{"value":"q"},"output":{"value":"a"}}}"#]);
+        assert_eq!(m.input, Some(FieldPath::of(&["attributes", "input", "value"])));
+        assert_eq!(m.output, Some(FieldPath::of(&["attributes", "output", "value"])));
+    }
+
+    #[test]
+    fn recipe_shape_query_response() {
+        let m = detect(&[r#"{"trace_id":"1","query":"q","dietary_restriction":"vegan","response":"r","label":"PASS"}"#]);
+        assert_eq!(m.input, Some(FieldPath::top("query")));
+        assert_eq!(m.output, Some(FieldPath::top("response")));
+    }
+
+    #[test]
+    fn nested_lookup_and_content_paths() {
+        let obj = RawObject::parse(r#"{"attributes":{"input":{"value":"q"}}}"#).unwrap();
+        let p = FieldPath::of(&["attributes", "input", "value"]);
+        assert_eq!(p.lookup(&obj).unwrap().get(), "\"q\"");
+        let m = FieldMapping { input: Some(p), ..Default::default() };
+        assert!(m.holds_content(&["attributes", "input"]));
+        assert!(m.holds_content(&["attributes"]));
+        assert!(!m.covers(&["attributes", "input"]));
+        assert!(m.covers(&["attributes", "input", "value"]));
+        assert!(!m.holds_content(&["attributes", "model"]));
+    }
+}

@@ -1,0 +1,367 @@
+//! The loaded traces: a polars `DataFrame` of metadata plus spans into the original text,
+//! with O(1) access to any cell of a visible row and the original record for copy-as-JSON.
+
+use polars::prelude::*;
+
+use super::schema::{FieldMapping, FieldPath};
+
+/// Name of the identity column errata adds to the frame (not shown as metadata).
+pub const ID_COLUMN: &str = "_errata_id";
+
+/// A byte range in the store's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset.
+    pub start: u64,
+    /// Length in bytes.
+    pub len: u32,
+}
+
+/// Where one trace's pieces lie in the text.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRef {
+    /// The whole original record.
+    pub record: Span,
+    /// The input field's raw JSON, if present.
+    pub input: Option<Span>,
+    /// The output field's raw JSON, if present.
+    pub output: Option<Span>,
+    /// 1-based line of the record in its file.
+    pub line: u32,
+    /// Index into the store's file list.
+    pub file: u16,
+}
+
+/// Which field gives each trace its identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// The detected (or chosen) id field, present and unique.
+    Field(String),
+    /// Another unique id-like field, because the preferred one was missing or repeated.
+    Fallback {
+        /// The field used.
+        field: String,
+        /// Why the preferred one was not used, e.g. "`id` is not unique (1 distinct value)".
+        why: String,
+    },
+    /// A stable hash of each record's text, because no unique id field exists.
+    ContentHash {
+        /// Why no field was used.
+        why: String,
+    },
+}
+
+impl Identity {
+    /// The field name used, or `None` for content hashes.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Identity::Field(f) | Identity::Fallback { field: f, .. } => Some(f),
+            Identity::ContentHash { .. } => None,
+        }
+    }
+
+    /// One line for the UI.
+    pub fn describe(&self) -> String {
+        match self {
+            Identity::Field(f) => format!("id from `{f}`"),
+            Identity::Fallback { field, why } => format!("id from `{field}` ({why})"),
+            Identity::ContentHash { why } => format!("id = content hash ({why})"),
+        }
+    }
+}
+
+/// Typed handle on one metadata column for O(1) cell reads.
+#[derive(Clone)]
+enum Access {
+    Str(StringChunked),
+    Int(Int64Chunked),
+    Float(Float64Chunked),
+    Bool(BooleanChunked),
+    Other(Column),
+}
+
+/// A metadata column: its name and a display name of its type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// Column name (`metadata.model` for flattened fields).
+    pub name: String,
+    /// `str`, `i64`, `f64` or `bool`.
+    pub dtype: String,
+}
+
+/// All loaded traces.
+pub struct TraceStore {
+    df: DataFrame,
+    text: String,
+    files: Vec<String>,
+    ranges: Vec<std::ops::Range<usize>>,
+    records: Vec<RecordRef>,
+    ids: StringChunked,
+    access: Vec<Access>,
+    columns: Vec<ColumnInfo>,
+    /// The field mapping in use.
+    pub mapping: FieldMapping,
+    /// What detection chose (shown beside the override).
+    pub detected: FieldMapping,
+    /// Field paths seen in the sample, for choosing a mapping.
+    pub paths: Vec<FieldPath>,
+    /// How identity was decided.
+    pub identity: Identity,
+}
+
+fn is_id_like(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let lower = last.to_ascii_lowercase();
+    matches!(lower.as_str(), "id" | "uuid" | "uid" | "key")
+        || lower.ends_with("_id")
+        || last.ends_with("Id")
+}
+
+/// 64-bit FNV-1a: a stable, dependency-free content hash for identity.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+impl TraceStore {
+    /// Builds the store; decides identity and rechunks so that cell reads are O(1).
+    pub(crate) fn new(
+        text: String,
+        files: Vec<String>,
+        ranges: Vec<std::ops::Range<usize>>,
+        records: Vec<RecordRef>,
+        columns: Vec<Column>,
+        mapping: FieldMapping,
+        detected: FieldMapping,
+        paths: Vec<FieldPath>,
+    ) -> PolarsResult<TraceStore> {
+        let height = records.len();
+        let mut df = DataFrame::new(columns)?;
+        if df.width() == 0 {
+            df = DataFrame::empty_with_height(height);
+        }
+        let (identity, ids) = resolve_identity(&df, &mapping, &text, &records)?;
+        df.with_column(ids.clone().into_column())?;
+        df.rechunk_mut();
+        let ids = df.column(ID_COLUMN)?.str()?.clone();
+        let mut store = TraceStore {
+            df,
+            text,
+            files,
+            ranges,
+            records,
+            ids,
+            access: Vec::new(),
+            columns: Vec::new(),
+            mapping,
+            detected,
+            paths,
+            identity,
+        };
+        store.refresh_access();
+        Ok(store)
+    }
+
+    fn refresh_access(&mut self) {
+        self.columns.clear();
+        self.access.clear();
+        for col in self.df.get_columns() {
+            if col.name().as_str() == ID_COLUMN {
+                continue;
+            }
+            let (access, dtype) = match col.dtype() {
+                DataType::String => (col.str().map(|c| Access::Str(c.clone())), "str"),
+                DataType::Int64 => (col.i64().map(|c| Access::Int(c.clone())), "i64"),
+                DataType::Float64 => (col.f64().map(|c| Access::Float(c.clone())), "f64"),
+                DataType::Boolean => (col.bool().map(|c| Access::Bool(c.clone())), "bool"),
+                _ => (Ok(Access::Other(col.clone())), "other"),
+            };
+            self.access.push(access.unwrap_or_else(|_| Access::Other(col.clone())));
+            self.columns.push(ColumnInfo {
+                name: col.name().to_string(),
+                dtype: dtype.to_owned(),
+            });
+        }
+    }
+
+    /// Gives back the loaded files as sources (decoded text), to re-read them with another mapping.
+    pub fn into_sources(self) -> Vec<super::load::Source> {
+        if self.files.len() == 1 {
+            let name = self.files.into_iter().next().unwrap_or_default();
+            return vec![super::load::Source {
+                name,
+                bytes: self.text.into_bytes(),
+            }];
+        }
+        self.files
+            .into_iter()
+            .zip(self.ranges)
+            .map(|(name, r)| super::load::Source {
+                name,
+                bytes: self.text.as_bytes().get(r).unwrap_or(&[]).to_vec(),
+            })
+            .collect()
+    }
+
+    /// Number of traces.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are no traces.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The metadata frame (with the identity column).
+    pub fn df(&self) -> &DataFrame {
+        &self.df
+    }
+
+    /// The metadata columns in order.
+    pub fn columns(&self) -> &[ColumnInfo] {
+        &self.columns
+    }
+
+    /// The names of the loaded files.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Total bytes of decoded text held.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    fn span(&self, s: Span) -> &str {
+        let start = usize::try_from(s.start).unwrap_or(usize::MAX);
+        self.text.get(start..start.saturating_add(s.len as usize)).unwrap_or("")
+    }
+
+    /// The trace's identity.
+    pub fn id(&self, row: usize) -> &str {
+        self.ids.get(row).unwrap_or("")
+    }
+
+    /// Row of the trace with this identity (linear scan; for jumps, not per frame).
+    pub fn row_of_id(&self, id: &str) -> Option<usize> {
+        self.ids.iter().position(|v| v == Some(id))
+    }
+
+    /// The original record text, complete and unmodified.
+    pub fn raw_record(&self, row: usize) -> &str {
+        self.records.get(row).map_or("", |r| self.span(r.record))
+    }
+
+    /// The input field's raw JSON.
+    pub fn raw_input(&self, row: usize) -> Option<&str> {
+        self.records.get(row)?.input.map(|s| self.span(s))
+    }
+
+    /// The output field's raw JSON.
+    pub fn raw_output(&self, row: usize) -> Option<&str> {
+        self.records.get(row)?.output.map(|s| self.span(s))
+    }
+
+    /// `file:line` where the record starts.
+    pub fn location(&self, row: usize) -> String {
+        self.records.get(row).map_or_else(String::new, |r| {
+            let file = self.files.get(usize::from(r.file)).map_or("", String::as_str);
+            format!("{file}:{}", r.line)
+        })
+    }
+
+    /// A metadata cell as display text (`None` for null). O(1) on the rechunked frame.
+    pub fn cell(&self, row: usize, col: usize) -> Option<String> {
+        match self.access.get(col)? {
+            Access::Str(c) => c.get(row).map(str::to_owned),
+            Access::Int(c) => c.get(row).map(|v| v.to_string()),
+            Access::Float(c) => c.get(row).map(|v| v.to_string()),
+            Access::Bool(c) => c.get(row).map(|v| v.to_string()),
+            Access::Other(c) => c.get(row).ok().map(|v| v.to_string()),
+        }
+    }
+
+    /// Index of a metadata column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+fn resolve_identity(
+    df: &DataFrame,
+    mapping: &FieldMapping,
+    text: &str,
+    records: &[RecordRef],
+) -> PolarsResult<(Identity, StringChunked)> {
+    let height = records.len();
+    let usable = |name: &str| -> Option<Result<StringChunked, String>> {
+        let col = df.column(name).ok()?;
+        if !matches!(col.dtype(), DataType::String | DataType::Int64) {
+            return Some(Err(format!("`{name}` is not a string or integer")));
+        }
+        if col.null_count() > 0 {
+            return Some(Err(format!("`{name}` is missing on {} traces", col.null_count())));
+        }
+        let distinct = col.n_unique().ok()?;
+        if distinct != height {
+            return Some(Err(format!(
+                "`{name}` is not unique ({distinct} distinct values in {height} traces)"
+            )));
+        }
+        let s = col.cast(&DataType::String).ok()?;
+        let ca = s.str().ok()?.clone().with_name(ID_COLUMN.into());
+        Some(Ok(ca))
+    };
+    let preferred = mapping.id.as_ref().map(ToString::to_string);
+    let mut why = match &preferred {
+        Some(p) => match usable(p) {
+            Some(Ok(ids)) => return Ok((Identity::Field(p.clone()), ids)),
+            Some(Err(why)) => why,
+            None => format!("`{p}` not found"),
+        },
+        None => "no id field".to_owned(),
+    };
+    for col in df.get_columns() {
+        let name = col.name().as_str();
+        if Some(name) == preferred.as_deref() || !is_id_like(name) {
+            continue;
+        }
+        if let Some(Ok(ids)) = usable(name) {
+            return Ok((
+                Identity::Fallback {
+                    field: name.to_owned(),
+                    why,
+                },
+                ids,
+            ));
+        }
+    }
+    if preferred.is_some() {
+        why.push_str("; no other unique id-like field");
+    }
+    let mut seen: std::collections::HashMap<u64, u32> = std::collections::HashMap::with_capacity(height);
+    let ids: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let start = usize::try_from(r.record.start).unwrap_or(0);
+            let bytes = text.as_bytes().get(start..start + r.record.len as usize).unwrap_or(&[]);
+            let h = fnv1a64(bytes);
+            let n = seen.entry(h).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                format!("h{h:016x}")
+            } else {
+                format!("h{h:016x}-{n}")
+            }
+        })
+        .collect();
+    Ok((
+        Identity::ContentHash { why },
+        StringChunked::from_iter_values(ID_COLUMN.into(), ids.into_iter()),
+    ))
+}

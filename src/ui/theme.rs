@@ -1,0 +1,47 @@
+//! Colours and sizes in one place.
+
+use egui::Color32;
+
+/// Height of a table row, in points.
+pub const ROW_HEIGHT: f32 = 20.0;
+/// Characters kept in a table preview cell.
+pub const PREVIEW_CHARS: usize = 160;
+/// Characters of one text shown before a "show all" button (keeps huge fields from stalling a frame).
+pub const TEXT_SHOWN_CHARS: usize = 100_000;
+/// Children of a JSON array or object shown before "… N more".
+pub const JSON_CHILDREN_SHOWN: usize = 200;
+
+/// Accent colour of a conversation role.
+pub fn role_color(role: &str, dark: bool) -> Color32 {
+    let r = role.to_ascii_lowercase();
+    let (light, dark_c) = if crate::trace::content::is_assistant(&r) {
+        (Color32::from_rgb(0x1f, 0x6f, 0xb2), Color32::from_rgb(0x6c, 0xb4, 0xf0))
+    } else if r == "user" || r == "human" {
+        (Color32::from_rgb(0x2e, 0x7d, 0x32), Color32::from_rgb(0x81, 0xc7, 0x84))
+    } else if r == "system" || r == "developer" {
+        (Color32::from_rgb(0x6d, 0x4c, 0x41), Color32::from_rgb(0xbc, 0xaa, 0xa4))
+    } else if r == "tool" || r == "function" {
+        (Color32::from_rgb(0x8e, 0x24, 0xaa), Color32::from_rgb(0xce, 0x93, 0xd8))
+    } else {
+        (Color32::from_rgb(0x61, 0x61, 0x61), Color32::from_rgb(0xbd, 0xbd, 0xbd))
+    };
+    if dark { dark_c } else { light }
+}
+
+/// Colour of error messages.
+pub fn error_color(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_rgb(0xff, 0x8a, 0x80)
+    } else {
+        Color32::from_rgb(0xc6, 0x28, 0x28)
+    }
+}
+
+/// Colour of warnings.
+pub fn warn_color(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_rgb(0xff, 0xcc, 0x80)
+    } else {
+        Color32::from_rgb(0xb2, 0x6a, 0x00)
+    }
+}
