@@ -195,7 +195,9 @@ fn default_columns(store: &TraceStore) -> Vec<String> {
         .iter()
         .enumerate()
         .filter(|(i, _)| {
-            let total: usize = (0..sample).map(|r| store.cell(r, *i).map_or(0, |s| s.len())).sum();
+            let total: usize = (0..sample)
+                .map(|r| store.cell(r, *i).map_or(0, |s| s.len()))
+                .sum();
             total <= 40 * sample.max(1)
         })
         .filter(|(_, c)| Some(c.name.as_str()) != store.identity.field())
@@ -217,6 +219,7 @@ pub struct LoadJob {
 
 enum JobKind {
     /// Native: a worker thread sends the finished load.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Thread(mpsc::Receiver<Result<(Loaded, f64), load::LoadError>>),
     /// An HTTP fetch or a browser file read in flight.
     Fetch(mpsc::Receiver<Result<Vec<Source>, String>>),
@@ -328,9 +331,13 @@ impl ErrataApp {
         if loaded.skipped_count > 0 {
             self.notices.push(Notice {
                 text: format!(
-                    "{} lines skipped (first: {}); View ▸ Skipped lines lists them",
+                    "{} lines skipped (first: {}); View > Skipped lines lists them",
                     loaded.skipped_count,
-                    loaded.skipped.first().map(ToString::to_string).unwrap_or_default()
+                    loaded
+                        .skipped
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
                 ),
                 error: false,
             });
@@ -340,12 +347,20 @@ impl ErrataApp {
     }
 
     fn start_sources(&mut self, ctx: &egui::Context, sources: Vec<Source>, label: String) {
-        let key = sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" + ");
+        let key = sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
         let mapping = self.settings.mappings.get(&key).cloned();
         let progress = Arc::new(Progress::default());
         let total: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
-        progress.bytes_total.store(total, std::sync::atomic::Ordering::Relaxed);
-        progress.bytes_done.store(total, std::sync::atomic::Ordering::Relaxed);
+        progress
+            .bytes_total
+            .store(total, std::sync::atomic::Ordering::Relaxed);
+        progress
+            .bytes_done
+            .store(total, std::sync::atomic::Ordering::Relaxed);
         let started_secs = ctx.input(|i| i.time);
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -357,7 +372,8 @@ impl ErrataApp {
                 .spawn(move || {
                     let t = std::time::Instant::now();
                     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-                    let r = load::load(sources, mapping, &p, threads).map(|l| (l, t.elapsed().as_secs_f64() * 1e3));
+                    let r = load::load(sources, mapping, &p, threads)
+                        .map(|l| (l, t.elapsed().as_secs_f64() * 1e3));
                     let _ = tx.send(r);
                     repaint.request_repaint();
                 });
@@ -377,9 +393,10 @@ impl ErrataApp {
         {
             match Prepared::new(sources, mapping) {
                 Ok(prepared) => {
-                    progress
-                        .records_total
-                        .store(prepared.total() as u64, std::sync::atomic::Ordering::Relaxed);
+                    progress.records_total.store(
+                        prepared.total() as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                     self.job = Some(LoadJob {
                         label,
                         progress,
@@ -400,7 +417,11 @@ impl ErrataApp {
 
     #[cfg(not(target_arch = "wasm32"))]
     fn start_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
-        let key = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
+        let key = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ");
         let label = key.clone();
         let mapping = self.settings.mappings.get(&key).cloned();
         let progress = Arc::new(Progress::default());
@@ -473,7 +494,11 @@ impl ErrataApp {
             match rx.try_recv() {
                 Ok(Ok(sources)) => {
                     self.file_rx = None;
-                    let label = sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
+                    let label = sources
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     self.start_sources(ctx, sources, label);
                 }
                 Ok(Err(e)) => {
@@ -498,7 +523,9 @@ impl ErrataApp {
                         Err(e) => self.error(e.to_string()),
                     }
                 }
-                Err(mpsc::TryRecvError::Empty) => ctx.request_repaint_after(std::time::Duration::from_millis(100)),
+                Err(mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                }
                 Err(mpsc::TryRecvError::Disconnected) => {
                     self.job = None;
                     self.error("the loader stopped unexpectedly".to_owned());
@@ -513,10 +540,16 @@ impl ErrataApp {
                     self.job = None;
                     self.error(e);
                 }
-                Err(mpsc::TryRecvError::Empty) => ctx.request_repaint_after(std::time::Duration::from_millis(100)),
+                Err(mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                }
                 Err(mpsc::TryRecvError::Disconnected) => self.job = None,
             },
-            JobKind::Incremental { prepared, next, chunks } => {
+            JobKind::Incremental {
+                prepared,
+                next,
+                chunks,
+            } => {
                 if job.progress.is_cancelled() {
                     self.job = None;
                     return;
@@ -533,9 +566,14 @@ impl ErrataApp {
                 *next = end;
                 if end >= prepared.total() {
                     let Some(job) = self.job.take() else { return };
-                    if let JobKind::Incremental { prepared, chunks, .. } = job.kind {
+                    if let JobKind::Incremental {
+                        prepared, chunks, ..
+                    } = job.kind
+                    {
                         match prepared.finish(chunks) {
-                            Ok(loaded) => self.finish_load(loaded, job.key, (now - job.started_secs) * 1e3),
+                            Ok(loaded) => {
+                                self.finish_load(loaded, job.key, (now - job.started_secs) * 1e3);
+                            }
                             Err(e) => self.error(e.to_string()),
                         }
                     }
@@ -568,7 +606,9 @@ impl ErrataApp {
                     match f.bytes_async().await {
                         Ok(bytes) => sources.push(Source { name, bytes }),
                         Err(e) => {
-                            let _ = tx.send(Err(format!("could not read the dropped file ({e}): {name}")));
+                            let _ = tx.send(Err(format!(
+                                "could not read the dropped file ({e}): {name}"
+                            )));
                             repaint.request_repaint();
                             return;
                         }
@@ -646,7 +686,11 @@ impl ErrataApp {
             Action::OpenPaths(_) => {}
             Action::OpenSources(sources) => {
                 let sources: Vec<Source> = sources.into_iter().map(|s| s.0).collect();
-                let label = sources.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
+                let label = sources
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.start_sources(ctx, sources, label);
             }
             Action::OpenUrl(url) => self.start_url(ctx, url),
@@ -666,12 +710,16 @@ impl ErrataApp {
                     if let Some(i) = d.visible_columns.iter().position(|c| *c == name) {
                         d.visible_columns.remove(i);
                     } else {
-                        let order: Vec<&str> = d.store.columns().iter().map(|c| c.name.as_str()).collect();
+                        let order: Vec<&str> =
+                            d.store.columns().iter().map(|c| c.name.as_str()).collect();
                         d.visible_columns.push(name);
-                        d.visible_columns
-                            .sort_by_key(|c| order.iter().position(|o| o == c).unwrap_or(usize::MAX));
+                        d.visible_columns.sort_by_key(|c| {
+                            order.iter().position(|o| o == c).unwrap_or(usize::MAX)
+                        });
                     }
-                    self.settings.columns.insert(d.key.clone(), d.visible_columns.clone());
+                    self.settings
+                        .columns
+                        .insert(d.key.clone(), d.visible_columns.clone());
                 }
             }
             Action::DismissNotice(i) => {
@@ -727,10 +775,10 @@ impl ErrataApp {
             Ok(v) => {
                 d.view = v;
                 d.sort = sort;
-                if let Some((_, row)) = d.selected {
-                    if let Some(pos) = d.view.iter().position(|&r| r == row) {
-                        d.selected = Some((pos, row));
-                    }
+                if let Some((_, row)) = d.selected
+                    && let Some(pos) = d.view.iter().position(|&r| r == row)
+                {
+                    d.selected = Some((pos, row));
                 }
                 self.scroll_to_selected = true;
             }
@@ -766,7 +814,9 @@ impl ErrataApp {
             if i.consume_key(Modifiers::COMMAND, Key::O) {
                 actions.push(Action::OpenDialog);
             }
-            if i.consume_key(Modifiers::NONE, Key::Questionmark) || i.consume_key(Modifiers::SHIFT, Key::Questionmark) {
+            if i.consume_key(Modifiers::NONE, Key::Questionmark)
+                || i.consume_key(Modifiers::SHIFT, Key::Questionmark)
+            {
                 self.dialogs.help = !self.dialogs.help;
             }
             if i.consume_key(Modifiers::NONE, Key::Escape) {
@@ -779,7 +829,14 @@ impl ErrataApp {
     fn menu_bar(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.add(egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O)))).clicked() {
+                if ui
+                    .add(
+                        egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(
+                            &egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O),
+                        )),
+                    )
+                    .clicked()
+                {
                     self.pending.push(Action::OpenDialog);
                 }
                 if ui.button("Open URL…").clicked() {
@@ -790,7 +847,13 @@ impl ErrataApp {
                 }
                 ui.separator();
                 let has = self.data.as_ref().is_some_and(|d| d.selected.is_some());
-                if ui.add_enabled(has, egui::Button::new("Copy trace as JSON").shortcut_text("C")).clicked() {
+                if ui
+                    .add_enabled(
+                        has,
+                        egui::Button::new("Copy trace as JSON").shortcut_text("C"),
+                    )
+                    .clicked()
+                {
                     self.pending.push(Action::CopyRecord);
                 }
                 #[cfg(not(target_arch = "wasm32"))]
@@ -806,7 +869,10 @@ impl ErrataApp {
                     ui.menu_button("Columns", |ui| {
                         for c in d.store.columns() {
                             let mut on = d.visible_columns.contains(&c.name);
-                            if ui.checkbox(&mut on, format!("{} ({})", c.name, c.dtype)).changed() {
+                            if ui
+                                .checkbox(&mut on, format!("{} ({})", c.name, c.dtype))
+                                .changed()
+                            {
                                 self.pending.push(Action::ToggleColumn(c.name.clone()));
                             }
                         }
@@ -814,13 +880,19 @@ impl ErrataApp {
                     if ui.button("Field mapping…").clicked() {
                         self.dialogs.mapping = Some(d.store.mapping.clone());
                     }
-                    if ui.button(format!("Skipped lines ({})", d.skipped_count)).clicked() {
+                    if ui
+                        .button(format!("Skipped lines ({})", d.skipped_count))
+                        .clicked()
+                    {
                         self.dialogs.skipped = true;
                     }
                 }
             });
             ui.menu_button("Help", |ui| {
-                if ui.add(egui::Button::new("Keyboard shortcuts").shortcut_text("?")).clicked() {
+                if ui
+                    .add(egui::Button::new("Keyboard shortcuts").shortcut_text("?"))
+                    .clicked()
+                {
                     self.dialogs.help = true;
                 }
             });
@@ -829,7 +901,7 @@ impl ErrataApp {
 
     fn dataset_line(&mut self, ui: &mut egui::Ui) {
         let Some(d) = &self.data else {
-            ui.label("No traces open. File ▸ Open…, drop a file here, or open the demo.");
+            ui.label("No traces open. File > Open…, drop a file here, or open the demo.");
             return;
         };
         ui.horizontal_wrapped(|ui| {
@@ -837,7 +909,11 @@ impl ErrataApp {
             ui.label(format!("· {} traces", fmt_count(d.store.len())));
             ui.label(format!("· {}", d.store.identity.describe()));
             ui.label(format!("· {}", d.store.mapping.describe()));
-            if ui.small_button("Change…").on_hover_text("Choose the id, input and output fields").clicked() {
+            if ui
+                .small_button("Change…")
+                .on_hover_text("Choose the id, input and output fields")
+                .clicked()
+            {
                 self.dialogs.mapping = Some(d.store.mapping.clone());
             }
             if d.skipped_count > 0
@@ -868,8 +944,12 @@ impl ErrataApp {
         }
         for (i, n) in self.notices.iter().enumerate() {
             ui.horizontal(|ui| {
-                let color = if n.error { ui::theme::error_color(dark) } else { ui::theme::warn_color(dark) };
-                if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
+                let color = if n.error {
+                    ui::theme::error_color(dark)
+                } else {
+                    ui::theme::warn_color(dark)
+                };
+                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                     self.pending.push(Action::DismissNotice(i));
                 }
                 ui.colored_label(color, &n.text);
@@ -883,7 +963,7 @@ pub fn fmt_count(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -929,7 +1009,9 @@ impl eframe::App for ErrataApp {
         } else {
             egui::CentralPanel::default().show(ui, |ui| {
                 ui.centered_and_justified(|ui| {
-                    ui.heading("Drop a trace dump (JSONL, JSON array, .gz) here, or use File ▸ Open…");
+                    ui.heading(
+                        "Drop a trace dump (JSONL, JSON array, .gz) here, or use File > Open…",
+                    );
                 });
             });
         }

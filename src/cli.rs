@@ -132,15 +132,21 @@ fn generate(args: &[String]) -> Result<(), String> {
                     .ok_or("--seed needs a number")?;
             }
             "--out" => out = Some(it.next().ok_or("--out needs a path")?.into()),
-            s => n = Some(s.parse::<usize>().map_err(|_| format!("not a trace count: {s}"))?),
+            s => {
+                n = Some(
+                    s.parse::<usize>()
+                        .map_err(|_| format!("not a trace count: {s}"))?,
+                );
+            }
         }
     }
     let n = n.ok_or("generate needs a trace count N")?;
-    let result = match out {
+
+    match out {
         Some(path) => std::fs::File::create(&path)
             .and_then(|mut f| crate::synth::write_jsonl(n, seed, &mut f))
             .map_err(|e| format!("{e}: {}", path.display())),
-        None => crate::synth::write_jsonl(n, seed, &mut std::io::stdout().lock()).map_err(|e| e.to_string()),
-    };
-    result
+        None => crate::synth::write_jsonl(n, seed, &mut std::io::stdout().lock())
+            .map_err(|e| e.to_string()),
+    }
 }

@@ -53,12 +53,30 @@ pub const FAILURE_MODES: &[&str] = &[
 
 const MODELS: &[&str] = &["gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "llama-3.1-70b"];
 const CITIES: &[&str] = &[
-    "Lisbon", "Denver", "Osaka", "Nairobi", "Toronto", "Reykjavik", "Santiago", "Munich", "Austin", "Hanoi",
+    "Lisbon",
+    "Denver",
+    "Osaka",
+    "Nairobi",
+    "Toronto",
+    "Reykjavik",
+    "Santiago",
+    "Munich",
+    "Austin",
+    "Hanoi",
 ];
 const NAMES: &[&str] = &[
-    "Priya", "Marco", "Aiko", "Tom", "Fatima", "Lena", "Diego", "Grace", "Omar", "Sven", "Mei", "Jonas",
+    "Priya", "Marco", "Aiko", "Tom", "Fatima", "Lena", "Diego", "Grace", "Omar", "Sven", "Mei",
+    "Jonas",
 ];
-const WEEKDAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS: &[&str] = &[
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const TIERS: &[&str] = &["basic", "silver", "gold", "platinum"];
 
 const SYSTEM_PROMPT: &str = "You are SkyWay Air's customer assistant. Be accurate and brief. \
@@ -89,7 +107,10 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
     let mut output = json!({"role": "assistant"});
     let mut tool_turns: Vec<Value> = Vec::new();
     let mut assistant_text = String::new();
-    match failure.map_or_else(|| rng.below(5), |f| FAILURE_MODES.iter().position(|m| *m == f).unwrap_or(0)) {
+    match failure.map_or_else(
+        || rng.below(5),
+        |f| FAILURE_MODES.iter().position(|m| *m == f).unwrap_or(0),
+    ) {
         0 => {
             feature = "rebooking";
             let target = (today_wd + 1 + rng.below(6)) % 7;
@@ -100,8 +121,16 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
             let ahead = (target + 7 - today_wd) % 7;
             let ahead = if ahead == 0 { 7 } else { ahead };
             let correct = day + ahead;
-            let shown = if failure.is_some() { correct + 1 + rng.below(3) } else { correct };
-            let (month, date) = if shown > 30 { (12, shown - 30) } else { (11, shown) };
+            let shown = if failure.is_some() {
+                correct + 1 + rng.below(3)
+            } else {
+                correct
+            };
+            let (month, date) = if shown > 30 {
+                (12, shown - 30)
+            } else {
+                (11, shown)
+            };
             let _ = write!(
                 assistant_text,
                 "Done, {name}! Flight {flight} to {city} is now on {} 2026-{month:02}-{date:02}, departing at the same time. There is no change fee since you booked within our change window.",
@@ -130,7 +159,8 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
         }
         2 => {
             feature = "refunds";
-            user = format!("I cancelled my {city} trip. When do I get my refund, and is there a fee?");
+            user =
+                format!("I cancelled my {city} trip. When do I get my refund, and is there a fee?");
             if failure.is_some() {
                 let _ = write!(
                     assistant_text,
@@ -151,7 +181,11 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
                 "I'm a {tier} member flying to {city}. How heavy can my checked bag be without paying?"
             );
             let allowed = if tier == "platinum" { 32 } else { 23 };
-            let said = if failure.is_some() { allowed + 5 + rng.below(3) * 5 } else { allowed };
+            let said = if failure.is_some() {
+                allowed + 5 + rng.below(3) * 5
+            } else {
+                allowed
+            };
             let _ = write!(
                 assistant_text,
                 "As a {tier} member on an international flight to {city}, your checked bag can weigh up to {said} kg at no charge."
@@ -160,7 +194,9 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
         _ => {
             feature = "pets";
             let lang = *rng.pick(&["in one sentence", "in French", "as a bulleted list"]);
-            user = format!("Can my 6 kg cat fly with me in the cabin to {city}? Please answer {lang}.");
+            user = format!(
+                "Can my 6 kg cat fly with me in the cabin to {city}? Please answer {lang}."
+            );
             if failure.is_some() {
                 assistant_text.push_str(
                     "Great question! Pets are a wonderful part of the family. Cats under 8 kg can travel in the cabin with you, as long as they stay in an approved carrier under the seat in front of you for the whole flight. You should also check the entry rules of your destination, since some countries require vaccination records or a microchip. Let me know if you need anything else!",
@@ -192,7 +228,11 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
     let latency_ms = 300 + rng.below(2500) + if model.contains("70b") { 900 } else { 0 };
     let hour = rng.below(24);
     let minute = rng.below(60);
-    let app_version: Value = if rng.below(10) == 0 { json!(3) } else { json!(format!("3.{}.{}", rng.below(3), rng.below(10))) };
+    let app_version: Value = if rng.below(10) == 0 {
+        json!(3)
+    } else {
+        json!(format!("3.{}.{}", rng.below(3), rng.below(10)))
+    };
     let value = json!({
         "trace_id": format!("tr-{index:07}"),
         "timestamp": format!("2026-11-{day:02}T{hour:02}:{minute:02}:00Z"),

@@ -114,7 +114,10 @@ fn from_array(items: Vec<Value>) -> Content {
             .collect();
         return Content::Chat(messages);
     }
-    if objects.iter().all(|o| o.get("text").is_some_and(Value::is_string) && !o.contains_key("type")) {
+    if objects
+        .iter()
+        .all(|o| o.get("text").is_some_and(Value::is_string) && !o.contains_key("type"))
+    {
         // completion-style choices
         let text = objects
             .iter()
@@ -175,7 +178,11 @@ fn from_object(map: Map<String, Value>) -> Content {
 
 fn message(o: &Map<String, Value>) -> Message {
     let mut m = Message {
-        role: o.get("role").and_then(Value::as_str).unwrap_or("?").to_owned(),
+        role: o
+            .get("role")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned(),
         name: o.get("name").and_then(Value::as_str).map(str::to_owned),
         tool_call_id: o
             .get("tool_call_id")
@@ -194,7 +201,11 @@ fn message(o: &Map<String, Value>) -> Message {
             let f = c.get("function").unwrap_or(c);
             m.tool_calls.push(ToolCall {
                 id: c.get("id").and_then(Value::as_str).map(str::to_owned),
-                name: f.get("name").and_then(Value::as_str).unwrap_or("?").to_owned(),
+                name: f
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
                 arguments: arguments(f.get("arguments").or_else(|| f.get("input"))),
             });
         }
@@ -202,7 +213,11 @@ fn message(o: &Map<String, Value>) -> Message {
     if let Some(f) = o.get("function_call").and_then(Value::as_object) {
         m.tool_calls.push(ToolCall {
             id: None,
-            name: f.get("name").and_then(Value::as_str).unwrap_or("?").to_owned(),
+            name: f
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_owned(),
             arguments: arguments(f.get("arguments")),
         });
     }
@@ -227,11 +242,18 @@ fn add_blocks(m: &mut Message, blocks: &[Value]) {
                     .or_else(|| b.get("call_id"))
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-                name: b.get("name").and_then(Value::as_str).unwrap_or("?").to_owned(),
+                name: b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
                 arguments: arguments(b.get("input").or_else(|| b.get("arguments"))),
             }),
             Some("tool_result") => {
-                m.tool_call_id = b.get("tool_use_id").and_then(Value::as_str).map(str::to_owned);
+                m.tool_call_id = b
+                    .get("tool_use_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 match b.get("content") {
                     Some(Value::String(s)) => push(m, s),
                     Some(Value::Array(inner)) => add_blocks(m, inner),
@@ -239,7 +261,9 @@ fn add_blocks(m: &mut Message, blocks: &[Value]) {
                     None => {}
                 }
             }
-            Some(kind @ ("image" | "image_url" | "input_image" | "document")) => push(m, &format!("[{kind}]")),
+            Some(kind @ ("image" | "image_url" | "input_image" | "document")) => {
+                push(m, &format!("[{kind}]"));
+            }
             _ => match b {
                 Value::String(s) => push(m, s),
                 other => push(m, &pretty(other)),
@@ -285,13 +309,18 @@ pub fn preview(content: &Content, side: Side, max_chars: usize) -> String {
                     .find(|m| m.role.eq_ignore_ascii_case("user") && !m.text.trim().is_empty()),
                 Side::Output => None,
             }
-            .or_else(|| messages.iter().rev().find(|m| !m.text.trim().is_empty() || !m.tool_calls.is_empty()));
+            .or_else(|| {
+                messages
+                    .iter()
+                    .rev()
+                    .find(|m| !m.text.trim().is_empty() || !m.tool_calls.is_empty())
+            });
             match pick {
                 Some(m) if !m.text.trim().is_empty() => m.text.clone(),
                 Some(m) => m
                     .tool_calls
                     .iter()
-                    .map(|c| format!("→ {}({})", c.name, one_line(&c.arguments, 60)))
+                    .map(|c| format!("-> {}({})", c.name, one_line(&c.arguments, 60)))
                     .collect::<Vec<_>>()
                     .join(" "),
                 None => String::new(),
@@ -339,7 +368,7 @@ pub fn plain_text(content: &Content) -> String {
                 out.push_str(": ");
                 out.push_str(&m.text);
                 for c in &m.tool_calls {
-                    out.push_str(&format!("\n→ {}({})", c.name, c.arguments));
+                    out.push_str(&format!("\n-> {}({})", c.name, c.arguments));
                 }
                 out.push('\n');
             }
@@ -365,34 +394,49 @@ mod tests {
         let raw = r#"[{"role":"system","content":"be nice"},{"role":"user","content":"weather?"},
             {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
             {"role":"tool","tool_call_id":"c1","content":"sunny"},{"role":"assistant","content":"It is sunny."}]"#;
-        let Content::Chat(m) = from_raw(Some(raw)) else { panic!() };
+        let Content::Chat(m) = from_raw(Some(raw)) else {
+            panic!()
+        };
         assert_eq!(m.len(), 5);
         assert_eq!(m[2].tool_calls[0].name, "get_weather");
         assert!(m[2].tool_calls[0].arguments.contains("\"city\": \"Paris\""));
         assert_eq!(m[3].tool_call_id.as_deref(), Some("c1"));
         let (input, output) = split_conversation(Some(raw));
-        let (Content::Chat(i), Content::Chat(o)) = (input, output) else { panic!() };
+        let (Content::Chat(i), Content::Chat(o)) = (input, output) else {
+            panic!()
+        };
         assert_eq!(i.len(), 4);
         assert_eq!(o[0].text, "It is sunny.");
     }
 
     #[test]
     fn openai_choices_object_and_array() {
-        let raw = r#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}]}"#;
-        let Content::Chat(m) = from_raw(Some(raw)) else { panic!() };
+        let raw =
+            r#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}]}"#;
+        let Content::Chat(m) = from_raw(Some(raw)) else {
+            panic!()
+        };
         assert_eq!(m[0].text, "hi");
-        let Content::Chat(m) = from_raw(Some(r#"[{"message":{"role":"assistant","content":"yo"}}]"#)) else { panic!() };
+        let Content::Chat(m) =
+            from_raw(Some(r#"[{"message":{"role":"assistant","content":"yo"}}]"#))
+        else {
+            panic!()
+        };
         assert_eq!(m[0].role, "assistant");
     }
 
     #[test]
     fn anthropic_content_blocks() {
         let raw = r#"{"role":"assistant","content":[{"type":"text","text":"Let me check."},{"type":"tool_use","id":"t1","name":"lookup","input":{"q":"x"}}]}"#;
-        let Content::Chat(m) = from_raw(Some(raw)) else { panic!() };
+        let Content::Chat(m) = from_raw(Some(raw)) else {
+            panic!()
+        };
         assert_eq!(m[0].text, "Let me check.");
         assert_eq!(m[0].tool_calls[0].name, "lookup");
         let raw = r#"[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"42"}]}]}]"#;
-        let Content::Chat(m) = from_raw(Some(raw)) else { panic!() };
+        let Content::Chat(m) = from_raw(Some(raw)) else {
+            panic!()
+        };
         assert_eq!(m[0].tool_call_id.as_deref(), Some("t1"));
         assert_eq!(m[0].text, "42");
     }
@@ -401,10 +445,19 @@ mod tests {
     fn open_inference_json_string_and_dicts() {
         let raw = r#""{\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}""#;
         assert!(matches!(from_raw(Some(raw)), Content::Chat(_)));
-        assert_eq!(from_raw(Some(r#"{"question":"why?"}"#)), Content::Text("why?".into()));
-        assert!(matches!(from_raw(Some(r#"{"a":1,"b":[2]}"#)), Content::Json(_)));
+        assert_eq!(
+            from_raw(Some(r#"{"question":"why?"}"#)),
+            Content::Text("why?".into())
+        );
+        assert!(matches!(
+            from_raw(Some(r#"{"a":1,"b":[2]}"#)),
+            Content::Json(_)
+        ));
         // a string that merely looks like JSON stays text when it is no known shape
-        assert_eq!(from_raw(Some(r#""[1, 2]""#)), Content::Text("[1, 2]".into()));
+        assert_eq!(
+            from_raw(Some(r#""[1, 2]""#)),
+            Content::Text("[1, 2]".into())
+        );
     }
 
     #[test]
@@ -415,8 +468,10 @@ mod tests {
         assert_eq!(preview(&c, Side::Output, 100), "answer");
         assert_eq!(one_line("abcdef", 3), "abc…");
         assert_eq!(one_line("ünï cödé", 20), "ünï cödé");
-        let tool = from_raw(Some(r#"{"role":"assistant","content":null,"tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}"#));
-        assert_eq!(preview(&tool, Side::Output, 100), "→ f({})");
+        let tool = from_raw(Some(
+            r#"{"role":"assistant","content":null,"tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}"#,
+        ));
+        assert_eq!(preview(&tool, Side::Output, 100), "-> f({})");
     }
 
     #[test]

@@ -138,16 +138,16 @@ impl Progress {
         let rt = self.records_total.load(Ordering::Relaxed);
         if rt > 0 {
             let rd = self.records_done.load(Ordering::Relaxed);
-            return (
-                rd as f32 / rt as f32,
-                format!("parsed {rd} of {rt} traces"),
-            );
+            return (rd as f32 / rt as f32, format!("parsed {rd} of {rt} traces"));
         }
         let bt = self.bytes_total.load(Ordering::Relaxed);
         let bd = self.bytes_done.load(Ordering::Relaxed);
         let mb = |b: u64| b as f64 / 1e6;
         if bt > 0 {
-            (bd as f32 / bt as f32, format!("read {:.1} of {:.1} MB", mb(bd), mb(bt)))
+            (
+                bd as f32 / bt as f32,
+                format!("read {:.1} of {:.1} MB", mb(bd), mb(bt)),
+            )
         } else {
             (0.0, format!("read {:.1} MB", mb(bd)))
         }
@@ -278,12 +278,11 @@ fn split_records(
     };
     match first {
         b'[' => {
-            let elems: Vec<&serde_json::value::RawValue> = serde_json::from_str(text).map_err(|e| {
-                LoadError::NotTraces {
+            let elems: Vec<&serde_json::value::RawValue> =
+                serde_json::from_str(text).map_err(|e| LoadError::NotTraces {
                     name: name.to_owned(),
                     reason: format!("a JSON array that does not parse: {e}"),
-                }
-            })?;
+                })?;
             let mut out = Vec::with_capacity(elems.len());
             for (i, raw) in elems.iter().enumerate() {
                 let line = line_of(text, offset_in(text, raw.get()));
@@ -291,7 +290,10 @@ fn split_records(
                     out.push(span(raw.get(), line));
                 } else {
                     let w = kind_word(raw.get().as_bytes()[0]);
-                    skip(line, format!("array element {} is {w}, not an object", i + 1));
+                    skip(
+                        line,
+                        format!("array element {} is {w}, not an object", i + 1),
+                    );
                 }
             }
             Ok(out)
@@ -308,9 +310,9 @@ fn split_records(
                 if t.starts_with('{') {
                     out.push(span(t, line));
                 } else {
-                    let w = match t.as_bytes()[0] {
-                        b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => kind_word(t.as_bytes()[0]),
-                        _ => "not JSON",
+                    let w = match serde_json::from_str::<&serde_json::value::RawValue>(t) {
+                        Ok(_) => kind_word(t.as_bytes()[0]),
+                        Err(_) => "not JSON",
                     };
                     skip(line, format!("{w}, not a JSON object"));
                 }
@@ -403,7 +405,14 @@ impl Prepared {
             let base = if base == 0 { 0 } else { base + 1 };
             let file = u16::try_from(i).unwrap_or(u16::MAX);
             let part = &text[base..];
-            spans.extend(split_records(&source.name, part, base, file, &mut skipped, &mut skipped_count)?);
+            spans.extend(split_records(
+                &source.name,
+                part,
+                base,
+                file,
+                &mut skipped,
+                &mut skipped_count,
+            )?);
             files.push(source.name);
             ranges.push(base..text.len());
         }
@@ -434,7 +443,11 @@ impl Prepared {
     }
 
     /// Parses a range of records into a chunk. Checks `progress`' cancel flag as it goes.
-    pub fn parse_range(&self, range: Range<usize>, progress: &Progress) -> Result<ChunkOut, LoadError> {
+    pub fn parse_range(
+        &self,
+        range: Range<usize>,
+        progress: &Progress,
+    ) -> Result<ChunkOut, LoadError> {
         let mut out = ChunkOut::default();
         let Some(spans) = self.spans.get(range) else {
             return Ok(out);
@@ -455,7 +468,11 @@ impl Prepared {
                     out.skipped_count += 1;
                     if out.skipped.len() < MAX_SKIPPED_KEPT {
                         out.skipped.push(Skipped {
-                            file: self.files.get(usize::from(s.file)).cloned().unwrap_or_default(),
+                            file: self
+                                .files
+                                .get(usize::from(s.file))
+                                .cloned()
+                                .unwrap_or_default(),
                             line: s.line + u32::try_from(e.line().saturating_sub(1)).unwrap_or(0),
                             reason: reason_of(&e),
                         });
@@ -481,7 +498,11 @@ impl Prepared {
                 file: s.file,
             });
             if several_files {
-                let file = self.files.get(usize::from(s.file)).cloned().unwrap_or_default();
+                let file = self
+                    .files
+                    .get(usize::from(s.file))
+                    .cloned()
+                    .unwrap_or_default();
                 out.set(FILE_COLUMN, row, Scalar::Str(file.into()));
             }
             for (key, value) in &obj.fields {
@@ -492,7 +513,8 @@ impl Prepared {
                     && let Ok(inner) = RawObject::parse(value.get())
                 {
                     for (k2, v2) in &inner.fields {
-                        if self.mapping.covers(&[key, k2]) || self.mapping.holds_content(&[key, k2]) {
+                        if self.mapping.covers(&[key, k2]) || self.mapping.holds_content(&[key, k2])
+                        {
                             continue;
                         }
                         name.clear();
@@ -539,7 +561,9 @@ impl Prepared {
         }
         skipped.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
         if records.is_empty() {
-            let first = skipped.first().map_or_else(|| "no records found".to_owned(), ToString::to_string);
+            let first = skipped
+                .first()
+                .map_or_else(|| "no records found".to_owned(), ToString::to_string);
             return Err(LoadError::NoTraces {
                 skipped: skipped_count,
                 first,
@@ -582,7 +606,8 @@ impl Prepared {
 
 fn slice(text: &str, start: u64, len: u32) -> &str {
     let start = usize::try_from(start).unwrap_or(usize::MAX);
-    text.get(start..start.saturating_add(len as usize)).unwrap_or("")
+    text.get(start..start.saturating_add(len as usize))
+        .unwrap_or("")
 }
 
 /// serde_json's message without its "at line 1 column N" tail, plus the column.
@@ -659,7 +684,9 @@ pub fn load(
 ) -> Result<Loaded, LoadError> {
     let prepared = Prepared::new(sources, mapping)?;
     let total = prepared.total();
-    progress.records_total.store(total as u64, Ordering::Relaxed);
+    progress
+        .records_total
+        .store(total as u64, Ordering::Relaxed);
     let threads = threads.clamp(1, 64).min(total.max(1).div_ceil(2048));
     let chunks = if threads <= 1 {
         vec![prepared.parse_range(0..total, progress)?]
@@ -670,7 +697,11 @@ pub fn load(
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn parse_parallel(prepared: &Prepared, threads: usize, progress: &Progress) -> Result<Vec<ChunkOut>, LoadError> {
+fn parse_parallel(
+    prepared: &Prepared,
+    threads: usize,
+    progress: &Progress,
+) -> Result<Vec<ChunkOut>, LoadError> {
     let total = prepared.total();
     let per = total.div_ceil(threads);
     std::thread::scope(|scope| {
@@ -703,7 +734,11 @@ fn parse_parallel(prepared: &Prepared, threads: usize, progress: &Progress) -> R
 }
 
 #[cfg(target_arch = "wasm32")]
-fn parse_parallel(prepared: &Prepared, _threads: usize, progress: &Progress) -> Result<Vec<ChunkOut>, LoadError> {
+fn parse_parallel(
+    prepared: &Prepared,
+    _threads: usize,
+    progress: &Progress,
+) -> Result<Vec<ChunkOut>, LoadError> {
     Ok(vec![prepared.parse_range(0..prepared.total(), progress)?])
 }
 

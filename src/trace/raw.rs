@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// A JSON object whose values are kept as borrowed raw JSON text, in document order.
@@ -25,7 +25,11 @@ impl<'a> RawObject<'a> {
 
     /// The raw value of `key`, if present (the last one wins for duplicate keys, as in serde_json).
     pub fn get(&self, key: &str) -> Option<&'a RawValue> {
-        self.fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v)
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
     }
 }
 

@@ -89,22 +89,21 @@ impl FieldMapping {
 
     /// Whether `path` is the input or output field, or lies inside one.
     pub fn covers(&self, path: &[&str]) -> bool {
-        self.content_paths().any(|p| {
-            path.len() >= p.0.len() && p.0.iter().zip(path).all(|(a, b)| a == b)
-        })
+        self.content_paths()
+            .any(|p| path.len() >= p.0.len() && p.0.iter().zip(path).all(|(a, b)| a == b))
     }
 
     /// Whether `path` is an object that holds the input or output deeper down
     /// (`attributes` for `attributes.input.value`).
     pub fn holds_content(&self, path: &[&str]) -> bool {
-        self.content_paths().any(|p| {
-            p.0.len() > path.len() && p.0.iter().zip(path).all(|(a, b)| a == b)
-        })
+        self.content_paths()
+            .any(|p| p.0.len() > path.len() && p.0.iter().zip(path).all(|(a, b)| a == b))
     }
 
     /// One line saying what was chosen, for the status bar and `errata summary`.
     pub fn describe(&self) -> String {
-        let show = |p: &Option<FieldPath>| p.as_ref().map_or("none".to_owned(), |p| format!("`{p}`"));
+        let show =
+            |p: &Option<FieldPath>| p.as_ref().map_or("none".to_owned(), |p| format!("`{p}`"));
         if self.split_conversation {
             format!(
                 "conversation {} (last assistant turn is the output)",
@@ -171,7 +170,12 @@ impl SampleStats {
 
     /// Every path seen, top-level first in document order, then nested ones.
     pub fn all_paths(&self) -> Vec<FieldPath> {
-        let mut out: Vec<FieldPath> = self.order.iter().filter(|p| p.0.len() == 1).cloned().collect();
+        let mut out: Vec<FieldPath> = self
+            .order
+            .iter()
+            .filter(|p| p.0.len() == 1)
+            .cloned()
+            .collect();
         out.extend(self.order.iter().filter(|p| p.0.len() > 1).cloned());
         out
     }
@@ -277,7 +281,9 @@ mod tests {
 
     #[test]
     fn lone_conversation_is_split() {
-        let m = detect(&[r#"{"id":"root","messages":[{"role":"user","content":"x"},{"role":"assistant","content":"y"}]}"#]);
+        let m = detect(&[
+            r#"{"id":"root","messages":[{"role":"user","content":"x"},{"role":"assistant","content":"y"}]}"#,
+        ]);
         assert_eq!(m.input, Some(FieldPath::top("messages")));
         assert_eq!(m.output, None);
         assert!(m.split_conversation);
@@ -293,18 +299,31 @@ mod tests {
 
     #[test]
     fn open_inference_flat_and_nested() {
-        let m = detect(&[r#"{"span_id":"s","attributes":{"input.value":"q","output.value":"a","llm.model_name":"m"}}"#]);
+        let m = detect(&[
+            r#"{"span_id":"s","attributes":{"input.value":"q","output.value":"a","llm.model_name":"m"}}"#,
+        ]);
         assert_eq!(m.id, Some(FieldPath::top("span_id")));
         assert_eq!(m.input, Some(FieldPath::of(&["attributes", "input.value"])));
-        assert_eq!(m.output, Some(FieldPath::of(&["attributes", "output.value"])));
+        assert_eq!(
+            m.output,
+            Some(FieldPath::of(&["attributes", "output.value"]))
+        );
         let m = detect(&[r#"{"attributes":{"input":{"value":"q"},"output":{"value":"a"}}}"#]);
-        assert_eq!(m.input, Some(FieldPath::of(&["attributes", "input", "value"])));
-        assert_eq!(m.output, Some(FieldPath::of(&["attributes", "output", "value"])));
+        assert_eq!(
+            m.input,
+            Some(FieldPath::of(&["attributes", "input", "value"]))
+        );
+        assert_eq!(
+            m.output,
+            Some(FieldPath::of(&["attributes", "output", "value"]))
+        );
     }
 
     #[test]
     fn recipe_shape_query_response() {
-        let m = detect(&[r#"{"trace_id":"1","query":"q","dietary_restriction":"vegan","response":"r","label":"PASS"}"#]);
+        let m = detect(&[
+            r#"{"trace_id":"1","query":"q","dietary_restriction":"vegan","response":"r","label":"PASS"}"#,
+        ]);
         assert_eq!(m.input, Some(FieldPath::top("query")));
         assert_eq!(m.output, Some(FieldPath::top("response")));
     }
@@ -314,7 +333,10 @@ mod tests {
         let obj = RawObject::parse(r#"{"attributes":{"input":{"value":"q"}}}"#).unwrap();
         let p = FieldPath::of(&["attributes", "input", "value"]);
         assert_eq!(p.lookup(&obj).unwrap().get(), "\"q\"");
-        let m = FieldMapping { input: Some(p), ..Default::default() };
+        let m = FieldMapping {
+            input: Some(p),
+            ..Default::default()
+        };
         assert!(m.holds_content(&["attributes", "input"]));
         assert!(m.holds_content(&["attributes"]));
         assert!(!m.covers(&["attributes", "input"]));

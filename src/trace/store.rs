@@ -129,6 +129,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 
 impl TraceStore {
     /// Builds the store; decides identity and rechunks so that cell reads are O(1).
+    #[allow(clippy::too_many_arguments)] // called once, by the loader, with the parts it built
     pub(crate) fn new(
         text: String,
         files: Vec<String>,
@@ -180,7 +181,8 @@ impl TraceStore {
                 DataType::Boolean => (col.bool().map(|c| Access::Bool(c.clone())), "bool"),
                 _ => (Ok(Access::Other(col.clone())), "other"),
             };
-            self.access.push(access.unwrap_or_else(|_| Access::Other(col.clone())));
+            self.access
+                .push(access.unwrap_or_else(|_| Access::Other(col.clone())));
             self.columns.push(ColumnInfo {
                 name: col.name().to_string(),
                 dtype: dtype.to_owned(),
@@ -239,7 +241,9 @@ impl TraceStore {
 
     fn span(&self, s: Span) -> &str {
         let start = usize::try_from(s.start).unwrap_or(usize::MAX);
-        self.text.get(start..start.saturating_add(s.len as usize)).unwrap_or("")
+        self.text
+            .get(start..start.saturating_add(s.len as usize))
+            .unwrap_or("")
     }
 
     /// The trace's identity.
@@ -270,7 +274,10 @@ impl TraceStore {
     /// `file:line` where the record starts.
     pub fn location(&self, row: usize) -> String {
         self.records.get(row).map_or_else(String::new, |r| {
-            let file = self.files.get(usize::from(r.file)).map_or("", String::as_str);
+            let file = self
+                .files
+                .get(usize::from(r.file))
+                .map_or("", String::as_str);
             format!("{file}:{}", r.line)
         })
     }
@@ -305,7 +312,10 @@ fn resolve_identity(
             return Some(Err(format!("`{name}` is not a string or integer")));
         }
         if col.null_count() > 0 {
-            return Some(Err(format!("`{name}` is missing on {} traces", col.null_count())));
+            return Some(Err(format!(
+                "`{name}` is missing on {} traces",
+                col.null_count()
+            )));
         }
         let distinct = col.n_unique().ok()?;
         if distinct != height {
@@ -344,12 +354,16 @@ fn resolve_identity(
     if preferred.is_some() {
         why.push_str("; no other unique id-like field");
     }
-    let mut seen: std::collections::HashMap<u64, u32> = std::collections::HashMap::with_capacity(height);
+    let mut seen: std::collections::HashMap<u64, u32> =
+        std::collections::HashMap::with_capacity(height);
     let ids: Vec<String> = records
         .iter()
         .map(|r| {
             let start = usize::try_from(r.record.start).unwrap_or(0);
-            let bytes = text.as_bytes().get(start..start + r.record.len as usize).unwrap_or(&[]);
+            let bytes = text
+                .as_bytes()
+                .get(start..start + r.record.len as usize)
+                .unwrap_or(&[]);
             let h = fnv1a64(bytes);
             let n = seen.entry(h).or_insert(0);
             *n += 1;

@@ -22,7 +22,7 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
         ui.strong(format!("Trace {}", d.store.id(r)));
         ui.weak(d.store.location(r));
         if ui
-            .button("📋 Copy as JSON")
+            .button("Copy as JSON")
             .on_hover_text("Copy the original record, complete (key C)")
             .clicked()
         {
@@ -37,18 +37,25 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
         .min_size(40.0)
         .show(ui, |ui| {
             ui.strong("Metadata");
-            ScrollArea::vertical().id_salt("metadata-scroll").auto_shrink(false).show(ui, |ui| {
-                egui::Grid::new("metadata-grid").num_columns(2).striped(true).spacing([16.0, 2.0]).show(ui, |ui| {
-                    for (i, c) in d.store.columns().iter().enumerate() {
-                        ui.label(RichText::new(&c.name).monospace());
-                        match d.store.cell(r, i) {
-                            Some(v) => ui.add(Label::new(v).wrap()),
-                            None => ui.weak("null"),
-                        };
-                        ui.end_row();
-                    }
+            ScrollArea::vertical()
+                .id_salt("metadata-scroll")
+                .auto_shrink(false)
+                .show(ui, |ui| {
+                    egui::Grid::new("metadata-grid")
+                        .num_columns(2)
+                        .striped(true)
+                        .spacing([16.0, 2.0])
+                        .show(ui, |ui| {
+                            for (i, c) in d.store.columns().iter().enumerate() {
+                                ui.label(RichText::new(&c.name).monospace());
+                                match d.store.cell(r, i) {
+                                    Some(v) => ui.add(Label::new(v).wrap()),
+                                    None => ui.weak("null"),
+                                };
+                                ui.end_row();
+                            }
+                        });
                 });
-            });
         });
     let width = ui.available_width();
     egui::Panel::left(("input-side", d.key.as_str()))
@@ -57,21 +64,33 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
         .min_size(120.0)
         .show(ui, |ui| {
             ui.strong("Input");
-            ScrollArea::vertical().id_salt("input-scroll").auto_shrink(false).show(ui, |ui| {
-                content_ui(ui, &contents.0, Id::unique(("input", row)), expanded, dark);
-            });
+            ScrollArea::vertical()
+                .id_salt("input-scroll")
+                .auto_shrink(false)
+                .show(ui, |ui| {
+                    content_ui(ui, &contents.0, Id::unique(("input", row)), expanded, dark);
+                });
         });
     egui::CentralPanel::default().show(ui, |ui| {
         ui.strong("Output");
-        ScrollArea::vertical().id_salt("output-scroll").auto_shrink(false).show(ui, |ui| {
-            content_ui(ui, &contents.1, Id::unique(("output", row)), expanded, dark);
-        });
+        ScrollArea::vertical()
+            .id_salt("output-scroll")
+            .auto_shrink(false)
+            .show(ui, |ui| {
+                content_ui(ui, &contents.1, Id::unique(("output", row)), expanded, dark);
+            });
     });
     actions
 }
 
 /// Draws one side of a trace.
-pub fn content_ui(ui: &mut egui::Ui, content: &Content, id: Id, expanded: &mut HashSet<Id>, dark: bool) {
+pub fn content_ui(
+    ui: &mut egui::Ui,
+    content: &Content,
+    id: Id,
+    expanded: &mut HashSet<Id>,
+    dark: bool,
+) {
     match content {
         Content::Missing => {
             ui.weak("(none)");
@@ -88,30 +107,32 @@ pub fn content_ui(ui: &mut egui::Ui, content: &Content, id: Id, expanded: &mut H
 
 fn message_ui(ui: &mut egui::Ui, m: &Message, id: Id, expanded: &mut HashSet<Id>, dark: bool) {
     let color = theme::role_color(&m.role, dark);
-    Frame::group(ui.style()).stroke(egui::Stroke::new(1.0, color.gamma_multiply(0.6))).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(&m.role).strong().color(color));
-            if let Some(n) = &m.name {
-                ui.weak(n);
-            }
-            if let Some(c) = &m.tool_call_id {
-                ui.weak(format!("↩ result of {c}"));
-            }
-        });
-        if !m.text.is_empty() {
-            long_text(ui, &m.text, id, expanded);
-        }
-        for c in &m.tool_calls {
+    Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.0, color.gamma_multiply(0.6)))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
-                ui.label(RichText::new(format!("🔧 {}", c.name)).strong());
-                if let Some(cid) = &c.id {
-                    ui.weak(cid);
+                ui.label(RichText::new(&m.role).strong().color(color));
+                if let Some(n) = &m.name {
+                    ui.weak(n);
+                }
+                if let Some(c) = &m.tool_call_id {
+                    ui.weak(format!("result of {c}"));
                 }
             });
-            ui.add(Label::new(RichText::new(&c.arguments).monospace()).wrap());
-        }
-    });
+            if !m.text.is_empty() {
+                long_text(ui, &m.text, id, expanded);
+            }
+            for c in &m.tool_calls {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(format!("tool call: {}", c.name)).strong());
+                    if let Some(cid) = &c.id {
+                        ui.weak(cid);
+                    }
+                });
+                ui.add(Label::new(RichText::new(&c.arguments).monospace()).wrap());
+            }
+        });
     ui.add_space(4.0);
 }
 
@@ -146,7 +167,11 @@ pub fn json_tree(ui: &mut egui::Ui, key: Option<&str>, v: &Value, id: Id) {
     };
     match v {
         Value::Object(map) => {
-            let title = format!("{}{{…}} {} keys", key.map(|k| format!("{k}: ")).unwrap_or_default(), map.len());
+            let title = format!(
+                "{}{{…}} {} keys",
+                key.map(|k| format!("{k}: ")).unwrap_or_default(),
+                map.len()
+            );
             egui::CollapsingHeader::new(title)
                 .id_salt(id)
                 .default_open(key.is_none() || map.len() <= 8)
@@ -161,7 +186,11 @@ pub fn json_tree(ui: &mut egui::Ui, key: Option<&str>, v: &Value, id: Id) {
                 });
         }
         Value::Array(items) => {
-            let title = format!("{}[…] {} items", key.map(|k| format!("{k}: ")).unwrap_or_default(), items.len());
+            let title = format!(
+                "{}[…] {} items",
+                key.map(|k| format!("{k}: ")).unwrap_or_default(),
+                items.len()
+            );
             egui::CollapsingHeader::new(title)
                 .id_salt(id)
                 .default_open(key.is_none() || items.len() <= 8)

@@ -7,8 +7,8 @@ use crate::trace::FieldPath;
 
 /// Every shortcut, for the help overlay.
 pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("↓ / j", "next trace"),
-    ("↑ / k", "previous trace"),
+    ("Down / j", "next trace"),
+    ("Up / k", "previous trace"),
     ("PageDown / PageUp", "one page down / up"),
     ("Home / End", "first / last trace"),
     ("C", "copy the trace as JSON (the original record)"),
@@ -29,53 +29,71 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
             .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
             .show(ctx, |ui| {
                 ui.weak("Shortcuts never fire while a text box has focus.");
-                egui::Grid::new("shortcuts").num_columns(2).striped(true).show(ui, |ui| {
-                    for (k, what) in SHORTCUTS {
-                        ui.label(RichText::new(*k).monospace().strong());
-                        ui.label(*what);
-                        ui.end_row();
-                    }
-                });
+                egui::Grid::new("shortcuts")
+                    .num_columns(2)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for (k, what) in SHORTCUTS {
+                            ui.label(RichText::new(*k).monospace().strong());
+                            ui.label(*what);
+                            ui.end_row();
+                        }
+                    });
             });
         dialogs.help &= open;
     }
     if let (Some(draft), Some(d)) = (&mut dialogs.mapping, data) {
         let mut open = true;
         let mut close = false;
-        egui::Window::new("Field mapping").open(&mut open).collapsible(false).show(ctx, |ui| {
-            ui.label("Which fields are the trace's id, input and output. Remembered for this dump.");
-            ui.weak(format!("Detected: id {}, {}", show(&d.store.detected.id), d.store.detected.describe()));
-            ui.add_space(6.0);
-            egui::Grid::new("mapping-grid").num_columns(2).show(ui, |ui| {
-                for (label, slot) in [("id", &mut draft.id), ("input", &mut draft.input), ("output", &mut draft.output)] {
-                    ui.label(label);
-                    egui::ComboBox::from_id_salt(("mapping", label))
-                        .selected_text(show(slot))
-                        .width(260.0)
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(slot, None, "none");
-                            for p in &d.store.paths {
-                                ui.selectable_value(slot, Some(p.clone()), p.to_string());
-                            }
-                        });
-                    ui.end_row();
-                }
+        egui::Window::new("Field mapping")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.label(
+                    "Which fields are the trace's id, input and output. Remembered for this dump.",
+                );
+                ui.weak(format!(
+                    "Detected: id {}, {}",
+                    show(&d.store.detected.id),
+                    d.store.detected.describe()
+                ));
+                ui.add_space(6.0);
+                egui::Grid::new("mapping-grid")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for (label, slot) in [
+                            ("id", &mut draft.id),
+                            ("input", &mut draft.input),
+                            ("output", &mut draft.output),
+                        ] {
+                            ui.label(label);
+                            egui::ComboBox::from_id_salt(("mapping", label))
+                                .selected_text(show(slot))
+                                .width(260.0)
+                                .show_ui(ui, |ui| {
+                                    ui.selectable_value(slot, None, "none");
+                                    for p in &d.store.paths {
+                                        ui.selectable_value(slot, Some(p.clone()), p.to_string());
+                                    }
+                                });
+                            ui.end_row();
+                        }
+                    });
+                ui.checkbox(
+                    &mut draft.split_conversation,
+                    "The input is a whole conversation: show its last assistant turn as the output",
+                );
+                ui.weak(format!("Identity now: {}", d.store.identity.describe()));
+                ui.horizontal(|ui| {
+                    if ui.button("Apply").clicked() {
+                        actions.push(Action::SetMapping(draft.clone()));
+                        close = true;
+                    }
+                    if ui.button("Reset to detected").clicked() {
+                        *draft = d.store.detected.clone();
+                    }
+                });
             });
-            ui.checkbox(
-                &mut draft.split_conversation,
-                "The input is a whole conversation: show its last assistant turn as the output",
-            );
-            ui.weak(format!("Identity now: {}", d.store.identity.describe()));
-            ui.horizontal(|ui| {
-                if ui.button("Apply").clicked() {
-                    actions.push(Action::SetMapping(draft.clone()));
-                    close = true;
-                }
-                if ui.button("Reset to detected").clicked() {
-                    *draft = d.store.detected.clone();
-                }
-            });
-        });
         if !open || close {
             dialogs.mapping = None;
         }
@@ -92,29 +110,42 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
                     ui.label("Every record was read.");
                 }
                 if d.skipped_count > d.skipped.len() {
-                    ui.weak(format!("The first {} of {}:", d.skipped.len(), d.skipped_count));
+                    ui.weak(format!(
+                        "The first {} of {}:",
+                        d.skipped.len(),
+                        d.skipped_count
+                    ));
                 }
-                egui::ScrollArea::vertical().max_height(400.0).show(ui, |ui| {
-                    for s in &d.skipped {
-                        ui.label(RichText::new(s.to_string()).monospace());
-                    }
-                });
+                egui::ScrollArea::vertical()
+                    .max_height(400.0)
+                    .show(ui, |ui| {
+                        for s in &d.skipped {
+                            ui.label(RichText::new(s.to_string()).monospace());
+                        }
+                    });
             });
         dialogs.skipped = open;
     }
     if let Some(url) = &mut dialogs.url {
         let mut open = true;
         let mut go = false;
-        egui::Window::new("Open URL").open(&mut open).collapsible(false).show(ctx, |ui| {
-            ui.label("A JSONL or JSON dump over HTTP(S):");
-            let r = ui.add(egui::TextEdit::singleline(url).hint_text("https://…/traces.jsonl").desired_width(420.0));
-            if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                go = true;
-            }
-            if ui.button("Open").clicked() {
-                go = true;
-            }
-        });
+        egui::Window::new("Open URL")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.label("A JSONL or JSON dump over HTTP(S):");
+                let r = ui.add(
+                    egui::TextEdit::singleline(url)
+                        .hint_text("https://…/traces.jsonl")
+                        .desired_width(420.0),
+                );
+                if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    go = true;
+                }
+                if ui.button("Open").clicked() {
+                    go = true;
+                }
+            });
         if go && !url.trim().is_empty() {
             actions.push(Action::OpenUrl(url.trim().to_owned()));
             dialogs.url = None;
@@ -126,7 +157,8 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
 }
 
 fn show(p: &Option<FieldPath>) -> String {
-    p.as_ref().map_or_else(|| "none".to_owned(), ToString::to_string)
+    p.as_ref()
+        .map_or_else(|| "none".to_owned(), ToString::to_string)
 }
 
 /// Dims the window and says what happens while files are dragged over it.
@@ -135,7 +167,10 @@ pub fn drop_hint(ctx: &egui::Context) {
     if !hovering {
         return;
     }
-    let painter = ctx.layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("drop-hint")));
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("drop-hint"),
+    ));
     let rect = ctx.content_rect();
     painter.rect_filled(rect, 0.0, Color32::from_black_alpha(160));
     painter.text(

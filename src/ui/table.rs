@@ -16,19 +16,29 @@ pub struct TableOutput {
     pub rows_per_page: usize,
 }
 
-fn header_button(ui: &mut egui::Ui, d: &Dataset, title: &str, column: SortColumn, actions: &mut Vec<Action>) {
+fn header_button(
+    ui: &mut egui::Ui,
+    d: &Dataset,
+    title: &str,
+    column: SortColumn,
+    actions: &mut Vec<Action>,
+) {
     let arrow = match &d.sort {
         Some(s) if s.column == column => {
             if s.descending {
-                " ⏷"
+                " v"
             } else {
-                " ⏶"
+                " ^"
             }
         }
         _ => "",
     };
     let r = ui
-        .add(Label::new(RichText::new(format!("{title}{arrow}")).strong()).sense(Sense::click()).truncate())
+        .add(
+            Label::new(RichText::new(format!("{title}{arrow}")).strong())
+                .sense(Sense::click())
+                .truncate(),
+        )
         .on_hover_text(format!("Sort by {title}"));
     if r.clicked() {
         actions.push(Action::SortBy(column));
@@ -79,19 +89,27 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, scroll_to_selected: bool) -> Table
                 ui.strong("output");
             });
             for (_, name) in &cols {
-                header.col(|ui| header_button(ui, d, name, SortColumn::Meta(name.clone()), &mut actions));
+                header.col(|ui| {
+                    header_button(ui, d, name, SortColumn::Meta(name.clone()), &mut actions);
+                });
             }
             header.col(|_| {});
         })
         .body(|body| {
             body.rows(theme::ROW_HEIGHT, d.view.len(), |mut row| {
-                let Some(&r) = d.view.get(row.index()) else { return };
+                let Some(&r) = d.view.get(row.index()) else {
+                    return;
+                };
                 row.set_selected(selected == Some(r));
                 row.col(|ui| {
                     ui.weak((r + 1).to_string());
                 });
                 row.col(|ui| {
-                    ui.add(Label::new(d.store.id(r as usize)).truncate().selectable(false));
+                    ui.add(
+                        Label::new(d.store.id(r as usize))
+                            .truncate()
+                            .selectable(false),
+                    );
                 });
                 let (input, output) = d.preview(r).clone();
                 row.col(|ui| {
@@ -103,7 +121,11 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, scroll_to_selected: bool) -> Table
                 for (i, _) in &cols {
                     row.col(|ui| {
                         match d.store.cell(r as usize, *i) {
-                            Some(v) => ui.add(Label::new(crate::trace::content::one_line(&v, 80)).truncate().selectable(false)),
+                            Some(v) => ui.add(
+                                Label::new(crate::trace::content::one_line(&v, 80))
+                                    .truncate()
+                                    .selectable(false),
+                            ),
                             None => ui.weak("—"),
                         };
                     });

@@ -15,15 +15,30 @@ pub const JSON_CHILDREN_SHOWN: usize = 200;
 pub fn role_color(role: &str, dark: bool) -> Color32 {
     let r = role.to_ascii_lowercase();
     let (light, dark_c) = if crate::trace::content::is_assistant(&r) {
-        (Color32::from_rgb(0x1f, 0x6f, 0xb2), Color32::from_rgb(0x6c, 0xb4, 0xf0))
+        (
+            Color32::from_rgb(0x1f, 0x6f, 0xb2),
+            Color32::from_rgb(0x6c, 0xb4, 0xf0),
+        )
     } else if r == "user" || r == "human" {
-        (Color32::from_rgb(0x2e, 0x7d, 0x32), Color32::from_rgb(0x81, 0xc7, 0x84))
+        (
+            Color32::from_rgb(0x2e, 0x7d, 0x32),
+            Color32::from_rgb(0x81, 0xc7, 0x84),
+        )
     } else if r == "system" || r == "developer" {
-        (Color32::from_rgb(0x6d, 0x4c, 0x41), Color32::from_rgb(0xbc, 0xaa, 0xa4))
+        (
+            Color32::from_rgb(0x6d, 0x4c, 0x41),
+            Color32::from_rgb(0xbc, 0xaa, 0xa4),
+        )
     } else if r == "tool" || r == "function" {
-        (Color32::from_rgb(0x8e, 0x24, 0xaa), Color32::from_rgb(0xce, 0x93, 0xd8))
+        (
+            Color32::from_rgb(0x8e, 0x24, 0xaa),
+            Color32::from_rgb(0xce, 0x93, 0xd8),
+        )
     } else {
-        (Color32::from_rgb(0x61, 0x61, 0x61), Color32::from_rgb(0xbd, 0xbd, 0xbd))
+        (
+            Color32::from_rgb(0x61, 0x61, 0x61),
+            Color32::from_rgb(0xbd, 0xbd, 0xbd),
+        )
     };
     if dark { dark_c } else { light }
 }

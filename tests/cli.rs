@@ -1,0 +1,94 @@
+//! The headless `errata summary` command: its flags and `--json` keys are a contract.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml allows it in #[test] fns, not helpers)
+
+use std::process::Command;
+
+fn errata(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_errata"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn summary_json_has_the_contract_keys() {
+    let (code, out, err) = errata(&["summary", &fixture("malformed.jsonl"), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in [
+        "traces",
+        "skipped",
+        "id_field",
+        "input_field",
+        "output_field",
+        "metadata_columns",
+        "load_ms",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {out}");
+    }
+    assert_eq!(v["traces"], 2);
+    assert_eq!(v["skipped"], 3);
+    assert_eq!(v["skipped_lines"][0]["line"], 2);
+    assert_eq!(v["id_field"], "id");
+    assert_eq!(v["input_field"], "input");
+    assert_eq!(v["output_field"], "output");
+    assert_eq!(v["metadata_columns"][0]["name"], "id");
+    assert_eq!(
+        v["metadata_columns"][1],
+        serde_json::json!({"name": "latency_ms", "type": "f64"})
+    );
+}
+
+#[test]
+fn summary_on_the_shared_dumps() {
+    let nb = format!(
+        "{}/../shared/data/nurtureboss_traces.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if !std::path::Path::new(&nb).exists() {
+        return;
+    }
+    let (code, out, _) = errata(&["summary", &nb, "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["traces"], 100);
+    assert_eq!(v["id_field"], "lsmith_id");
+    assert_eq!(v["input_field"], "messages");
+    assert_eq!(v["output_field"], serde_json::Value::Null);
+    assert_eq!(v["split_conversation"], true);
+}
+
+#[test]
+fn summary_text_and_errors() {
+    let (code, out, _) = errata(&["summary", &fixture("openinference.jsonl")]);
+    assert_eq!(code, 0);
+    assert!(out.contains("traces:   2"), "{out}");
+    assert!(out.contains("attributes.llm.model_name (str)"), "{out}");
+    let (code, _, err) = errata(&["summary", &fixture("not_traces.html"), "--json"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("HTML") && err.contains("not_traces.html"),
+        "{err}"
+    );
+    let (code, _, err) = errata(&["summary"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("usage"));
+}
+
+#[test]
+fn generate_is_deterministic() {
+    let (_, a, _) = errata(&["generate", "20", "--seed", "5"]);
+    let (_, b, _) = errata(&["generate", "20", "--seed", "5"]);
+    assert_eq!(a, b);
+    assert_eq!(a.lines().count(), 20);
+}
