@@ -307,7 +307,9 @@ pub fn preview(content: &Content, side: Side, max_chars: usize) -> String {
                     .iter()
                     .rev()
                     .find(|m| m.role.eq_ignore_ascii_case("user") && !m.text.trim().is_empty()),
-                Side::Output => None,
+                Side::Output => messages.iter().rev().find(|m| {
+                    is_assistant(&m.role) && (!m.text.trim().is_empty() || !m.tool_calls.is_empty())
+                }),
             }
             .or_else(|| {
                 messages
@@ -472,6 +474,11 @@ mod tests {
             r#"{"role":"assistant","content":null,"tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}"#,
         ));
         assert_eq!(preview(&tool, Side::Output, 100), "-> f({})");
+        // the output preview prefers the assistant's turn over a trailing tool result
+        let c = from_raw(Some(
+            r#"[{"role":"assistant","content":"Just a sec."},{"role":"tool","content":"pending"}]"#,
+        ));
+        assert_eq!(preview(&c, Side::Output, 100), "Just a sec.");
     }
 
     #[test]
