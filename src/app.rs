@@ -7,6 +7,9 @@ use std::sync::mpsc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::coding::{Category, LabelEvent, Verdict};
+use crate::persist::ProjectStore;
+use crate::project::{Project, in_structured_scope, needs_coding};
 use crate::trace::content::{self, Content, Side};
 use crate::trace::load::{self, ChunkOut, Loaded, Prepared, Progress, Skipped, Source};
 use crate::trace::view::{self, Sort, SortColumn};
@@ -47,7 +50,107 @@ pub enum Action {
     ToggleColumn(String),
     /// Dismiss a notice.
     DismissNotice(usize),
+    /// Set the selected trace's verdict.
+    SetVerdict(Option<Verdict>),
+    /// Save the note draft of the trace it was typed for.
+    CommitNote,
+    /// Toggle a category on the selected trace.
+    ToggleCategory(String),
+    /// Toggle the n-th codebook category (number keys, 0-based).
+    ToggleCategoryAt(usize),
+    /// Add a category to the codebook and to the selected trace.
+    CoinTag(String),
+    /// Next trace with no verdict.
+    NextUnreviewed,
+    /// Next trace that needs coding under the current codebook version.
+    NextUncoded,
+    /// Select the trace with this id.
+    JumpTo(String),
+    /// Switch between open and structured coding.
+    ToggleStructured,
+    /// Structured coding: confirm the chips and move on.
+    ConfirmStructured,
+    /// Rename a category (relabels every trace).
+    RenameCategory {
+        /// Old name.
+        old: String,
+        /// New name.
+        new: String,
+    },
+    /// Merge a category into another (relabels every trace).
+    MergeCategory {
+        /// Removed category.
+        from: String,
+        /// Kept category.
+        into: String,
+    },
+    /// Split a category: the listed traces move to a new one.
+    SplitCategory {
+        /// The category split.
+        from: String,
+        /// The new category.
+        new: String,
+        /// Trace ids that move.
+        traces: Vec<String>,
+    },
+    /// Delete a category (undoable).
+    DeleteCategory(String),
+    /// Undo the last delete.
+    UndoDelete,
+    /// Move a category up or down.
+    MoveCategory(String, i32),
+    /// Replace a category's description, severity and reporting label.
+    EditCategory(String, Category),
+    /// Name the codebook's owner.
+    SetOwner(String),
+    /// The owner signs off the current version.
+    SignOff,
+    /// Export the latest labels as JSONL.
+    ExportLabels,
+    /// Merge a labels JSONL file into the project.
+    ImportLabels,
+    /// Export the codebook.
+    ExportCodebook {
+        /// Markdown instead of JSON.
+        markdown: bool,
+    },
 }
+
+/// The coding panel's drafts (UI state that outlives a frame).
+#[derive(Default)]
+pub struct CodingDraft {
+    /// The row the note draft belongs to.
+    pub row: Option<u32>,
+    /// The trace id the note draft belongs to.
+    pub trace_id: String,
+    /// The note being typed.
+    pub note: String,
+    /// When the note last changed (for the debounce).
+    pub dirty_since: Option<f64>,
+    /// The new-tag box.
+    pub new_tag: String,
+    /// Jump-to-id box, when open.
+    pub jump: Option<String>,
+    /// Focus the jump box next frame.
+    pub focus_jump: bool,
+    /// Structured coding mode.
+    pub structured: bool,
+    /// The last save error, shown beside the note.
+    pub error: Option<String>,
+}
+
+/// What a delete removed, to undo it.
+struct UndoDelete {
+    index: usize,
+    category: Category,
+    before: Vec<LabelEvent>,
+}
+
+/// Maps a trace's latest label to its new categories (`None`: unchanged).
+type Relabel<'a> = dyn Fn(&LabelEvent) -> Option<Vec<String>> + 'a;
+
+/// Seconds a note must rest before it is saved while typing.
+const NOTE_DEBOUNCE_SECS: f64 = 0.6;
 
 /// File content for [`Action::OpenSources`] (a `Source` that compares by name and size).
 #[derive(Clone)]
@@ -73,6 +176,8 @@ pub struct Settings {
     pub mappings: BTreeMap<String, FieldMapping>,
     /// Visible metadata columns per dump.
     pub columns: BTreeMap<String, Vec<String>>,
+    /// The user's name, carried by every label event.
+    pub author: String,
 }
 
 /// A one-line message shown in the status bar until dismissed.
@@ -255,6 +360,9 @@ pub struct StartOptions {
     pub paths: Vec<std::path::PathBuf>,
     /// URLs to fetch.
     pub urls: Vec<String>,
+    /// Where projects of dumps without a path (the demo, drops, URLs) are kept natively;
+    /// defaults to errata's data folder. Tests point it at a temporary folder.
+    pub project_root: Option<std::path::PathBuf>,
 }
 
 /// The application.
@@ -275,6 +383,16 @@ pub struct ErrataApp {
     pub scroll_to_selected: bool,
     /// Huge texts the user asked to see in full.
     pub expanded: std::collections::HashSet<egui::Id>,
+    /// The open dump's labels and codebook.
+    pub project: Option<Project>,
+    /// Coding panel drafts.
+    pub draft: CodingDraft,
+    /// Codebook window state.
+    pub codebook_ui: ui::codebook::CodebookUi,
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    project_root: Option<std::path::PathBuf>,
+    undo: Option<UndoDelete>,
+    labels_rx: Option<mpsc::Receiver<(String, String)>>,
     pending: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
 }
@@ -295,9 +413,18 @@ impl ErrataApp {
             rows_per_page: 20,
             scroll_to_selected: false,
             expanded: Default::default(),
+            project: None,
+            draft: CodingDraft::default(),
+            codebook_ui: Default::default(),
+            project_root: start.project_root.clone(),
+            undo: None,
+            labels_rx: None,
             pending: Vec::new(),
             file_rx: None,
         };
+        if app.settings.author.is_empty() {
+            app.settings.author = default_author();
+        }
         if !start.paths.is_empty() {
             app.pending.push(Action::OpenPaths(start.paths));
         } else if let Some(url) = start.urls.into_iter().next() {
@@ -342,8 +469,229 @@ impl ErrataApp {
                 error: false,
             });
         }
-        self.data = Some(Dataset::new(loaded, key, load_ms, &self.settings));
+        self.commit_note();
+        let data = Dataset::new(loaded, key, load_ms, &self.settings);
+        self.open_project(&data);
+        self.data = Some(data);
+        self.draft = CodingDraft {
+            structured: self.draft.structured,
+            ..Default::default()
+        };
+        self.undo = None;
+        self.codebook_ui = Default::default();
         self.scroll_to_selected = true;
+    }
+
+    /// Opens (or creates) the project that belongs to the dump: a sidecar folder natively,
+    /// browser storage on the web. Problems are reported at once.
+    fn open_project(&mut self, data: &Dataset) {
+        let (store, opened) = self.project_storage(&data.key);
+        let mut messages: Vec<Notice> = opened
+            .errors
+            .iter()
+            .map(|e| Notice {
+                text: e.to_string(),
+                error: true,
+            })
+            .collect();
+        for p in &opened.problems {
+            messages.push(Notice {
+                text: format!(
+                    "{}line {} of the label log could not be read ({}): {}/{}",
+                    if p.torn {
+                        "the last write was cut short; "
+                    } else {
+                        ""
+                    },
+                    p.line,
+                    p.reason,
+                    store.location,
+                    crate::persist::LABELS_FILE
+                ),
+                error: !p.torn,
+            });
+        }
+        let ids: std::collections::HashSet<&str> =
+            (0..data.store.len()).map(|r| data.store.id(r)).collect();
+        let mut project = Project::new(store, opened, &ids);
+        if project.file.dump.is_empty() {
+            project.file.dump.clone_from(&data.key);
+        }
+        self.notices.extend(messages);
+        self.project = Some(project);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn project_storage(&self, key: &str) -> (ProjectStore, crate::persist::Opened) {
+        let first = key.split(" + ").next().unwrap_or(key);
+        let path = std::path::Path::new(first);
+        let dir = if path.is_file() {
+            crate::persist::sidecar_dir(path)
+        } else {
+            let root = self
+                .project_root
+                .clone()
+                .or_else(|| eframe::storage_dir("errata"))
+                .unwrap_or_else(std::env::temp_dir);
+            let name: String = key
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let name = name.trim_end_matches(".jsonl").to_owned();
+            root.join(format!("{name}.errata"))
+        };
+        ProjectStore::open_dir(&dir)
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn project_storage(&self, key: &str) -> (ProjectStore, crate::persist::Opened) {
+        ProjectStore::open_web(key)
+    }
+
+    /// The selected trace's id and current state.
+    fn selected_trace(&self) -> Option<(u32, String)> {
+        let d = self.data.as_ref()?;
+        let row = d.selected_row()?;
+        Some((row, d.store.id(row as usize).to_owned()))
+    }
+
+    /// Records a change to the selected trace's label.
+    fn edit_selected(&mut self, f: impl FnOnce(&mut LabelEvent)) {
+        let Some((_, id)) = self.selected_trace() else {
+            return;
+        };
+        let author = self.settings.author.clone();
+        let Some(project) = &mut self.project else {
+            return;
+        };
+        let before = project.state(&id).cloned();
+        let mut ev = ui::coding::next_event(before.as_ref(), &id, f);
+        if before
+            .as_ref()
+            .is_some_and(|b| b.same_content(&ev) && b.codebook_version == project.codebook.version)
+        {
+            return;
+        }
+        ev.author = author;
+        ev.at = crate::coding::time::now_rfc3339();
+        ev.codebook_version = project.codebook.version;
+        let result = project.record(ev);
+        self.report(result);
+    }
+
+    fn report<T>(&mut self, result: Result<T, crate::persist::PersistError>) {
+        match result {
+            Ok(_) => self.draft.error = None,
+            Err(e) => {
+                let text = e.to_string();
+                self.draft.error = Some(text.clone());
+                if !self.notices.iter().any(|n| n.text == text) {
+                    self.error(text);
+                }
+            }
+        }
+    }
+
+    /// Saves the note draft to the trace it was typed for.
+    fn commit_note(&mut self) {
+        if self.draft.dirty_since.take().is_none() {
+            return;
+        }
+        let id = self.draft.trace_id.clone();
+        let note = self.draft.note.clone();
+        let author = self.settings.author.clone();
+        let Some(project) = &mut self.project else {
+            return;
+        };
+        let before = project.state(&id).cloned();
+        if before.as_ref().map_or("", |b| b.note.as_str()) == note {
+            return;
+        }
+        let mut ev = ui::coding::next_event(before.as_ref(), &id, |e| e.note = note);
+        ev.author = author;
+        ev.at = crate::coding::time::now_rfc3339();
+        ev.codebook_version = before.as_ref().map_or(project.codebook.version, |b| {
+            if b.is_coded() {
+                b.codebook_version
+            } else {
+                project.codebook.version
+            }
+        });
+        let result = project.record(ev);
+        self.report(result);
+    }
+
+    /// Applies a codebook change and the relabel events it implies, then saves.
+    fn change_codebook(
+        &mut self,
+        change: impl FnOnce(
+            &mut crate::coding::Codebook,
+            &str,
+            &str,
+        ) -> Result<(), crate::coding::CodebookError>,
+        map: Option<&Relabel<'_>>,
+    ) -> bool {
+        let author = self.settings.author.clone();
+        let at = crate::coding::time::now_rfc3339();
+        let Some(project) = &mut self.project else {
+            return false;
+        };
+        if let Err(e) = change(&mut project.codebook, &author, &at) {
+            let text = e.to_string();
+            self.error(text);
+            return false;
+        }
+        let version = project.codebook.version;
+        let mut events = Vec::new();
+        if let Some(map) = map {
+            for ev in project.labels.latest() {
+                if let Some(categories) = map(ev)
+                    && categories != ev.categories
+                {
+                    events.push(LabelEvent {
+                        categories,
+                        author: author.clone(),
+                        at: at.clone(),
+                        codebook_version: version,
+                        ..ev.clone()
+                    });
+                }
+            }
+        }
+        let saved = project.save_codebook();
+        let recorded = project.record_all(events);
+        self.report(saved);
+        self.report(recorded);
+        true
+    }
+
+    /// Moves to the next trace in view order (after the selection, wrapping) that `pred` accepts.
+    fn next_where(&mut self, pred: impl Fn(Option<&LabelEvent>, u32) -> bool) {
+        let Some(d) = &self.data else { return };
+        let Some(project) = &self.project else { return };
+        let version = project.codebook.version;
+        let start = d.selected.map_or(0, |(p, _)| p + 1);
+        let n = d.view.len();
+        let found = (0..n).map(|k| (start + k) % n).find(|&pos| {
+            let row = d.view[pos];
+            pred(project.state(d.store.id(row as usize)), version)
+        });
+        match found {
+            Some(pos) => {
+                self.commit_note();
+                self.move_to(pos);
+            }
+            None => self.notices.push(Notice {
+                text: "no such trace left in this view".to_owned(),
+                error: false,
+            }),
+        }
     }
 
     fn start_sources(&mut self, ctx: &egui::Context, sources: Vec<Source>, label: String) {
@@ -490,6 +838,22 @@ impl ErrataApp {
 
     /// Advances background work: finished loads, fetches, browser chunks, dropped files.
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.labels_rx
+            && let Ok((name, text)) = rx.try_recv()
+        {
+            self.labels_rx = None;
+            self.merge_labels_text(&name, &text);
+        }
+        if let Some(t) = self.draft.dirty_since {
+            let now = ctx.input(|i| i.time);
+            if now - t >= NOTE_DEBOUNCE_SECS {
+                self.commit_note();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+                    NOTE_DEBOUNCE_SECS - (now - t) + 0.01,
+                ));
+            }
+        }
         if let Some(rx) = &self.file_rx {
             match rx.try_recv() {
                 Ok(Ok(sources)) => {
@@ -660,6 +1024,7 @@ impl ErrataApp {
     pub fn apply(&mut self, ctx: &egui::Context, action: Action) {
         match action {
             Action::Select(row) => {
+                self.commit_note();
                 if let Some(d) = &mut self.data
                     && let Some(pos) = d.view.iter().position(|&r| r == row)
                 {
@@ -727,6 +1092,374 @@ impl ErrataApp {
                     self.notices.remove(i);
                 }
             }
+            Action::SetVerdict(v) => {
+                self.commit_note();
+                self.edit_selected(|e| e.verdict = v);
+            }
+            Action::CommitNote => self.commit_note(),
+            Action::ToggleCategory(name) => {
+                self.commit_note();
+                self.edit_selected(|e| {
+                    if let Some(i) = e.categories.iter().position(|c| *c == name) {
+                        e.categories.remove(i);
+                    } else {
+                        e.categories.push(name);
+                    }
+                });
+            }
+            Action::ToggleCategoryAt(i) => {
+                if let Some(name) = self
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.codebook.categories.get(i))
+                    .map(|c| c.name.clone())
+                {
+                    self.apply(ctx, Action::ToggleCategory(name));
+                }
+            }
+            Action::CoinTag(name) => {
+                let exists = self
+                    .project
+                    .as_ref()
+                    .is_some_and(|p| p.codebook.index_of(&name).is_some());
+                if exists || self.change_codebook(|cb, a, t| cb.add(&name, a, t), None) {
+                    let on = self
+                        .selected_trace()
+                        .and_then(|(_, id)| {
+                            self.project
+                                .as_ref()?
+                                .state(&id)
+                                .map(|s| s.categories.contains(&name))
+                        })
+                        .unwrap_or(false);
+                    if !on {
+                        self.apply(ctx, Action::ToggleCategory(name));
+                    }
+                }
+            }
+            Action::NextUnreviewed => self.next_where(|s, _| s.is_none_or(|e| !e.is_reviewed())),
+            Action::NextUncoded => self.next_where(needs_coding),
+            Action::JumpTo(id) => {
+                let row = self.data.as_ref().and_then(|d| d.store.row_of_id(&id));
+                match row {
+                    Some(row) => {
+                        self.apply(ctx, Action::Select(row as u32));
+                        self.scroll_to_selected = true;
+                    }
+                    None => self.error(format!("no trace with id \"{id}\" in this view")),
+                }
+            }
+            Action::ToggleStructured => {
+                self.commit_note();
+                self.draft.structured = !self.draft.structured;
+            }
+            Action::ConfirmStructured => {
+                let version = self.project.as_ref().map_or(0, |p| p.codebook.version);
+                self.edit_selected(|e| e.codebook_version = version);
+                // same content under an older version still needs a new event
+                if let Some((_, id)) = self.selected_trace()
+                    && let Some(p) = &mut self.project
+                    && let Some(state) = p.state(&id).cloned()
+                    && state.codebook_version < version
+                {
+                    let ev = LabelEvent {
+                        codebook_version: version,
+                        author: self.settings.author.clone(),
+                        at: crate::coding::time::now_rfc3339(),
+                        ..state
+                    };
+                    let r = p.record(ev);
+                    self.report(r);
+                }
+                self.next_where(|s, v| in_structured_scope(s) && needs_coding(s, v));
+            }
+            Action::RenameCategory { old, new } => {
+                let (o, n) = (old.clone(), new.clone());
+                self.change_codebook(
+                    |cb, a, t| cb.rename(&old, &new, a, t),
+                    Some(&|ev: &LabelEvent| {
+                        Some(
+                            ev.categories
+                                .iter()
+                                .map(|c| if *c == o { n.clone() } else { c.clone() })
+                                .collect(),
+                        )
+                    }),
+                );
+            }
+            Action::MergeCategory { from, into } => {
+                let (f, i) = (from.clone(), into.clone());
+                self.change_codebook(
+                    |cb, a, t| cb.merge(&from, &into, a, t),
+                    Some(&|ev: &LabelEvent| {
+                        let mut out: Vec<String> = Vec::new();
+                        for c in &ev.categories {
+                            let c = if *c == f { i.clone() } else { c.clone() };
+                            if !out.contains(&c) {
+                                out.push(c);
+                            }
+                        }
+                        Some(out)
+                    }),
+                );
+            }
+            Action::SplitCategory { from, new, traces } => {
+                let (f, n) = (from.clone(), new.clone());
+                self.change_codebook(
+                    |cb, a, t| cb.split(&from, &new, a, t),
+                    Some(&|ev: &LabelEvent| {
+                        if !traces.contains(&ev.trace_id) {
+                            return None;
+                        }
+                        Some(
+                            ev.categories
+                                .iter()
+                                .map(|c| if *c == f { n.clone() } else { c.clone() })
+                                .collect(),
+                        )
+                    }),
+                );
+            }
+            Action::DeleteCategory(name) => {
+                let before: Vec<LabelEvent> = self
+                    .project
+                    .as_ref()
+                    .map(|p| {
+                        p.labels
+                            .latest()
+                            .into_iter()
+                            .filter(|e| e.categories.contains(&name))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let index = self
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.codebook.index_of(&name));
+                let category = self
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.codebook.get(&name).cloned());
+                let n = name.clone();
+                if self.change_codebook(
+                    |cb, a, t| cb.delete(&name, a, t).map(|_| ()),
+                    Some(&|ev: &LabelEvent| {
+                        Some(ev.categories.iter().filter(|c| **c != n).cloned().collect())
+                    }),
+                ) && let (Some(index), Some(category)) = (index, category)
+                {
+                    self.undo = Some(UndoDelete {
+                        index,
+                        category,
+                        before,
+                    });
+                    self.codebook_ui.undo_label = Some(name);
+                }
+            }
+            Action::UndoDelete => {
+                if let Some(undo) = self.undo.take() {
+                    let name = undo.category.name.clone();
+                    let restored = undo.category.clone();
+                    let before = undo.before;
+                    self.change_codebook(
+                        |cb, a, t| {
+                            if cb.index_of(&restored.name).is_some() {
+                                return Err(crate::coding::CodebookError::Exists(
+                                    restored.name.clone(),
+                                ));
+                            }
+                            let i = undo.index.min(cb.categories.len());
+                            cb.categories.insert(i, restored);
+                            cb.version += 1;
+                            cb.changelog.push(crate::coding::codebook::ChangeEntry {
+                                version: cb.version,
+                                at: t.to_owned(),
+                                author: a.to_owned(),
+                                change: format!("restored \"{name}\" (undo delete)"),
+                                signed_off_by: None,
+                            });
+                            Ok(())
+                        },
+                        Some(&|ev: &LabelEvent| {
+                            before.iter().find(|b| b.trace_id == ev.trace_id).map(|b| {
+                                let mut cats = ev.categories.clone();
+                                for c in &b.categories {
+                                    if !cats.contains(c) {
+                                        cats.push(c.clone());
+                                    }
+                                }
+                                cats
+                            })
+                        }),
+                    );
+                }
+            }
+            Action::MoveCategory(name, delta) => {
+                self.change_codebook(|cb, a, t| cb.reorder(&name, delta, a, t), None);
+            }
+            Action::EditCategory(name, edited) => {
+                self.change_codebook(|cb, a, t| cb.edit(&name, &edited, a, t), None);
+            }
+            Action::SetOwner(owner) => {
+                if let Some(p) = &mut self.project {
+                    p.codebook.owner = owner;
+                    let r = p.save_codebook();
+                    self.report(r);
+                }
+            }
+            Action::SignOff => {
+                let who = self.settings.author.clone();
+                let at = crate::coding::time::now_rfc3339();
+                if let Some(p) = &mut self.project {
+                    match p.codebook.sign_off(&who, &at) {
+                        Ok(()) => {
+                            let r = p.save_codebook();
+                            self.report(r);
+                        }
+                        Err(e) => self.error(e.to_string()),
+                    }
+                }
+            }
+            Action::ExportLabels => self.export_labels(),
+            Action::ImportLabels => self.import_labels(ctx),
+            Action::ExportCodebook { markdown } => {
+                if let Some(p) = &self.project {
+                    let (text, name) = if markdown {
+                        (p.codebook.to_markdown(&p.stats.categories), "codebook.md")
+                    } else {
+                        (
+                            serde_json::to_string_pretty(&p.codebook).unwrap_or_default(),
+                            "codebook.json",
+                        )
+                    };
+                    self.save_file(name, text.into_bytes());
+                }
+            }
+        }
+    }
+
+    fn export_labels(&mut self) {
+        let (Some(p), Some(d)) = (&self.project, &self.data) else {
+            return;
+        };
+        let cols: Vec<(usize, String)> = d
+            .visible_columns
+            .iter()
+            .filter_map(|c| d.store.column_index(c).map(|i| (i, c.clone())))
+            .collect();
+        let rows: std::collections::HashMap<&str, usize> =
+            (0..d.store.len()).map(|r| (d.store.id(r), r)).collect();
+        let mut out = String::new();
+        for ev in p.labels.latest() {
+            let Ok(serde_json::Value::Object(mut obj)) = serde_json::to_value(ev) else {
+                continue;
+            };
+            if let Some(&r) = rows.get(ev.trace_id.as_str()) {
+                for (i, name) in &cols {
+                    obj.insert(
+                        name.clone(),
+                        d.store
+                            .cell(r, *i)
+                            .map_or(serde_json::Value::Null, serde_json::Value::String),
+                    );
+                }
+            }
+            out.push_str(&serde_json::Value::Object(obj).to_string());
+            out.push('\n');
+        }
+        self.save_file("labels.jsonl", out.into_bytes());
+    }
+
+    /// Merges a labels JSONL into the project: newer `at` wins; conflicts are reported.
+    pub fn merge_labels_text(&mut self, name: &str, text: &str) {
+        let Some(p) = &mut self.project else { return };
+        let (incoming, problems) = crate::coding::Labels::replay(text);
+        let mut added = Vec::new();
+        let mut conflicts = 0;
+        for ev in incoming.latest() {
+            match p.state(&ev.trace_id) {
+                Some(mine) if mine.same_content(ev) => {}
+                Some(mine) => {
+                    conflicts += 1;
+                    if ev.at > mine.at {
+                        added.push(ev.clone());
+                    }
+                }
+                None => added.push(ev.clone()),
+            }
+        }
+        let n = added.len();
+        let r = p.record_all(added);
+        self.report(r);
+        self.notices.push(Notice {
+            text: format!(
+                "imported {n} labels from {name}; {conflicts} conflicts (newest kept); {} lines unreadable",
+                problems.len()
+            ),
+            error: false,
+        });
+    }
+
+    fn import_labels(&mut self, ctx: &egui::Context) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = ctx;
+            if let Some(path) = rfd::FileDialog::new()
+                .add_filter("Labels", &["jsonl"])
+                .pick_file()
+            {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => self.merge_labels_text(&path.display().to_string(), &text),
+                    Err(e) => self.error(format!("could not read ({e}): {}", path.display())),
+                }
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (tx, rx) = mpsc::channel();
+            self.labels_rx = Some(rx);
+            let repaint = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(f) = rfd::AsyncFileDialog::new()
+                    .add_filter("Labels", &["jsonl"])
+                    .pick_file()
+                    .await
+                {
+                    let bytes = f.read().await;
+                    let _ = tx.send((f.file_name(), String::from_utf8_lossy(&bytes).into_owned()));
+                    repaint.request_repaint();
+                }
+            });
+        }
+    }
+
+    /// Saves bytes as a file the user names (native dialog; a download in the browser).
+    fn save_file(&mut self, name: &str, bytes: Vec<u8>) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            if let Some(path) = rfd::FileDialog::new().set_file_name(name).save_file() {
+                match std::fs::write(&path, bytes) {
+                    Ok(()) => self.notices.push(Notice {
+                        text: format!("saved {}", path.display()),
+                        error: false,
+                    }),
+                    Err(e) => self.error(format!("could not save ({e}): {}", path.display())),
+                }
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let name = name.to_owned();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(handle) = rfd::AsyncFileDialog::new()
+                    .set_file_name(&name)
+                    .save_file()
+                    .await
+                {
+                    let _ = handle.write(&bytes).await;
+                }
+            });
         }
     }
 
@@ -743,6 +1476,7 @@ impl ErrataApp {
     }
 
     fn move_by(&mut self, delta: i64) {
+        self.commit_note();
         let Some(d) = &self.data else { return };
         let pos = d.selected.map_or(0, |(p, _)| p as i64);
         let target = (pos + delta).clamp(0, d.view.len().saturating_sub(1) as i64);
@@ -750,6 +1484,7 @@ impl ErrataApp {
     }
 
     fn move_to(&mut self, pos: usize) {
+        self.commit_note();
         let Some(d) = &mut self.data else { return };
         if d.view.is_empty() {
             return;
@@ -796,6 +1531,10 @@ impl ErrataApp {
         }
         use egui::{Key, Modifiers};
         let mut actions = Vec::new();
+        let structured = self.draft.structured;
+        let mut focus = None;
+        let mut jump = false;
+        let mut codebook = false;
         ctx.input_mut(|i| {
             let mut key = |k: Key, a: Action| {
                 if i.consume_key(Modifiers::NONE, k) {
@@ -811,6 +1550,43 @@ impl ErrataApp {
             key(Key::Home, Action::First);
             key(Key::End, Action::Last);
             key(Key::C, Action::CopyRecord);
+            key(Key::P, Action::SetVerdict(Some(Verdict::Pass)));
+            key(Key::F, Action::SetVerdict(Some(Verdict::Fail)));
+            key(Key::X, Action::SetVerdict(None));
+            key(Key::U, Action::NextUnreviewed);
+            key(Key::O, Action::NextUncoded);
+            key(Key::S, Action::ToggleStructured);
+            if structured {
+                key(Key::Enter, Action::ConfirmStructured);
+            }
+            for (n, k) in [
+                Key::Num1,
+                Key::Num2,
+                Key::Num3,
+                Key::Num4,
+                Key::Num5,
+                Key::Num6,
+                Key::Num7,
+                Key::Num8,
+                Key::Num9,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                key(k, Action::ToggleCategoryAt(n));
+            }
+            if i.consume_key(Modifiers::NONE, Key::E) {
+                focus = Some(ui::coding::note_id());
+            }
+            if i.consume_key(Modifiers::NONE, Key::T) {
+                focus = Some(ui::coding::tag_id());
+            }
+            if i.consume_key(Modifiers::NONE, Key::G) {
+                jump = true;
+            }
+            if i.consume_key(Modifiers::NONE, Key::B) {
+                codebook = true;
+            }
             if i.consume_key(Modifiers::COMMAND, Key::O) {
                 actions.push(Action::OpenDialog);
             }
@@ -824,6 +1600,16 @@ impl ErrataApp {
             }
         });
         self.pending.extend(actions);
+        if let Some(id) = focus {
+            ctx.memory_mut(|m| m.request_focus(id));
+        }
+        if jump {
+            self.draft.jump = Some(String::new());
+            self.draft.focus_jump = true;
+        }
+        if codebook {
+            self.codebook_ui.open = !self.codebook_ui.open;
+        }
     }
 
     fn menu_bar(&mut self, ui: &mut egui::Ui) {
@@ -877,6 +1663,12 @@ impl ErrataApp {
                             }
                         }
                     });
+                    if ui
+                        .add(egui::Button::new("Codebook").shortcut_text("B"))
+                        .clicked()
+                    {
+                        self.codebook_ui.open = true;
+                    }
                     if ui.button("Field mapping…").clicked() {
                         self.dialogs.mapping = Some(d.store.mapping.clone());
                     }
@@ -958,6 +1750,20 @@ impl ErrataApp {
     }
 }
 
+/// The author name to start with: the OS user natively, empty in the browser.
+fn default_author() -> String {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_default()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::new()
+    }
+}
+
 /// `1234567` → `1,234,567`.
 pub fn fmt_count(n: usize) -> String {
     let s = n.to_string();
@@ -998,12 +1804,42 @@ impl eframe::App for ErrataApp {
                 .default_size(avail * 0.42)
                 .min_size(80.0)
                 .show(ui, |ui| {
-                    let out = ui::table::ui(ui, d, self.scroll_to_selected);
+                    let out = ui::table::ui(ui, d, self.project.as_ref(), self.scroll_to_selected);
                     self.rows_per_page = out.rows_per_page;
                     actions.extend(out.actions);
                 });
             self.scroll_to_selected = false;
             egui::CentralPanel::default().show(ui, |ui| {
+                if let (Some(project), Some(row)) = (&self.project, d.selected_row()) {
+                    let id = d.store.id(row as usize).to_owned();
+                    if self.draft.trace_id != id || self.draft.row != Some(row) {
+                        // the draft follows the selection (a pending note was committed on leaving)
+                        self.draft.row = Some(row);
+                        self.draft.note = project
+                            .state(&id)
+                            .map(|s| s.note.clone())
+                            .unwrap_or_default();
+                        self.draft.trace_id = id.clone();
+                        self.draft.dirty_since = None;
+                    }
+                    egui::Panel::right("coding")
+                        .resizable(true)
+                        .default_size(330.0)
+                        .min_size(220.0)
+                        .show(ui, |ui| {
+                            egui::ScrollArea::vertical()
+                                .id_salt("coding-scroll")
+                                .show(ui, |ui| {
+                                    actions.extend(ui::coding::ui(
+                                        ui,
+                                        project,
+                                        &id,
+                                        &mut self.draft,
+                                        &mut self.settings.author,
+                                    ));
+                                });
+                        });
+                }
                 actions.extend(ui::detail::ui(ui, d, &mut self.expanded));
             });
         } else {
@@ -1016,6 +1852,9 @@ impl eframe::App for ErrataApp {
             });
         }
         actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.data.as_ref()));
+        if let Some(project) = &self.project {
+            actions.extend(ui::codebook::ui(&ctx, &mut self.codebook_ui, project));
+        }
         self.keys(&ctx);
         self.pending.extend(actions);
         if !self.pending.is_empty() {

@@ -20,6 +20,8 @@ pub fn run(args: &[String]) -> Option<i32> {
     let code = match cmd.as_str() {
         "summary" => summary(rest),
         "generate" => generate(rest),
+        "labels" => labels(rest),
+        "__append-labels" => append_labels(rest),
         "help" | "--help" | "-h" => {
             println!("{}", usage());
             Ok(())
@@ -42,6 +44,8 @@ pub fn usage() -> &'static str {
 usage:
   errata [FILE…]                         open the app (on the demo dump when no file is given)
   errata summary FILE… [--json]          load without a window and report what was found
+  errata labels DUMP [--project DIR] [--json]
+                                         label counts, categories and saturation of a project
   errata generate N [--seed S] [--out FILE]
                                          write N synthetic traces as JSON Lines"
 }
@@ -149,4 +153,130 @@ fn generate(args: &[String]) -> Result<(), String> {
         None => crate::synth::write_jsonl(n, seed, &mut std::io::stdout().lock())
             .map_err(|e| e.to_string()),
     }
+}
+
+fn load_dump(path: &str) -> Result<load::Loaded, String> {
+    let progress = Progress::default();
+    let source =
+        load::read_file(std::path::Path::new(path), &progress).map_err(|e| e.to_string())?;
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    load::load(vec![source], None, &progress, threads).map_err(|e| e.to_string())
+}
+
+fn labels(args: &[String]) -> Result<(), String> {
+    let mut json_out = false;
+    let mut dump = None;
+    let mut project_dir: Option<PathBuf> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => json_out = true,
+            "--project" => project_dir = Some(it.next().ok_or("--project needs a folder")?.into()),
+            f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
+            f => dump = Some(f.to_owned()),
+        }
+    }
+    let dump = dump.ok_or_else(|| format!("labels needs a DUMP\n\n{}", usage()))?;
+    let loaded = load_dump(&dump)?;
+    let dir =
+        project_dir.unwrap_or_else(|| crate::persist::sidecar_dir(std::path::Path::new(&dump)));
+    if !dir.is_dir() {
+        return Err(format!(
+            "no project folder (label something first, or pass --project): {}",
+            dir.display()
+        ));
+    }
+    let (store, opened) = crate::persist::ProjectStore::read_dir(&dir);
+    for e in &opened.errors {
+        eprintln!("errata: {e}");
+    }
+    for p in &opened.problems {
+        eprintln!(
+            "errata: line {} unreadable ({}): {}/labels.jsonl",
+            p.line,
+            p.reason,
+            dir.display()
+        );
+    }
+    let ids: std::collections::HashSet<&str> = (0..loaded.store.len())
+        .map(|r| loaded.store.id(r))
+        .collect();
+    let unknown: Vec<String> = opened
+        .labels
+        .latest()
+        .iter()
+        .filter(|e| !ids.contains(e.trace_id.as_str()))
+        .map(|e| e.trace_id.clone())
+        .collect();
+    let project = crate::project::Project::new(store, opened, &ids);
+    let s = &project.stats;
+    if json_out {
+        let out = json!({
+            "reviewed": s.reviewed,
+            "passed": s.passed,
+            "failed": s.failed,
+            "coded": s.coded,
+            "categories": s.categories,
+            "since_last_new_category": project.saturation.since_last_new,
+            "unknown_trace_ids": unknown.len(),
+            "codebook_version": project.codebook.version,
+        });
+        println!("{out}");
+    } else {
+        println!("project:  {}", dir.display());
+        println!(
+            "reviewed: {} ({} pass, {} fail)",
+            s.reviewed, s.passed, s.failed
+        );
+        println!("coded:    {}", s.coded);
+        println!(
+            "codebook: v{}{}",
+            project.codebook.version,
+            if project.codebook.is_signed_off() {
+                " (signed off)"
+            } else {
+                " (not signed off)"
+            }
+        );
+        let mut cats: Vec<(&String, &usize)> = s.categories.iter().collect();
+        cats.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (name, n) in cats {
+            println!("          {n:>5}  {name}");
+        }
+        println!(
+            "saturation: {} coded traces since the last new category (stop at {})",
+            project.saturation.since_last_new, project.file.saturation_threshold
+        );
+        if !unknown.is_empty() {
+            println!("labels for traces not in the dump: {}", unknown.len());
+            for id in unknown.iter().take(20) {
+                println!("          {id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Test helper for durability: appends N events to DIR's label log, printing each id once it
+/// is written; a test kills the process mid-stream and checks every printed id survived.
+fn append_labels(args: &[String]) -> Result<(), String> {
+    use std::io::Write as _;
+    let dir = PathBuf::from(args.first().ok_or("DIR")?);
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).ok_or("N")?;
+    let (mut store, _) = crate::persist::ProjectStore::open_dir(&dir);
+    let mut stdout = std::io::stdout().lock();
+    for i in 0..n {
+        let ev = crate::coding::LabelEvent {
+            trace_id: format!("t{i}"),
+            verdict: Some(crate::coding::Verdict::Fail),
+            note: format!("note {i} {}", "x".repeat(i % 300)),
+            categories: vec!["c".to_owned()],
+            author: "kill-test".to_owned(),
+            ..Default::default()
+        };
+        store.append(&ev).map_err(|e| e.to_string())?;
+        writeln!(stdout, "saved t{i}").map_err(|e| e.to_string())?;
+        stdout.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

@@ -7,7 +7,10 @@
 pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+pub mod coding;
 pub mod demo;
+pub mod persist;
+pub mod project;
 pub mod synth;
 pub mod trace;
 pub mod ui;

@@ -92,3 +92,50 @@ fn generate_is_deterministic() {
     assert_eq!(a, b);
     assert_eq!(a.lines().count(), 20);
 }
+
+#[test]
+fn labels_json_has_the_contract_keys() {
+    let dir = std::env::temp_dir().join(format!("errata-cli-labels-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = [
+        r#"{"trace_id":"a","verdict":"fail","note":"n","categories":["x"],"author":"ana","at":"2026-11-26T10:00:00Z","codebook_version":1,"batch":null}"#,
+        r#"{"trace_id":"c","verdict":"pass","note":"","categories":[],"author":"ana","at":"2026-11-26T10:01:00Z","codebook_version":1,"batch":null}"#,
+        r#"{"trace_id":"zzz","verdict":"fail","note":"","categories":["x","y"],"author":"ana","at":"2026-11-26T10:02:00Z","codebook_version":1,"batch":null}"#,
+    ];
+    std::fs::write(dir.join("labels.jsonl"), events.join("\n") + "\n").unwrap();
+    std::fs::write(
+        dir.join("codebook.json"),
+        r#"{"version": 4, "owner": "ana", "categories": [{"name": "x"}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = errata(&[
+        "labels",
+        &fixture("malformed.jsonl"),
+        "--project",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reviewed"], 3);
+    assert_eq!(v["passed"], 1);
+    assert_eq!(v["failed"], 2);
+    assert_eq!(v["coded"], 2);
+    assert_eq!(v["categories"], serde_json::json!({"x": 2, "y": 1}));
+    assert_eq!(v["since_last_new_category"], 0);
+    assert_eq!(v["unknown_trace_ids"], 1);
+    assert_eq!(v["codebook_version"], 4);
+    let (code, out, _) = errata(&[
+        "labels",
+        &fixture("malformed.jsonl"),
+        "--project",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("labels for traces not in the dump: 1"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

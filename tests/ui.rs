@@ -7,7 +7,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use errata::app::{ErrataApp, StartOptions};
 
-fn app(start: StartOptions) -> Harness<'static, ErrataApp> {
+fn app(mut start: StartOptions) -> Harness<'static, ErrataApp> {
+    // projects of the demo go to a temporary folder, not the user's data folder
+    start.project_root =
+        Some(std::env::temp_dir().join(format!("errata-ui-tests-{}", std::process::id())));
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| ErrataApp::new(cc, start));
@@ -163,7 +166,7 @@ fn opens_files_from_the_command_line_in_the_background() {
     );
     let mut h = app(StartOptions {
         paths: vec![path.into()],
-        urls: vec![],
+        ..Default::default()
     });
     wait_loaded(&mut h);
     let d = h.state().data.as_ref().expect("loaded");
@@ -180,7 +183,7 @@ fn opens_files_from_the_command_line_in_the_background() {
 fn an_unreadable_file_is_reported_by_name() {
     let mut h = app(StartOptions {
         paths: vec!["/nonexistent/dump.jsonl".into()],
-        urls: vec![],
+        ..Default::default()
     });
     wait_loaded(&mut h);
     assert!(

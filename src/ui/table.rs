@@ -46,7 +46,12 @@ fn header_button(
 }
 
 /// Draws the table over `d.view`.
-pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, scroll_to_selected: bool) -> TableOutput {
+pub fn ui(
+    ui: &mut egui::Ui,
+    d: &mut Dataset,
+    project: Option<&crate::project::Project>,
+    scroll_to_selected: bool,
+) -> TableOutput {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
         ui.label(format!("{} traces", fmt_count(d.view.len())));
@@ -68,6 +73,8 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, scroll_to_selected: bool) -> Table
         .cell_layout(egui::Layout::left_to_right(Align::Center))
         .column(Column::initial(56.0).at_least(36.0))
         .column(Column::initial(120.0).at_least(40.0).clip(true))
+        .column(Column::initial(44.0).at_least(30.0).clip(true))
+        .column(Column::initial(150.0).at_least(40.0).clip(true))
         .column(Column::initial(320.0).at_least(60.0).clip(true))
         .column(Column::initial(320.0).at_least(60.0).clip(true));
     for _ in &cols {
@@ -82,6 +89,12 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, scroll_to_selected: bool) -> Table
         .header(theme::ROW_HEIGHT + 2.0, |mut header| {
             header.col(|ui| header_button(ui, d, "#", SortColumn::Row, &mut actions));
             header.col(|ui| header_button(ui, d, "id", SortColumn::Id, &mut actions));
+            header.col(|ui| {
+                ui.strong("verdict");
+            });
+            header.col(|ui| {
+                ui.strong("tags");
+            });
             header.col(|ui| {
                 ui.strong("input");
             });
@@ -110,6 +123,24 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, scroll_to_selected: bool) -> Table
                             .truncate()
                             .selectable(false),
                     );
+                });
+                let state = project.and_then(|p| p.state(d.store.id(r as usize)));
+                row.col(|ui| {
+                    if let Some(v) = state.and_then(|s| s.verdict) {
+                        let fail = v == crate::coding::Verdict::Fail;
+                        let dark = ui.visuals().dark_mode;
+                        ui.colored_label(
+                            theme::verdict_color(fail, dark),
+                            if fail { "fail" } else { "pass" },
+                        );
+                    }
+                });
+                row.col(|ui| {
+                    if let Some(s) = state {
+                        for c in &s.categories {
+                            crate::ui::chips::mini_chip(ui, c);
+                        }
+                    }
                 });
                 let (input, output) = d.preview(r).clone();
                 row.col(|ui| {

@@ -60,3 +60,21 @@ pub fn warn_color(dark: bool) -> Color32 {
         Color32::from_rgb(0xb2, 0x6a, 0x00)
     }
 }
+
+/// A stable colour for a category chip, from its name (same name, same colour, every run).
+pub fn chip_color(name: &str, dark: bool) -> Color32 {
+    let h = crate::trace::store::fnv1a64(name.as_bytes());
+    let hue = (h % 360) as f32 / 360.0;
+    let (s, v) = if dark { (0.55, 0.80) } else { (0.65, 0.60) };
+    egui::ecolor::Hsva::new(hue, s, v, 1.0).into()
+}
+
+/// Colour of a verdict.
+pub fn verdict_color(fail: bool, dark: bool) -> Color32 {
+    match (fail, dark) {
+        (true, true) => Color32::from_rgb(0xff, 0x8a, 0x80),
+        (true, false) => Color32::from_rgb(0xc6, 0x28, 0x28),
+        (false, true) => Color32::from_rgb(0x81, 0xc7, 0x84),
+        (false, false) => Color32::from_rgb(0x2e, 0x7d, 0x32),
+    }
+}

@@ -1,0 +1,426 @@
+//! The codebook: versioned failure categories with a changelog and the owner's sign-off.
+//! Every change bumps the version and appends a changelog entry.
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a category is; the weight multiplies counts in the severity-weighted Pareto.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Weight 3.
+    High,
+    /// Weight 2.
+    #[default]
+    Medium,
+    /// Weight 1.
+    Low,
+}
+
+impl Severity {
+    /// Numeric weight.
+    pub fn weight(self) -> f64 {
+        match self {
+            Severity::High => 3.0,
+            Severity::Medium => 2.0,
+            Severity::Low => 1.0,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+
+    /// All, most severe first.
+    pub const ALL: [Severity; 3] = [Severity::High, Severity::Medium, Severity::Low];
+}
+
+/// One failure category.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Category {
+    /// Short name, unique in the codebook.
+    pub name: String,
+    /// One sentence saying what belongs here.
+    pub description: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The coarse board-level bucket, kept apart from the operational category.
+    pub reporting_label: Option<String>,
+    /// Example trace ids.
+    pub examples: Vec<String>,
+}
+
+/// One changelog entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ChangeEntry {
+    /// The version this change produced (or signed off).
+    pub version: u32,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// Who.
+    pub author: String,
+    /// What changed, in words.
+    pub change: String,
+    /// Set on a sign-off entry: the owner who signed this version off.
+    pub signed_off_by: Option<String>,
+}
+
+/// The versioned category list (`codebook.json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Codebook {
+    /// Bumped by every change.
+    pub version: u32,
+    /// The principal expert who signs versions off.
+    pub owner: String,
+    /// Categories in the expert's order (number keys follow it).
+    pub categories: Vec<Category>,
+    /// Every change, oldest first.
+    pub changelog: Vec<ChangeEntry>,
+}
+
+/// Why a codebook change was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodebookError {
+    /// No category has that name.
+    #[error("no category named \"{0}\"")]
+    Missing(String),
+    /// The name is taken.
+    #[error("a category named \"{0}\" exists already")]
+    Exists(String),
+    /// Empty name.
+    #[error("a category needs a name")]
+    EmptyName,
+    /// Merging a category into itself.
+    #[error("cannot merge \"{0}\" into itself")]
+    SelfMerge(String),
+    /// Only the owner signs off.
+    #[error("only the owner ({owner}) can sign off; you are {who}")]
+    NotOwner {
+        /// The owner.
+        owner: String,
+        /// Who tried.
+        who: String,
+    },
+}
+
+impl Codebook {
+    /// Index of a category by name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.categories.iter().position(|c| c.name == name)
+    }
+
+    /// The category with this name.
+    pub fn get(&self, name: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.name == name)
+    }
+
+    fn bump(&mut self, author: &str, at: &str, change: String) {
+        self.version += 1;
+        self.changelog.push(ChangeEntry {
+            version: self.version,
+            at: at.to_owned(),
+            author: author.to_owned(),
+            change,
+            signed_off_by: None,
+        });
+    }
+
+    /// Adds a category at the end.
+    pub fn add(&mut self, name: &str, author: &str, at: &str) -> Result<(), CodebookError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CodebookError::EmptyName);
+        }
+        if self.index_of(name).is_some() {
+            return Err(CodebookError::Exists(name.to_owned()));
+        }
+        self.categories.push(Category {
+            name: name.to_owned(),
+            ..Default::default()
+        });
+        self.bump(author, at, format!("added \"{name}\""));
+        Ok(())
+    }
+
+    /// Renames a category (the caller relabels traces).
+    pub fn rename(
+        &mut self,
+        old: &str,
+        new: &str,
+        author: &str,
+        at: &str,
+    ) -> Result<(), CodebookError> {
+        let new = new.trim();
+        if new.is_empty() {
+            return Err(CodebookError::EmptyName);
+        }
+        let i = self
+            .index_of(old)
+            .ok_or_else(|| CodebookError::Missing(old.to_owned()))?;
+        if self.index_of(new).is_some() {
+            return Err(CodebookError::Exists(new.to_owned()));
+        }
+        self.categories[i].name = new.to_owned();
+        self.bump(author, at, format!("renamed \"{old}\" to \"{new}\""));
+        Ok(())
+    }
+
+    /// Merges `from` into `into` (the caller relabels traces); examples are kept.
+    pub fn merge(
+        &mut self,
+        from: &str,
+        into: &str,
+        author: &str,
+        at: &str,
+    ) -> Result<(), CodebookError> {
+        if from == into {
+            return Err(CodebookError::SelfMerge(from.to_owned()));
+        }
+        let i = self
+            .index_of(from)
+            .ok_or_else(|| CodebookError::Missing(from.to_owned()))?;
+        let j = self
+            .index_of(into)
+            .ok_or_else(|| CodebookError::Missing(into.to_owned()))?;
+        let removed = self.categories.remove(i);
+        let j = if j > i { j - 1 } else { j };
+        for ex in removed.examples {
+            if !self.categories[j].examples.contains(&ex) {
+                self.categories[j].examples.push(ex);
+            }
+        }
+        self.bump(author, at, format!("merged \"{from}\" into \"{into}\""));
+        Ok(())
+    }
+
+    /// Splits `from`: adds `new` beside it (the caller moves the chosen traces).
+    pub fn split(
+        &mut self,
+        from: &str,
+        new: &str,
+        author: &str,
+        at: &str,
+    ) -> Result<(), CodebookError> {
+        let new = new.trim();
+        if new.is_empty() {
+            return Err(CodebookError::EmptyName);
+        }
+        let i = self
+            .index_of(from)
+            .ok_or_else(|| CodebookError::Missing(from.to_owned()))?;
+        if self.index_of(new).is_some() {
+            return Err(CodebookError::Exists(new.to_owned()));
+        }
+        let severity = self.categories[i].severity;
+        self.categories.insert(
+            i + 1,
+            Category {
+                name: new.to_owned(),
+                severity,
+                reporting_label: self.categories[i].reporting_label.clone(),
+                ..Default::default()
+            },
+        );
+        self.bump(author, at, format!("split \"{new}\" out of \"{from}\""));
+        Ok(())
+    }
+
+    /// Deletes a category, returning it and its position (for undo).
+    pub fn delete(
+        &mut self,
+        name: &str,
+        author: &str,
+        at: &str,
+    ) -> Result<(usize, Category), CodebookError> {
+        let i = self
+            .index_of(name)
+            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let c = self.categories.remove(i);
+        self.bump(author, at, format!("deleted \"{name}\""));
+        Ok((i, c))
+    }
+
+    /// Moves a category one place up (`-1`) or down (`+1`).
+    pub fn reorder(
+        &mut self,
+        name: &str,
+        delta: i32,
+        author: &str,
+        at: &str,
+    ) -> Result<(), CodebookError> {
+        let i = self
+            .index_of(name)
+            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let j = (i as i64 + i64::from(delta)).clamp(0, self.categories.len() as i64 - 1) as usize;
+        if i == j {
+            return Ok(());
+        }
+        let c = self.categories.remove(i);
+        self.categories.insert(j, c);
+        self.bump(
+            author,
+            at,
+            format!("moved \"{name}\" to position {}", j + 1),
+        );
+        Ok(())
+    }
+
+    /// Replaces a category's description, severity and reporting label.
+    pub fn edit(
+        &mut self,
+        name: &str,
+        edited: &Category,
+        author: &str,
+        at: &str,
+    ) -> Result<(), CodebookError> {
+        let i = self
+            .index_of(name)
+            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let c = &mut self.categories[i];
+        if c.description == edited.description
+            && c.severity == edited.severity
+            && c.reporting_label == edited.reporting_label
+        {
+            return Ok(());
+        }
+        c.description = edited.description.clone();
+        c.severity = edited.severity;
+        c.reporting_label = edited
+            .reporting_label
+            .clone()
+            .filter(|l| !l.trim().is_empty());
+        self.bump(author, at, format!("edited \"{name}\""));
+        Ok(())
+    }
+
+    /// The owner signs the current version off (recorded in the changelog; no version bump).
+    pub fn sign_off(&mut self, who: &str, at: &str) -> Result<(), CodebookError> {
+        if self.owner.is_empty() {
+            self.owner = who.to_owned();
+        }
+        if self.owner != who {
+            return Err(CodebookError::NotOwner {
+                owner: self.owner.clone(),
+                who: who.to_owned(),
+            });
+        }
+        self.changelog.push(ChangeEntry {
+            version: self.version,
+            at: at.to_owned(),
+            author: who.to_owned(),
+            change: format!("signed off version {}", self.version),
+            signed_off_by: Some(who.to_owned()),
+        });
+        Ok(())
+    }
+
+    /// Whether the current version carries a sign-off.
+    pub fn is_signed_off(&self) -> bool {
+        self.changelog
+            .iter()
+            .any(|c| c.version == self.version && c.signed_off_by.is_some())
+    }
+
+    /// The codebook as Markdown, for a team doc.
+    pub fn to_markdown(&self, counts: &std::collections::BTreeMap<String, usize>) -> String {
+        let mut out = format!(
+            "# Codebook v{}\n\nOwner: {}. {}\n\n| # | category | description | severity | reporting label | traces |\n| --- | --- | --- | --- | --- | --- |\n",
+            self.version,
+            if self.owner.is_empty() {
+                "(none)"
+            } else {
+                &self.owner
+            },
+            if self.is_signed_off() {
+                "Signed off."
+            } else {
+                "Not signed off."
+            }
+        );
+        for (i, c) in self.categories.iter().enumerate() {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                i + 1,
+                c.name,
+                c.description.replace('|', "\\|"),
+                c.severity.name(),
+                c.reporting_label.as_deref().unwrap_or(""),
+                counts.get(&c.name).copied().unwrap_or(0)
+            ));
+        }
+        out.push_str("\n## Changelog\n\n");
+        for e in &self.changelog {
+            out.push_str(&format!(
+                "- v{} {} {}: {}\n",
+                e.version, e.at, e.author, e.change
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_bumps_the_version() {
+        let mut cb = Codebook::default();
+        cb.add("wrong date", "sam", "t1").unwrap();
+        cb.add("tool not called", "sam", "t2").unwrap();
+        assert_eq!(cb.version, 2);
+        assert_eq!(
+            cb.add(" wrong date ", "sam", "t"),
+            Err(CodebookError::Exists("wrong date".into()))
+        );
+        cb.rename("wrong date", "date error", "sam", "t3").unwrap();
+        assert_eq!(cb.categories[0].name, "date error");
+        cb.split("date error", "time zone", "sam", "t4").unwrap();
+        assert_eq!(cb.categories[1].name, "time zone");
+        cb.merge("time zone", "tool not called", "sam", "t5")
+            .unwrap();
+        assert_eq!(cb.categories.len(), 2);
+        assert_eq!(
+            cb.merge("x", "x", "sam", "t"),
+            Err(CodebookError::SelfMerge("x".into()))
+        );
+        cb.reorder("tool not called", -1, "sam", "t6").unwrap();
+        assert_eq!(cb.categories[0].name, "tool not called");
+        let (pos, removed) = cb.delete("date error", "sam", "t7").unwrap();
+        assert_eq!((pos, removed.name.as_str()), (1, "date error"));
+        assert_eq!(cb.version, 7);
+        assert_eq!(cb.changelog.len(), 7);
+        assert_eq!(
+            cb.changelog[2].change,
+            "renamed \"wrong date\" to \"date error\""
+        );
+    }
+
+    #[test]
+    fn sign_off_is_per_version_and_owner_only() {
+        let mut cb = Codebook {
+            owner: "ana".into(),
+            ..Default::default()
+        };
+        cb.add("a", "sam", "t").unwrap();
+        assert!(!cb.is_signed_off());
+        assert!(matches!(
+            cb.sign_off("sam", "t"),
+            Err(CodebookError::NotOwner { .. })
+        ));
+        cb.sign_off("ana", "t").unwrap();
+        assert!(cb.is_signed_off());
+        assert_eq!(cb.version, 1);
+        cb.add("b", "sam", "t").unwrap();
+        assert!(!cb.is_signed_off());
+        let md = cb.to_markdown(&Default::default());
+        assert!(md.contains("# Codebook v2") && md.contains("Not signed off"));
+    }
+}

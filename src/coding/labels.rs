@@ -1,0 +1,363 @@
+//! Annotations as an append-only event log: one JSON object a line; the latest event per trace
+//! is its state. Replay tolerates (and reports) a torn last line and hand-edited junk.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+/// A human verdict on a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The trace is fine.
+    Pass,
+    /// Something went wrong; the Pareto counts these.
+    Fail,
+}
+
+/// One annotation event (schema in DESIGN.md).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelEvent {
+    /// The trace's identity.
+    pub trace_id: String,
+    /// Pass, fail, or `None` (unreviewed).
+    pub verdict: Option<Verdict>,
+    /// The expert's open-coding note.
+    #[serde(default)]
+    pub note: String,
+    /// Categories (tags) given to the trace.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Who wrote it.
+    #[serde(default)]
+    pub author: String,
+    /// When, RFC 3339 UTC.
+    #[serde(default)]
+    pub at: String,
+    /// The codebook version it was made under.
+    #[serde(default)]
+    pub codebook_version: u32,
+    /// The review batch, if any.
+    #[serde(default)]
+    pub batch: Option<String>,
+}
+
+impl LabelEvent {
+    /// Whether the trace carries at least one category.
+    pub fn is_coded(&self) -> bool {
+        !self.categories.is_empty()
+    }
+
+    /// Whether the trace has a verdict.
+    pub fn is_reviewed(&self) -> bool {
+        self.verdict.is_some()
+    }
+
+    /// Whether the event says nothing (no verdict, note or category).
+    pub fn is_blank(&self) -> bool {
+        self.verdict.is_none() && self.note.trim().is_empty() && self.categories.is_empty()
+    }
+
+    /// Same annotation content (ignores author, time and version).
+    pub fn same_content(&self, other: &LabelEvent) -> bool {
+        self.verdict == other.verdict
+            && self.note == other.note
+            && self.categories == other.categories
+            && self.batch == other.batch
+    }
+}
+
+/// A line of a label log that could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogProblem {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+    /// Whether it was the last line with no newline (a write cut short by a crash).
+    pub torn: bool,
+}
+
+/// All label events and the latest state per trace.
+#[derive(Clone, Debug, Default)]
+pub struct Labels {
+    events: Vec<LabelEvent>,
+    latest: HashMap<String, usize>,
+}
+
+impl Labels {
+    /// Replays a log's text. Unreadable lines are skipped and reported.
+    pub fn replay(text: &str) -> (Labels, Vec<LogProblem>) {
+        let mut labels = Labels::default();
+        let mut problems = Vec::new();
+        let ends_with_newline = text.ends_with('\n');
+        let lines: Vec<&str> = text.split('\n').collect();
+        let last = lines.len().saturating_sub(1);
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<LabelEvent>(t) {
+                Ok(ev) if !ev.trace_id.is_empty() => labels.push(ev),
+                Ok(_) => problems.push(LogProblem {
+                    line: i + 1,
+                    reason: "no trace_id".to_owned(),
+                    torn: false,
+                }),
+                Err(e) => problems.push(LogProblem {
+                    line: i + 1,
+                    reason: e.to_string(),
+                    torn: i == last && !ends_with_newline,
+                }),
+            }
+        }
+        (labels, problems)
+    }
+
+    /// Adds an event (it becomes the trace's state).
+    pub fn push(&mut self, ev: LabelEvent) {
+        self.latest.insert(ev.trace_id.clone(), self.events.len());
+        self.events.push(ev);
+    }
+
+    /// The current state of a trace.
+    pub fn get(&self, trace_id: &str) -> Option<&LabelEvent> {
+        self.latest.get(trace_id).and_then(|&i| self.events.get(i))
+    }
+
+    /// Every event in log order.
+    pub fn events(&self) -> &[LabelEvent] {
+        &self.events
+    }
+
+    /// The latest state of every trace, sorted by trace id (deterministic exports).
+    pub fn latest(&self) -> Vec<&LabelEvent> {
+        let mut v: Vec<&LabelEvent> = self
+            .latest
+            .values()
+            .filter_map(|&i| self.events.get(i))
+            .collect();
+        v.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
+        v
+    }
+
+    /// The log compacted to the latest state per trace, as JSONL text.
+    pub fn compacted_jsonl(&self) -> String {
+        let mut out = String::new();
+        for ev in self.latest() {
+            if let Ok(line) = serde_json::to_string(ev) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Counts of the latest states.
+    pub fn stats(&self) -> LabelStats {
+        let mut s = LabelStats::default();
+        for ev in self.latest() {
+            match ev.verdict {
+                Some(Verdict::Pass) => s.passed += 1,
+                Some(Verdict::Fail) => s.failed += 1,
+                None => {}
+            }
+            if ev.is_reviewed() {
+                s.reviewed += 1;
+            }
+            if ev.is_coded() {
+                s.coded += 1;
+            }
+            for c in &ev.categories {
+                *s.categories.entry(c.clone()).or_insert(0) += 1;
+            }
+        }
+        s
+    }
+
+    /// Events that rewrite every trace's categories through `map` (rename, merge, delete),
+    /// for the traces whose categories change.
+    pub fn relabel(
+        &self,
+        map: impl Fn(&str) -> Option<String>,
+        author: &str,
+        at: &str,
+        version: u32,
+    ) -> Vec<LabelEvent> {
+        let mut out = Vec::new();
+        for ev in self.latest() {
+            let mut cats: Vec<String> = Vec::new();
+            for c in &ev.categories {
+                if let Some(n) = map(c)
+                    && !cats.contains(&n)
+                {
+                    cats.push(n);
+                }
+            }
+            if cats != ev.categories {
+                out.push(LabelEvent {
+                    categories: cats,
+                    author: author.to_owned(),
+                    at: at.to_owned(),
+                    codebook_version: version,
+                    ..ev.clone()
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Counts over the latest label states.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LabelStats {
+    /// Traces with a verdict.
+    pub reviewed: usize,
+    /// Traces that pass.
+    pub passed: usize,
+    /// Traces that fail.
+    pub failed: usize,
+    /// Traces with at least one category.
+    pub coded: usize,
+    /// Category → traces carrying it (sorted by name).
+    pub categories: BTreeMap<String, usize>,
+}
+
+/// Saturation: how many coded traces in a row added no new category, and the discovery curve.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Saturation {
+    /// Coded traces since the last new category.
+    pub since_last_new: usize,
+    /// `(traces coded so far, distinct categories so far)` after each newly coded trace.
+    pub curve: Vec<(usize, usize)>,
+}
+
+impl Saturation {
+    /// Computed over events in log order: a trace counts once, when it is first coded; a new
+    /// category is one no earlier event carried.
+    pub fn of(events: &[LabelEvent]) -> Saturation {
+        let mut seen_categories: std::collections::HashSet<&str> = Default::default();
+        let mut coded: std::collections::HashSet<&str> = Default::default();
+        let mut s = Saturation::default();
+        for ev in events {
+            let mut new_category = false;
+            for c in &ev.categories {
+                if seen_categories.insert(c.as_str()) {
+                    new_category = true;
+                }
+            }
+            let newly_coded = ev.is_coded() && coded.insert(ev.trace_id.as_str());
+            if new_category {
+                s.since_last_new = 0;
+            } else if newly_coded {
+                s.since_last_new += 1;
+            }
+            if newly_coded {
+                s.curve.push((coded.len(), seen_categories.len()));
+            }
+        }
+        s
+    }
+
+    /// Whether `threshold` coded traces in a row added nothing new.
+    pub fn reached(&self, threshold: usize) -> bool {
+        threshold > 0 && self.since_last_new >= threshold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str, verdict: Option<Verdict>, cats: &[&str]) -> LabelEvent {
+        LabelEvent {
+            trace_id: id.into(),
+            verdict,
+            categories: cats.iter().map(|c| (*c).to_owned()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn replay_latest_wins_and_torn_line_is_reported() {
+        let text = concat!(
+            r#"{"trace_id":"a","verdict":"fail","note":"bad date","categories":["wrong date"],"author":"sam","at":"2026-11-26T10:00:00Z","codebook_version":1,"batch":null}"#,
+            "\n",
+            r#"{"trace_id":"b","verdict":"pass"}"#,
+            "\n",
+            r#"{"trace_id":"a","verdict":"fail","note":"bad date again","categories":[]}"#,
+            "\n",
+            r#"{"trace_id":"c","verd"#
+        );
+        let (labels, problems) = Labels::replay(text);
+        assert_eq!(labels.events().len(), 3);
+        assert_eq!(labels.get("a").unwrap().note, "bad date again");
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 4);
+        assert!(problems[0].torn);
+        let (_, problems) = Labels::replay("junk\n{\"trace_id\":\"x\"}\n");
+        assert_eq!(problems.len(), 1);
+        assert!(!problems[0].torn);
+    }
+
+    #[test]
+    fn compaction_keeps_latest_sorted() {
+        let mut l = Labels::default();
+        l.push(ev("b", Some(Verdict::Pass), &[]));
+        l.push(ev("a", Some(Verdict::Fail), &["x"]));
+        l.push(ev("b", Some(Verdict::Fail), &["y"]));
+        let text = l.compacted_jsonl();
+        let (again, problems) = Labels::replay(&text);
+        assert!(problems.is_empty());
+        assert_eq!(again.events().len(), 2);
+        assert_eq!(again.events()[0].trace_id, "a");
+        assert_eq!(again.get("b").unwrap().categories, ["y"]);
+        let s = again.stats();
+        assert_eq!((s.reviewed, s.passed, s.failed, s.coded), (2, 0, 2, 2));
+    }
+
+    #[test]
+    fn relabel_merges_and_dedups() {
+        let mut l = Labels::default();
+        l.push(ev("a", Some(Verdict::Fail), &["x", "y"]));
+        l.push(ev("b", Some(Verdict::Fail), &["z"]));
+        let out = l.relabel(
+            |c| {
+                Some(if c == "x" {
+                    "y".to_owned()
+                } else {
+                    c.to_owned()
+                })
+            },
+            "sam",
+            "t",
+            3,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].categories, ["y"]);
+        assert_eq!(out[0].codebook_version, 3);
+        let out = l.relabel(|c| (c != "z").then(|| c.to_owned()), "sam", "t", 4);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].categories.is_empty());
+    }
+
+    #[test]
+    fn saturation_counts_coded_traces_since_the_last_new_category() {
+        let events = vec![
+            ev("1", Some(Verdict::Fail), &["a"]),
+            ev("2", Some(Verdict::Fail), &["a"]),
+            ev("3", Some(Verdict::Pass), &[]),
+            ev("2", Some(Verdict::Fail), &["a"]), // re-coding a trace does not count again
+            ev("4", Some(Verdict::Fail), &["b"]),
+            ev("5", Some(Verdict::Fail), &["a", "b"]),
+            ev("6", Some(Verdict::Fail), &["b"]),
+        ];
+        let s = Saturation::of(&events);
+        assert_eq!(s.since_last_new, 2);
+        assert_eq!(s.curve, [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2)]);
+        assert!(s.reached(2));
+        assert!(!s.reached(3));
+        assert!(!s.reached(0));
+    }
+}

@@ -1,0 +1,9 @@
+//! The error-analysis method as plain Rust types: label events, the codebook, saturation.
+//! Nothing here imports egui.
+
+pub mod codebook;
+pub mod labels;
+pub mod time;
+
+pub use codebook::{Category, Codebook, CodebookError, Severity};
+pub use labels::{LabelEvent, Labels, Saturation, Verdict};

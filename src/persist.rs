@@ -1,0 +1,509 @@
+//! Where a project's documents live: a sidecar folder natively (`traces.errata/`), browser
+//! storage on the web. Labels are appended to an event log and flushed at once; the codebook and
+//! project file are written whole through a temporary file and a rename.
+
+use serde::{Deserialize, Serialize};
+
+use crate::coding::labels::LogProblem;
+use crate::coding::{Codebook, LabelEvent, Labels};
+use crate::trace::FieldMapping;
+
+/// The label log's file name.
+pub const LABELS_FILE: &str = "labels.jsonl";
+/// The codebook's file name.
+pub const CODEBOOK_FILE: &str = "codebook.json";
+/// The project file's name.
+pub const PROJECT_FILE: &str = "project.json";
+
+/// `project.json`: what belongs to the dump rather than to the user.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectFile {
+    /// The dump(s) this project annotates.
+    pub dump: String,
+    /// The field mapping, when the user changed it.
+    pub mapping: Option<FieldMapping>,
+    /// Saturation threshold (coded traces in a row with no new category).
+    pub saturation_threshold: usize,
+}
+
+/// Errors of the persistence layer; each names the file, last.
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// Reading or writing failed.
+    #[error("{reason}: {path}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A JSON document does not parse.
+    #[error("line {line}: {reason}: {path}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+/// What a project held when it was opened.
+#[derive(Default)]
+pub struct Opened {
+    /// Replayed labels.
+    pub labels: Labels,
+    /// Lines of the label log that could not be read.
+    pub problems: Vec<LogProblem>,
+    /// The codebook (default when absent or unreadable).
+    pub codebook: Codebook,
+    /// The project file.
+    pub project: ProjectFile,
+    /// Documents that could not be read (they are not overwritten until the user chooses).
+    pub errors: Vec<PersistError>,
+}
+
+/// A project's storage: a folder natively, browser storage on the web.
+pub struct ProjectStore {
+    /// Where it is, for messages (a folder path, or `browser storage: <key>`).
+    pub location: String,
+    backend: Backend,
+    /// Events not yet written (the folder was unwritable); retried on the next write.
+    pending: Vec<LabelEvent>,
+    /// Documents that failed to read: not overwritten until the user says so.
+    pub protect: Vec<&'static str>,
+}
+
+enum Backend {
+    #[cfg(not(target_arch = "wasm32"))]
+    Dir {
+        dir: std::path::PathBuf,
+        log: Option<std::fs::File>,
+    },
+    /// Browser local storage under a key prefix.
+    #[cfg(target_arch = "wasm32")]
+    Web { prefix: String },
+    /// In memory only (tests, or when no storage is available).
+    Memory {
+        files: std::collections::HashMap<&'static str, String>,
+    },
+}
+
+impl ProjectStore {
+    /// Opens (creating if needed) a project folder and reads what it holds.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open_dir(dir: &std::path::Path) -> (ProjectStore, Opened) {
+        let (store, mut opened) = Self::read_dir(dir);
+        // an unwritable place is reported now, not at the first edit; the folder itself is
+        // created by the first write
+        let probe_dir = if dir.is_dir() {
+            Some(dir.to_path_buf())
+        } else {
+            dir.parent().map(std::path::Path::to_path_buf)
+        };
+        if let Some(probe_dir) = probe_dir {
+            let probe = probe_dir.join(format!(".errata-write-test-{}", std::process::id()));
+            match std::fs::write(&probe, b"ok") {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&probe);
+                }
+                Err(e) => opened.errors.push(PersistError::Io {
+                    path: store.location.clone(),
+                    reason: format!("the project folder cannot be written ({e}); edits are kept in memory until it can"),
+                }),
+            }
+        }
+        (store, opened)
+    }
+
+    /// Reads a project folder without creating or writing anything (headless reports).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_dir(dir: &std::path::Path) -> (ProjectStore, Opened) {
+        let mut opened = Opened::default();
+        let mut store = ProjectStore {
+            location: dir.display().to_string(),
+            backend: Backend::Dir {
+                dir: dir.to_path_buf(),
+                log: None,
+            },
+            pending: Vec::new(),
+            protect: Vec::new(),
+        };
+        store.read_all(&mut opened, |name| match std::fs::read(dir.join(name)) {
+            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        });
+        (store, opened)
+    }
+
+    /// Opens a project kept in browser local storage under `key`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn open_web(key: &str) -> (ProjectStore, Opened) {
+        let prefix = format!("errata:{key}:");
+        let mut opened = Opened::default();
+        let mut store = ProjectStore {
+            location: format!("browser storage ({key})"),
+            backend: Backend::Web {
+                prefix: prefix.clone(),
+            },
+            pending: Vec::new(),
+            protect: Vec::new(),
+        };
+        store.read_all(&mut opened, |name| {
+            let storage = local_storage().ok_or("browser storage is not available")?;
+            storage
+                .get_item(&format!("{prefix}{name}"))
+                .map_err(|e| format!("{e:?}"))
+        });
+        (store, opened)
+    }
+
+    /// A project that lives in memory only.
+    pub fn memory() -> ProjectStore {
+        ProjectStore {
+            location: "memory".to_owned(),
+            backend: Backend::Memory {
+                files: Default::default(),
+            },
+            pending: Vec::new(),
+            protect: Vec::new(),
+        }
+    }
+
+    fn read_all(
+        &mut self,
+        opened: &mut Opened,
+        read: impl Fn(&str) -> Result<Option<String>, String>,
+    ) {
+        let path = |name: &str| format!("{}/{name}", self.location);
+        match read(LABELS_FILE) {
+            Ok(Some(text)) => {
+                let (labels, problems) = Labels::replay(&text);
+                opened.labels = labels;
+                opened.problems = problems;
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                opened.errors.push(PersistError::Io {
+                    path: path(LABELS_FILE),
+                    reason,
+                });
+                self.protect.push(LABELS_FILE);
+            }
+        }
+        match read(CODEBOOK_FILE) {
+            Ok(Some(text)) => match serde_json::from_str::<Codebook>(&text) {
+                Ok(cb) => opened.codebook = cb,
+                Err(e) => {
+                    opened.errors.push(PersistError::Parse {
+                        path: path(CODEBOOK_FILE),
+                        line: e.line(),
+                        reason: e.to_string(),
+                    });
+                    self.protect.push(CODEBOOK_FILE);
+                }
+            },
+            Ok(None) => {}
+            Err(reason) => {
+                opened.errors.push(PersistError::Io {
+                    path: path(CODEBOOK_FILE),
+                    reason,
+                });
+                self.protect.push(CODEBOOK_FILE);
+            }
+        }
+        match read(PROJECT_FILE) {
+            Ok(Some(text)) => match serde_json::from_str::<ProjectFile>(&text) {
+                Ok(p) => opened.project = p,
+                Err(e) => {
+                    opened.errors.push(PersistError::Parse {
+                        path: path(PROJECT_FILE),
+                        line: e.line(),
+                        reason: e.to_string(),
+                    });
+                    self.protect.push(PROJECT_FILE);
+                }
+            },
+            Ok(None) => {}
+            Err(reason) => opened.errors.push(PersistError::Io {
+                path: path(PROJECT_FILE),
+                reason,
+            }),
+        }
+    }
+
+    /// Events written nowhere yet (shown as "unsaved" in the UI).
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Appends an event to the log and flushes it. On failure the event is kept and retried
+    /// with the next write.
+    pub fn append(&mut self, ev: &LabelEvent) -> Result<(), PersistError> {
+        self.pending.push(ev.clone());
+        self.flush_pending()
+    }
+
+    /// Writes events kept in memory.
+    pub fn flush_pending(&mut self) -> Result<(), PersistError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if self.protect.contains(&LABELS_FILE) {
+            return Err(PersistError::Io {
+                path: format!("{}/{LABELS_FILE}", self.location),
+                reason: "not written: the existing log could not be read; choose what to do with it first".to_owned(),
+            });
+        }
+        let mut text = String::new();
+        for ev in &self.pending {
+            if let Ok(line) = serde_json::to_string(ev) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        match &mut self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Dir { dir, log } => {
+                use std::io::Write as _;
+                let path = dir.join(LABELS_FILE);
+                let io = |e: std::io::Error| PersistError::Io {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                };
+                if log.is_none() {
+                    std::fs::create_dir_all(dir.as_path()).map_err(io)?;
+                    *log = Some(
+                        std::fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&path)
+                            .map_err(io)?,
+                    );
+                }
+                if let Some(f) = log {
+                    // one write per batch: a kill leaves whole lines or a torn last line
+                    if let Err(e) = f.write_all(text.as_bytes()).and_then(|()| f.flush()) {
+                        *log = None;
+                        return Err(io(e));
+                    }
+                }
+            }
+            #[cfg(target_arch = "wasm32")]
+            Backend::Web { prefix } => {
+                let key = format!("{prefix}{LABELS_FILE}");
+                web_append(&key, &text).map_err(|reason| PersistError::Io {
+                    path: format!("{}/{LABELS_FILE}", self.location),
+                    reason,
+                })?;
+            }
+            Backend::Memory { files } => files.entry(LABELS_FILE).or_default().push_str(&text),
+        }
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Replaces a whole document atomically (temporary file + rename natively).
+    pub fn write_document(&mut self, name: &'static str, text: &str) -> Result<(), PersistError> {
+        if self.protect.contains(&name) {
+            return Err(PersistError::Io {
+                path: format!("{}/{name}", self.location),
+                reason: "not overwritten: it could not be read; fix or discard it first".to_owned(),
+            });
+        }
+        match &mut self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Dir { dir, log } => {
+                let path = dir.join(name);
+                let tmp = dir.join(format!("{name}.tmp"));
+                let io = |e: std::io::Error| PersistError::Io {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                };
+                std::fs::create_dir_all(dir.as_path()).map_err(io)?;
+                {
+                    use std::io::Write as _;
+                    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+                    f.write_all(text.as_bytes()).map_err(io)?;
+                    f.sync_all().map_err(io)?;
+                }
+                std::fs::rename(&tmp, &path).map_err(io)?;
+                if name == LABELS_FILE {
+                    *log = None; // reopen the compacted file for appends
+                }
+            }
+            #[cfg(target_arch = "wasm32")]
+            Backend::Web { prefix } => {
+                let location = self.location.clone();
+                let storage = local_storage().ok_or_else(|| PersistError::Io {
+                    path: location.clone(),
+                    reason: "browser storage is not available".to_owned(),
+                })?;
+                storage
+                    .set_item(&format!("{prefix}{name}"), text)
+                    .map_err(|e| PersistError::Io {
+                        path: format!("{location}/{name}"),
+                        reason: format!(
+                            "browser storage refused the write ({e:?}); export your labels"
+                        ),
+                    })?;
+            }
+            Backend::Memory { files } => {
+                files.insert(name, text.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves the codebook.
+    pub fn save_codebook(&mut self, cb: &Codebook) -> Result<(), PersistError> {
+        let text = serde_json::to_string_pretty(cb).unwrap_or_default();
+        self.write_document(CODEBOOK_FILE, &text)
+    }
+
+    /// Saves the project file.
+    pub fn save_project(&mut self, p: &ProjectFile) -> Result<(), PersistError> {
+        let text = serde_json::to_string_pretty(p).unwrap_or_default();
+        self.write_document(PROJECT_FILE, &text)
+    }
+
+    /// Rewrites the label log as the latest state per trace (atomic).
+    pub fn compact(&mut self, labels: &Labels) -> Result<(), PersistError> {
+        self.flush_pending()?;
+        self.write_document(LABELS_FILE, &labels.compacted_jsonl())
+    }
+
+    /// Stops protecting a document that failed to read (the user chose to replace it).
+    pub fn unprotect(&mut self, name: &str) {
+        self.protect.retain(|n| *n != name);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+#[cfg(target_arch = "wasm32")]
+fn web_append(key: &str, text: &str) -> Result<(), String> {
+    let storage = local_storage().ok_or("browser storage is not available")?;
+    let mut all = storage
+        .get_item(key)
+        .map_err(|e| format!("{e:?}"))?
+        .unwrap_or_default();
+    all.push_str(text);
+    storage
+        .set_item(key, &all)
+        .map_err(|e| format!("browser storage refused the write ({e:?}); export your labels"))
+}
+
+/// The sidecar folder for a dump: `traces.jsonl` → `traces.errata/` beside it.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn sidecar_dir(dump: &std::path::Path) -> std::path::PathBuf {
+    let name = dump
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut stem = name.as_str();
+    for ext in [".gz", ".jsonl", ".ndjson", ".json", ".parquet", ".csv"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    dump.with_file_name(format!("{stem}.errata"))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("errata-persist-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn sidecar_names() {
+        assert_eq!(
+            sidecar_dir("/d/traces.jsonl".as_ref()),
+            std::path::PathBuf::from("/d/traces.errata")
+        );
+        assert_eq!(
+            sidecar_dir("/d/t.jsonl.gz".as_ref()),
+            std::path::PathBuf::from("/d/t.errata")
+        );
+    }
+
+    #[test]
+    fn append_reopen_compact() {
+        let dir = tmp("roundtrip");
+        let (mut store, opened) = ProjectStore::open_dir(&dir);
+        assert!(opened.errors.is_empty());
+        for i in 0..3 {
+            store
+                .append(&LabelEvent {
+                    trace_id: format!("t{}", i % 2),
+                    note: format!("n{i}"),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let cb = Codebook {
+            owner: "ana".into(),
+            ..Default::default()
+        };
+        store.save_codebook(&cb).unwrap();
+        let (_, opened) = ProjectStore::open_dir(&dir);
+        assert_eq!(opened.labels.events().len(), 3);
+        assert_eq!(opened.labels.get("t0").unwrap().note, "n2");
+        assert_eq!(opened.codebook.owner, "ana");
+        let (mut store, opened) = ProjectStore::open_dir(&dir);
+        store.compact(&opened.labels).unwrap();
+        store
+            .append(&LabelEvent {
+                trace_id: "t9".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let (_, opened) = ProjectStore::open_dir(&dir);
+        assert_eq!(opened.labels.events().len(), 3);
+        assert!(!dir.join("labels.jsonl.tmp").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn corrupt_codebook_is_reported_and_not_overwritten() {
+        let dir = tmp("corrupt");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(CODEBOOK_FILE), "{\n \"version\": 3,\n oops\n}").unwrap();
+        let (mut store, opened) = ProjectStore::open_dir(&dir);
+        assert_eq!(opened.errors.len(), 1);
+        let msg = opened.errors[0].to_string();
+        assert!(
+            msg.starts_with("line 3:") && msg.ends_with("codebook.json"),
+            "{msg}"
+        );
+        assert!(store.save_codebook(&Codebook::default()).is_err());
+        assert!(
+            std::fs::read_to_string(dir.join(CODEBOOK_FILE))
+                .unwrap()
+                .contains("oops")
+        );
+        store.unprotect(CODEBOOK_FILE);
+        store.save_codebook(&Codebook::default()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn memory_store_keeps_pending_until_written() {
+        let mut s = ProjectStore::memory();
+        s.append(&LabelEvent {
+            trace_id: "a".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(s.pending(), 0);
+    }
+}

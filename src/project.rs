@@ -1,0 +1,133 @@
+//! An open project: the labels, codebook and project file of one dump, with their storage and
+//! the statistics derived from them. The app's coding actions go through here; no egui.
+
+use std::collections::HashSet;
+
+use crate::coding::labels::{LabelStats, LogProblem};
+use crate::coding::{Codebook, LabelEvent, Labels, Saturation, Verdict};
+use crate::persist::{Opened, PersistError, ProjectFile, ProjectStore};
+
+/// Default saturation threshold: 20 coded traces in a row with no new category.
+pub const DEFAULT_SATURATION: usize = 20;
+
+/// Labels, codebook and project file of one dump.
+pub struct Project {
+    /// Where they are kept.
+    pub store: ProjectStore,
+    /// Every label event.
+    pub labels: Labels,
+    /// The codebook.
+    pub codebook: Codebook,
+    /// `project.json`.
+    pub file: ProjectFile,
+    /// Unreadable label-log lines found on open.
+    pub problems: Vec<LogProblem>,
+    /// Counts of the latest states.
+    pub stats: LabelStats,
+    /// Saturation counter and curve.
+    pub saturation: Saturation,
+    /// Labelled trace ids that are not in the dump (kept, counted).
+    pub unknown_ids: usize,
+    file_saved: bool,
+}
+
+/// Whether a trace still needs coding under `version`: unlabelled, uncoded, or coded under an
+/// older codebook version.
+pub fn needs_coding(state: Option<&LabelEvent>, version: u32) -> bool {
+    state.is_none_or(|e| !e.is_coded() || e.codebook_version < version)
+}
+
+/// Whether a trace belongs in structured coding: it failed or was coded.
+pub fn in_structured_scope(state: Option<&LabelEvent>) -> bool {
+    state.is_some_and(|e| e.verdict == Some(Verdict::Fail) || e.is_coded())
+}
+
+impl Project {
+    /// Builds a project from what its storage held; `ids` are the dump's trace ids.
+    pub fn new(store: ProjectStore, opened: Opened, ids: &HashSet<&str>) -> Project {
+        let mut file = opened.project;
+        if file.saturation_threshold == 0 {
+            file.saturation_threshold = DEFAULT_SATURATION;
+        }
+        let mut p = Project {
+            store,
+            labels: opened.labels,
+            codebook: opened.codebook,
+            file,
+            problems: opened.problems,
+            stats: LabelStats::default(),
+            saturation: Saturation::default(),
+            unknown_ids: 0,
+            file_saved: false,
+        };
+        p.unknown_ids = p
+            .labels
+            .latest()
+            .iter()
+            .filter(|e| !ids.contains(e.trace_id.as_str()))
+            .count();
+        p.refresh();
+        p
+    }
+
+    /// Recomputes the derived statistics.
+    pub fn refresh(&mut self) {
+        self.stats = self.labels.stats();
+        self.saturation = Saturation::of(self.labels.events());
+    }
+
+    /// The current state of a trace.
+    pub fn state(&self, trace_id: &str) -> Option<&LabelEvent> {
+        self.labels.get(trace_id)
+    }
+
+    /// Records an event: in memory at once, and on disk (an error keeps it pending in memory).
+    pub fn record(&mut self, ev: LabelEvent) -> Result<(), PersistError> {
+        self.save_file_once();
+        let result = self.store.append(&ev);
+        self.labels.push(ev);
+        self.refresh();
+        result
+    }
+
+    /// Records several events (a relabel after a codebook change).
+    pub fn record_all(&mut self, events: Vec<LabelEvent>) -> Result<(), PersistError> {
+        if !events.is_empty() {
+            self.save_file_once();
+        }
+        let mut result = Ok(());
+        for ev in events {
+            if let Err(e) = self.store.append(&ev) {
+                result = Err(e);
+            }
+            self.labels.push(ev);
+        }
+        self.refresh();
+        result
+    }
+
+    /// Saves the codebook.
+    pub fn save_codebook(&mut self) -> Result<(), PersistError> {
+        self.save_file_once();
+        self.store.save_codebook(&self.codebook)
+    }
+
+    /// Writes `project.json` with the first change, so that opening a dump leaves no folder.
+    fn save_file_once(&mut self) {
+        if !self.file_saved {
+            self.file_saved = self.store.save_project(&self.file).is_ok();
+        }
+    }
+
+    /// Traces coded under the current version, and traces in structured-coding scope.
+    pub fn structured_progress(&self) -> (usize, usize) {
+        let v = self.codebook.version;
+        let latest = self.labels.latest();
+        let scope: Vec<_> = latest
+            .iter()
+            .filter(|e| in_structured_scope(Some(e)))
+            .collect();
+        let done = scope.iter().filter(|e| !needs_coding(Some(e), v)).count();
+        (done, scope.len())
+    }
+}

@@ -1,0 +1,46 @@
+//! The tag chip: a rounded label in the category's stable colour, filled when on.
+
+use egui::{Color32, CornerRadius, Response, RichText, Sense, Stroke};
+
+use crate::ui::theme;
+
+/// Draws a chip; `key` (1–9) is shown before the name. Click toggles.
+pub fn chip(ui: &mut egui::Ui, name: &str, on: bool, key: Option<usize>) -> Response {
+    let dark = ui.visuals().dark_mode;
+    let color = theme::chip_color(name, dark);
+    let text = match key {
+        Some(k) => format!("{k} {name}"),
+        None => name.to_owned(),
+    };
+    let (fill, text_color) = if on {
+        (color, if dark { Color32::BLACK } else { Color32::WHITE })
+    } else {
+        (Color32::TRANSPARENT, color)
+    };
+    let button = egui::Button::new(RichText::new(text).color(text_color))
+        .fill(fill)
+        .stroke(Stroke::new(1.0, color))
+        .corner_radius(CornerRadius::same(10))
+        .selected(false);
+    ui.add(button).on_hover_text(if on {
+        "On: click to remove"
+    } else {
+        "Off: click to add"
+    })
+}
+
+/// A small, non-interactive chip for the table.
+pub fn mini_chip(ui: &mut egui::Ui, name: &str) {
+    let dark = ui.visuals().dark_mode;
+    let color = theme::chip_color(name, dark);
+    let galley = ui.painter().layout_no_wrap(
+        name.to_owned(),
+        egui::FontId::proportional(11.0),
+        if dark { Color32::BLACK } else { Color32::WHITE },
+    );
+    let size = galley.size() + egui::vec2(8.0, 2.0);
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    ui.painter().rect_filled(rect, CornerRadius::same(6), color);
+    ui.painter()
+        .galley(rect.min + egui::vec2(4.0, 1.0), galley, Color32::WHITE);
+}

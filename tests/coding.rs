@@ -1,0 +1,239 @@
+//! The coding loop driven through the real app with egui_kittest: notes, verdicts, tags by
+//! keyboard, the codebook panel, and everything restored after re-opening.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use errata::app::{ErrataApp, StartOptions};
+use errata::coding::Verdict;
+
+fn root(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("errata-ui-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn app(root: &std::path::Path) -> Harness<'static, ErrataApp> {
+    let start = StartOptions {
+        project_root: Some(root.to_path_buf()),
+        ..Default::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let mut app = ErrataApp::new(cc, start);
+            app.settings.author = "ana".into();
+            app
+        });
+    h.run_steps(3);
+    h
+}
+
+fn press(h: &mut Harness<'_, ErrataApp>, key: Key) {
+    h.key_press(key);
+    h.run_steps(2);
+}
+
+fn type_text(h: &mut Harness<'_, ErrataApp>, text: &str) {
+    h.event(egui::Event::Text(text.to_owned()));
+    h.run_steps(2);
+}
+
+fn state(h: &Harness<'_, ErrataApp>, id: &str) -> Option<errata::coding::LabelEvent> {
+    h.state().project.as_ref().unwrap().state(id).cloned()
+}
+
+#[test]
+fn code_a_trace_by_keyboard_and_find_it_after_reopening() {
+    let dir = root("keyboard");
+    {
+        let mut h = app(&dir);
+        // verdict, note, a coined tag, all without the mouse
+        press(&mut h, Key::F);
+        assert_eq!(
+            state(&h, "tr-0000000").unwrap().verdict,
+            Some(Verdict::Fail)
+        );
+        press(&mut h, Key::E);
+        type_text(&mut h, "refund amount invented");
+        // shortcuts do not fire while the note has focus: 'f' and 'j' were typed, not applied
+        assert_eq!(h.state().data.as_ref().unwrap().selected.unwrap().0, 0);
+        press(&mut h, Key::Escape);
+        assert_eq!(
+            state(&h, "tr-0000000").unwrap().note,
+            "refund amount invented"
+        );
+        press(&mut h, Key::T);
+        type_text(&mut h, "invented details");
+        press(&mut h, Key::Enter);
+        let s = state(&h, "tr-0000000").unwrap();
+        assert_eq!(s.categories, ["invented details"]);
+        assert_eq!(s.author, "ana");
+        assert!(h.query_all_by_label("1 invented details").next().is_some());
+
+        // next trace: coin a second tag, toggle the first by number key
+        press(&mut h, Key::J);
+        press(&mut h, Key::T);
+        type_text(&mut h, "wrong date");
+        press(&mut h, Key::Enter);
+        press(&mut h, Key::Num1);
+        assert_eq!(
+            state(&h, "tr-0000001").unwrap().categories,
+            ["wrong date", "invented details"]
+        );
+        press(&mut h, Key::Num1);
+        assert_eq!(state(&h, "tr-0000001").unwrap().categories, ["wrong date"]);
+        press(&mut h, Key::P);
+        assert_eq!(
+            state(&h, "tr-0000001").unwrap().verdict,
+            Some(Verdict::Pass)
+        );
+        // next unreviewed skips the two reviewed traces
+        press(&mut h, Key::Home);
+        press(&mut h, Key::U);
+        assert_eq!(h.state().data.as_ref().unwrap().selected.unwrap().1, 2);
+        let p = h.state().project.as_ref().unwrap();
+        assert_eq!(p.codebook.version, 2);
+        assert_eq!(p.stats.coded, 2);
+        assert_eq!(p.saturation.since_last_new, 0);
+    }
+    // re-open: everything is back
+    let h = app(&dir);
+    let s = state(&h, "tr-0000000").unwrap();
+    assert_eq!(s.verdict, Some(Verdict::Fail));
+    assert_eq!(s.note, "refund amount invented");
+    assert_eq!(s.categories, ["invented details"]);
+    assert_eq!(state(&h, "tr-0000001").unwrap().categories, ["wrong date"]);
+    let p = h.state().project.as_ref().unwrap();
+    assert_eq!(p.codebook.categories.len(), 2);
+    assert_eq!(p.codebook.version, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn notes_save_while_typing_after_a_pause() {
+    let dir = root("debounce");
+    let mut h = app(&dir);
+    press(&mut h, Key::E);
+    type_text(&mut h, "tool never called");
+    assert!(
+        state(&h, "tr-0000000").is_none(),
+        "not saved on every keystroke"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    h.run_steps(3);
+    assert_eq!(state(&h, "tr-0000000").unwrap().note, "tool never called");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn merge_two_categories_in_the_codebook_panel() {
+    let dir = root("merge");
+    let mut h = app(&dir);
+    for (tag, row_key) in [("date wrong", None), ("wrong date", Some(Key::J))] {
+        if let Some(k) = row_key {
+            press(&mut h, k);
+        }
+        press(&mut h, Key::T);
+        type_text(&mut h, tag);
+        press(&mut h, Key::Enter);
+    }
+    press(&mut h, Key::B);
+    assert!(h.state().codebook_ui.open);
+    h.get_all_by_label("Merge into").next().unwrap().click();
+    h.run_steps(2);
+    h.get_by_label("wrong date").click();
+    h.run_steps(3);
+    let p = h.state().project.as_ref().unwrap();
+    assert_eq!(p.codebook.categories.len(), 1);
+    assert_eq!(p.codebook.categories[0].name, "wrong date");
+    assert_eq!(p.codebook.version, 3);
+    assert_eq!(
+        p.codebook.changelog.last().unwrap().change,
+        "merged \"date wrong\" into \"wrong date\""
+    );
+    // the trace tagged with the merged-away category was relabelled under the new version
+    let s = state(&h, "tr-0000000").unwrap();
+    assert_eq!(s.categories, ["wrong date"]);
+    assert_eq!(s.codebook_version, 3);
+    assert_eq!(p.stats.categories.get("wrong date"), Some(&2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn delete_and_undo_and_sign_off() {
+    let dir = root("delete");
+    let mut h = app(&dir);
+    press(&mut h, Key::T);
+    type_text(&mut h, "policy misquoted");
+    press(&mut h, Key::Enter);
+    press(&mut h, Key::B);
+    h.get_by_label("Delete (1)").click();
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .project
+            .as_ref()
+            .unwrap()
+            .codebook
+            .categories
+            .is_empty()
+    );
+    assert!(state(&h, "tr-0000000").unwrap().categories.is_empty());
+    h.get_by_label("Undo delete of \"policy misquoted\"")
+        .click();
+    h.run_steps(2);
+    let p = h.state().project.as_ref().unwrap();
+    assert_eq!(p.codebook.categories[0].name, "policy misquoted");
+    assert_eq!(
+        state(&h, "tr-0000000").unwrap().categories,
+        ["policy misquoted"]
+    );
+    assert!(!p.codebook.is_signed_off());
+    h.get_by_label("Sign off v3").click();
+    h.run_steps(2);
+    let p = h.state().project.as_ref().unwrap();
+    assert!(p.codebook.is_signed_off());
+    assert_eq!(p.codebook.owner, "ana");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn structured_coding_confirms_and_moves_on() {
+    let dir = root("structured");
+    let mut h = app(&dir);
+    // two failing traces coded under v1, then the codebook changes to v2
+    press(&mut h, Key::F);
+    press(&mut h, Key::T);
+    type_text(&mut h, "a");
+    press(&mut h, Key::Enter);
+    press(&mut h, Key::J);
+    press(&mut h, Key::F);
+    press(&mut h, Key::Num1);
+    press(&mut h, Key::T);
+    type_text(&mut h, "b");
+    press(&mut h, Key::Enter);
+    let version = h.state().project.as_ref().unwrap().codebook.version;
+    assert_eq!(version, 2);
+    assert_eq!(
+        h.state().project.as_ref().unwrap().structured_progress(),
+        (1, 2)
+    );
+    press(&mut h, Key::S);
+    assert!(h.state().draft.structured);
+    assert!(
+        h.query_all_by_label("1 of 2 coded under v2")
+            .next()
+            .is_some()
+    );
+    press(&mut h, Key::Home);
+    press(&mut h, Key::Enter);
+    assert_eq!(state(&h, "tr-0000000").unwrap().codebook_version, 2);
+    assert_eq!(
+        h.state().project.as_ref().unwrap().structured_progress(),
+        (2, 2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
