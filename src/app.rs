@@ -109,6 +109,12 @@ pub enum Action {
     ExportLabels,
     /// Merge a labels JSONL file into the project.
     ImportLabels,
+    /// Set the saturation threshold.
+    SetThreshold(usize),
+    /// Replace the codebook with one from a JSON file.
+    ImportCodebook,
+    /// Move an unreadable project document aside (`.bad`) so it can be written again.
+    DiscardUnreadable(String),
     /// Export the codebook.
     ExportCodebook {
         /// Markdown instead of JSON.
@@ -393,6 +399,8 @@ pub struct ErrataApp {
     project_root: Option<std::path::PathBuf>,
     undo: Option<UndoDelete>,
     labels_rx: Option<mpsc::Receiver<(String, String)>>,
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    codebook_rx: Option<mpsc::Receiver<(String, String)>>,
     pending: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
 }
@@ -419,6 +427,7 @@ impl ErrataApp {
             project_root: start.project_root.clone(),
             undo: None,
             labels_rx: None,
+            codebook_rx: None,
             pending: Vec::new(),
             file_rx: None,
         };
@@ -516,6 +525,17 @@ impl ErrataApp {
         let mut project = Project::new(store, opened, &ids);
         if project.file.dump.is_empty() {
             project.file.dump.clone_from(&data.key);
+        }
+        // a log mostly made of superseded events is compacted (new file, then rename)
+        let (events, latest) = (project.labels.events().len(), project.labels.latest().len());
+        if events > 1000 && events > 2 * latest && project.problems.is_empty() {
+            let labels = project.labels.clone();
+            if let Err(e) = project.store.compact(&labels) {
+                messages.push(Notice {
+                    text: e.to_string(),
+                    error: true,
+                });
+            }
         }
         self.notices.extend(messages);
         self.project = Some(project);
@@ -843,6 +863,12 @@ impl ErrataApp {
         {
             self.labels_rx = None;
             self.merge_labels_text(&name, &text);
+        }
+        if let Some(rx) = &self.codebook_rx
+            && let Ok((name, text)) = rx.try_recv()
+        {
+            self.codebook_rx = None;
+            self.replace_codebook_text(&name, &text);
         }
         if let Some(t) = self.draft.dirty_since {
             let now = ctx.input(|i| i.time);
@@ -1321,6 +1347,26 @@ impl ErrataApp {
                     }
                 }
             }
+            Action::SetThreshold(n) => {
+                if let Some(p) = &mut self.project {
+                    p.file.saturation_threshold = n.max(1);
+                    let r = p.store.save_project(&p.file);
+                    self.report(r);
+                }
+            }
+            Action::ImportCodebook => self.import_codebook(ctx),
+            Action::DiscardUnreadable(name) => {
+                if let Some(p) = &mut self.project {
+                    let r = p.store.set_aside(&name).and_then(|()| {
+                        if name == crate::persist::CODEBOOK_FILE {
+                            p.save_codebook()
+                        } else {
+                            p.store.save_project(&p.file)
+                        }
+                    });
+                    self.report(r);
+                }
+            }
             Action::ExportLabels => self.export_labels(),
             Action::ImportLabels => self.import_labels(ctx),
             Action::ExportCodebook { markdown } => {
@@ -1399,6 +1445,65 @@ impl ErrataApp {
             ),
             error: false,
         });
+    }
+
+    /// Replaces the codebook with `text` (a `codebook.json`), recorded as a new version.
+    pub fn replace_codebook_text(&mut self, name: &str, text: &str) {
+        match serde_json::from_str::<crate::coding::Codebook>(text) {
+            Ok(mut incoming) => {
+                let author = self.settings.author.clone();
+                let at = crate::coding::time::now_rfc3339();
+                if let Some(p) = &mut self.project {
+                    incoming.version = incoming.version.max(p.codebook.version) + 1;
+                    incoming
+                        .changelog
+                        .push(crate::coding::codebook::ChangeEntry {
+                            version: incoming.version,
+                            at,
+                            author,
+                            change: format!("imported the codebook from {name}"),
+                            signed_off_by: None,
+                        });
+                    p.codebook = incoming;
+                    let r = p.save_codebook();
+                    self.report(r);
+                }
+            }
+            Err(e) => self.error(format!("not a codebook (line {}: {e}): {name}", e.line())),
+        }
+    }
+
+    fn import_codebook(&mut self, ctx: &egui::Context) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = ctx;
+            if let Some(path) = rfd::FileDialog::new()
+                .add_filter("Codebook", &["json"])
+                .pick_file()
+            {
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => self.replace_codebook_text(&path.display().to_string(), &text),
+                    Err(e) => self.error(format!("could not read ({e}): {}", path.display())),
+                }
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (tx, rx) = mpsc::channel();
+            self.codebook_rx = Some(rx);
+            let repaint = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(f) = rfd::AsyncFileDialog::new()
+                    .add_filter("Codebook", &["json"])
+                    .pick_file()
+                    .await
+                {
+                    let bytes = f.read().await;
+                    let _ = tx.send((f.file_name(), String::from_utf8_lossy(&bytes).into_owned()));
+                    repaint.request_repaint();
+                }
+            });
+        }
     }
 
     fn import_labels(&mut self, ctx: &egui::Context) {

@@ -376,6 +376,23 @@ impl ProjectStore {
         self.write_document(LABELS_FILE, &labels.compacted_jsonl())
     }
 
+    /// Moves an unreadable document aside to `<name>.bad` (natively) and allows writing it again.
+    pub fn set_aside(&mut self, name: &str) -> Result<(), PersistError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Backend::Dir { dir, .. } = &self.backend {
+            let from = dir.join(name);
+            let to = dir.join(format!("{name}.bad"));
+            if from.exists() {
+                std::fs::rename(&from, &to).map_err(|e| PersistError::Io {
+                    path: from.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            }
+        }
+        self.unprotect(name);
+        Ok(())
+    }
+
     /// Stops protecting a document that failed to read (the user chose to replace it).
     pub fn unprotect(&mut self, name: &str) {
         self.protect.retain(|n| *n != name);

@@ -237,3 +237,93 @@ fn structured_coding_confirms_and_moves_on() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn labels_export_import_round_trip_newest_wins() {
+    let dir = root("import");
+    let mut h = app(&dir);
+    press(&mut h, Key::F);
+    press(&mut h, Key::T);
+    type_text(&mut h, "x");
+    press(&mut h, Key::Enter);
+    let exported = h.state().project.as_ref().unwrap().labels.compacted_jsonl();
+    let (again, problems) = errata::coding::Labels::replay(&exported);
+    assert!(problems.is_empty());
+    assert_eq!(again.get("tr-0000000").unwrap().categories, ["x"]);
+    // an incoming file: one new trace, one conflict that is newer, one older conflict
+    let incoming = [
+        r#"{"trace_id":"tr-0000005","verdict":"pass","note":"","categories":[],"author":"bo","at":"2026-01-01T00:00:00Z","codebook_version":1,"batch":null}"#,
+        r#"{"trace_id":"tr-0000000","verdict":"pass","note":"older","categories":[],"author":"bo","at":"2000-01-01T00:00:00Z","codebook_version":1,"batch":null}"#,
+    ]
+    .join("\n");
+    h.state_mut().merge_labels_text("bo.jsonl", &incoming);
+    h.run_steps(2);
+    assert_eq!(state(&h, "tr-0000005").unwrap().author, "bo");
+    assert_eq!(
+        state(&h, "tr-0000000").unwrap().categories,
+        ["x"],
+        "the newer local label wins"
+    );
+    assert!(h.state().notices.iter().any(|n| {
+        n.text
+            .contains("imported 1 labels from bo.jsonl; 1 conflicts")
+    }));
+    let newer = r#"{"trace_id":"tr-0000000","verdict":"pass","note":"newer","categories":[],"author":"bo","at":"2999-01-01T00:00:00Z","codebook_version":1,"batch":null}"#;
+    h.state_mut().merge_labels_text("bo2.jsonl", newer);
+    assert_eq!(state(&h, "tr-0000000").unwrap().note, "newer");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_corrupt_codebook_is_reported_and_kept_until_set_aside() {
+    let dir = root("corrupt");
+    let project = dir.join("demo_traces_jsonl.errata");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("codebook.json"),
+        "{\n  \"version\": 2,\n  broken\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("labels.jsonl"),
+        "{\"trace_id\":\"tr-0000001\",\"verdict\":\"fail\"}\n{\"trace_id\":\"tr-00",
+    )
+    .unwrap();
+    let mut h = app(&dir);
+    let notices: Vec<String> = h.state().notices.iter().map(|n| n.text.clone()).collect();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("line 3:") && n.ends_with("codebook.json")),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("cut short") && n.contains("line 2")),
+        "{notices:?}"
+    );
+    assert_eq!(
+        state(&h, "tr-0000001").unwrap().verdict,
+        Some(Verdict::Fail)
+    );
+    // coining a tag cannot overwrite the unreadable codebook
+    press(&mut h, Key::T);
+    type_text(&mut h, "t");
+    press(&mut h, Key::Enter);
+    assert!(
+        std::fs::read_to_string(project.join("codebook.json"))
+            .unwrap()
+            .contains("broken")
+    );
+    press(&mut h, Key::B);
+    h.get_by_label("Set it aside (.bad) and start anew").click();
+    h.run_steps(2);
+    assert!(project.join("codebook.json.bad").exists());
+    assert!(
+        std::fs::read_to_string(project.join("codebook.json"))
+            .unwrap()
+            .contains("\"version\"")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

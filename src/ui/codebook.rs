@@ -88,7 +88,21 @@ pub fn ui(ctx: &egui::Context, state: &mut CodebookUi, project: &Project) -> Vec
                     actions.push(Action::SignOff);
                 }
             });
+            for name in &project.store.protect {
+                ui.horizontal(|ui| {
+                    ui.colored_label(
+                        theme::error_color(dark),
+                        format!("{name} could not be read and is not being overwritten."),
+                    );
+                    if ui.button("Set it aside (.bad) and start anew").clicked() {
+                        actions.push(Action::DiscardUnreadable((*name).to_owned()));
+                    }
+                });
+            }
             ui.horizontal(|ui| {
+                if ui.button("Import codebook…").clicked() {
+                    actions.push(Action::ImportCodebook);
+                }
                 if ui.button("Export labels (JSONL)").clicked() {
                     actions.push(Action::ExportLabels);
                 }

@@ -212,6 +212,18 @@ pub fn ui(
             "Saturation reached: move on to axial coding.",
         );
     }
+    ui.horizontal(|ui| {
+        let label = ui.label("Stop at");
+        let mut t = threshold;
+        if ui
+            .add(egui::DragValue::new(&mut t).range(1..=500))
+            .labelled_by(label.id)
+            .changed()
+        {
+            actions.push(Action::SetThreshold(t));
+        }
+        ui.label("coded traces in a row with no new category");
+    });
     discovery_curve(ui, &project.saturation.curve);
     let s = &project.stats;
     ui.weak(format!(
