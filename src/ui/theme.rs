@@ -63,8 +63,9 @@ pub fn warn_color(dark: bool) -> Color32 {
 
 /// A stable colour for a category chip, from its name (same name, same colour, every run).
 pub fn chip_color(name: &str, dark: bool) -> Color32 {
-    let h = crate::trace::store::fnv1a64(name.as_bytes());
-    let hue = (h % 360) as f32 / 360.0;
+    // FNV's low bits barely differ between similar names: mix, then pick one of 16 well-spaced hues
+    let h = crate::trace::store::fnv1a64(name.as_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let hue = ((h >> 60) as f32 + 0.5) / 16.0;
     let (s, v) = if dark { (0.55, 0.80) } else { (0.65, 0.60) };
     egui::ecolor::Hsva::new(hue, s, v, 1.0).into()
 }
