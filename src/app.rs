@@ -109,6 +109,27 @@ pub enum Action {
     ExportLabels,
     /// Merge a labels JSONL file into the project.
     ImportLabels,
+    /// Set the SQL `WHERE` filter.
+    SetSql(String),
+    /// Set the search text.
+    SetSearchText(String),
+    /// Set the search options (regex, case, scope) and whether notes are searched.
+    SetSearchOptions(crate::trace::filter::Search, bool),
+    /// Set the label filters.
+    SetLabelFilter(crate::project::LabelFilter),
+    /// Include (or with `exclude`, exclude) a facet value; again to undo.
+    ToggleFacet {
+        /// The column.
+        column: String,
+        /// The value.
+        value: String,
+        /// Exclude instead of include.
+        exclude: bool,
+    },
+    /// Clear every filter.
+    ClearFilters,
+    /// Recompute the view (after a load).
+    Refresh,
     /// Set the saturation threshold.
     SetThreshold(usize),
     /// Replace the codebook with one from a JSON file.
@@ -197,8 +218,24 @@ pub struct Notice {
 
 /// The loaded traces and everything derived from them for display.
 pub struct Dataset {
-    /// The traces.
-    pub store: TraceStore,
+    /// The traces (shared with background queries).
+    pub store: Arc<TraceStore>,
+    /// The view's filters.
+    pub filters: crate::trace::view::Filters,
+    /// Filters on the labels.
+    pub label_filter: crate::project::LabelFilter,
+    /// The last filter error (the previous view is kept).
+    pub query_error: Option<String>,
+    /// Traces the search matched.
+    pub search_matches: Option<usize>,
+    /// Facet value counts, per facet column.
+    pub facets: Vec<(String, Vec<(String, usize)>)>,
+    /// A background query is running.
+    pub querying: bool,
+    /// The compiled search, for highlighting.
+    pub search_re: Option<regex::bytes::Regex>,
+    generation: u64,
+    query_rx: Option<mpsc::Receiver<(u64, Result<crate::trace::view::ViewResult, String>)>>,
     /// Row indices in display order.
     pub view: Vec<u32>,
     /// The current sort.
@@ -221,7 +258,7 @@ pub struct Dataset {
 
 impl Dataset {
     fn new(loaded: Loaded, key: String, load_ms: f64, settings: &Settings) -> Dataset {
-        let store = loaded.store;
+        let store = Arc::new(loaded.store);
         let visible_columns = settings
             .columns
             .get(&key)
@@ -231,6 +268,15 @@ impl Dataset {
         let selected = view.first().map(|&r| (0, r));
         Dataset {
             store,
+            filters: Default::default(),
+            label_filter: Default::default(),
+            query_error: None,
+            search_matches: None,
+            facets: Vec::new(),
+            querying: false,
+            search_re: None,
+            generation: 0,
+            query_rx: None,
             view,
             sort: None,
             selected,
@@ -395,6 +441,8 @@ pub struct ErrataApp {
     pub draft: CodingDraft,
     /// Codebook window state.
     pub codebook_ui: ui::codebook::CodebookUi,
+    /// Filter bar drafts.
+    pub filter_bar: ui::filter::FilterBar,
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     project_root: Option<std::path::PathBuf>,
     undo: Option<UndoDelete>,
@@ -424,6 +472,7 @@ impl ErrataApp {
             project: None,
             draft: CodingDraft::default(),
             codebook_ui: Default::default(),
+            filter_bar: Default::default(),
             project_root: start.project_root.clone(),
             undo: None,
             labels_rx: None,
@@ -479,8 +528,17 @@ impl ErrataApp {
             });
         }
         self.commit_note();
-        let data = Dataset::new(loaded, key, load_ms, &self.settings);
+        let mut data = Dataset::new(loaded, key, load_ms, &self.settings);
         self.open_project(&data);
+        if let Some(p) = &self.project {
+            data.filters = p.file.filters.clone();
+            data.label_filter = p.file.label_filter.clone();
+        }
+        self.filter_bar = ui::filter::FilterBar {
+            sql: data.filters.sql.clone(),
+            search: data.filters.search.text.clone(),
+            ..Default::default()
+        };
         self.data = Some(data);
         self.draft = CodingDraft {
             structured: self.draft.structured,
@@ -489,6 +547,7 @@ impl ErrataApp {
         self.undo = None;
         self.codebook_ui = Default::default();
         self.scroll_to_selected = true;
+        self.pending.push(Action::Refresh);
     }
 
     /// Opens (or creates) the project that belongs to the dump: a sidecar folder natively,
@@ -858,6 +917,26 @@ impl ErrataApp {
 
     /// Advances background work: finished loads, fetches, browser chunks, dropped files.
     fn poll(&mut self, ctx: &egui::Context) {
+        let arrived = self
+            .data
+            .as_ref()
+            .and_then(|d| d.query_rx.as_ref())
+            .and_then(|rx| rx.try_recv().ok());
+        if let Some((generation, result)) = arrived {
+            self.take_view(generation, result);
+        }
+        if let Some(t) = self.filter_bar.search_changed {
+            let now = ctx.input(|i| i.time);
+            if now - t >= ui::filter::SEARCH_DEBOUNCE_SECS {
+                self.filter_bar.search_changed = None;
+                let text = self.filter_bar.search.clone();
+                self.apply(ctx, Action::SetSearchText(text));
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+                    ui::filter::SEARCH_DEBOUNCE_SECS,
+                ));
+            }
+        }
         if let Some(rx) = &self.labels_rx
             && let Ok((name, text)) = rx.try_recv()
         {
@@ -1061,7 +1140,7 @@ impl ErrataApp {
             Action::Page(n) => self.move_by(n * self.rows_per_page.max(1) as i64),
             Action::First => self.move_to(0),
             Action::Last => self.move_to(usize::MAX),
-            Action::SortBy(column) => self.sort_by(column),
+            Action::SortBy(column) => self.sort_by(ctx, column),
             Action::CopyRecord => {
                 if let Some(d) = &self.data
                     && let Some(row) = d.selected_row()
@@ -1347,6 +1426,71 @@ impl ErrataApp {
                     }
                 }
             }
+            Action::SetSql(sql) => {
+                if let Some(d) = &mut self.data {
+                    d.filters.sql = sql;
+                }
+                self.refresh_view(ctx);
+                self.save_filters();
+            }
+            Action::SetSearchText(text) => {
+                if let Some(d) = &mut self.data {
+                    d.filters.search.text = text;
+                }
+                self.refresh_view(ctx);
+                self.save_filters();
+            }
+            Action::SetSearchOptions(search, notes) => {
+                if let Some(d) = &mut self.data {
+                    let text = std::mem::take(&mut d.filters.search.text);
+                    d.filters.search = crate::trace::filter::Search { text, ..search };
+                    d.filters.search_notes = notes;
+                }
+                self.refresh_view(ctx);
+                self.save_filters();
+            }
+            Action::SetLabelFilter(f) => {
+                if let Some(d) = &mut self.data {
+                    d.label_filter = f;
+                }
+                self.refresh_view(ctx);
+                self.save_filters();
+            }
+            Action::ToggleFacet {
+                column,
+                value,
+                exclude,
+            } => {
+                if let Some(d) = &mut self.data {
+                    let facet = d.filters.facets.entry(column.clone()).or_default();
+                    let was_in = facet.include.contains(&value) || facet.exclude.contains(&value);
+                    facet.include.retain(|v| *v != value);
+                    facet.exclude.retain(|v| *v != value);
+                    if !was_in {
+                        if exclude {
+                            facet.exclude.push(value);
+                        } else {
+                            facet.include.push(value);
+                        }
+                    }
+                    if facet.include.is_empty() && facet.exclude.is_empty() {
+                        d.filters.facets.remove(&column);
+                    }
+                }
+                self.refresh_view(ctx);
+                self.save_filters();
+            }
+            Action::Refresh => self.refresh_view(ctx),
+            Action::ClearFilters => {
+                if let Some(d) = &mut self.data {
+                    d.filters = Default::default();
+                    d.label_filter = Default::default();
+                }
+                self.filter_bar.sql.clear();
+                self.filter_bar.search.clear();
+                self.refresh_view(ctx);
+                self.save_filters();
+            }
             Action::SetThreshold(n) => {
                 if let Some(p) = &mut self.project {
                     p.file.saturation_threshold = n.max(1);
@@ -1576,7 +1720,10 @@ impl ErrataApp {
         } else {
             self.settings.mappings.insert(key.clone(), mapping);
         }
-        let sources = d.store.into_sources();
+        let sources = match Arc::try_unwrap(d.store) {
+            Ok(store) => store.into_sources(),
+            Err(shared) => shared.sources(),
+        };
         self.start_sources(ctx, sources, key);
     }
 
@@ -1598,7 +1745,7 @@ impl ErrataApp {
         self.scroll_to_selected = true;
     }
 
-    fn sort_by(&mut self, column: SortColumn) {
+    fn sort_by(&mut self, ctx: &egui::Context, column: SortColumn) {
         let Some(d) = &mut self.data else { return };
         let sort = match &d.sort {
             Some(s) if s.column == column && !s.descending => Some(Sort {
@@ -1611,22 +1758,117 @@ impl ErrataApp {
                 descending: false,
             }),
         };
-        match view::sorted_rows(&d.store, sort.as_ref()) {
-            Ok(v) => {
-                d.view = v;
-                d.sort = sort;
-                if let Some((_, row)) = d.selected
-                    && let Some(pos) = d.view.iter().position(|&r| r == row)
-                {
-                    d.selected = Some((pos, row));
+        d.sort = sort;
+        self.refresh_view(ctx);
+    }
+
+    /// Recomputes the view from the filters, searches and sort: at once for small dumps and in
+    /// the browser, on a background thread natively for large ones (a newer query supersedes).
+    pub fn refresh_view(&mut self, ctx: &egui::Context) {
+        let Some(d) = &mut self.data else { return };
+        let version = self.project.as_ref().map_or(0, |p| p.codebook.version);
+        let label_mask: Option<Vec<bool>> = match &self.project {
+            Some(p) if d.label_filter.is_active() => Some(
+                (0..d.store.len())
+                    .map(|r| d.label_filter.matches(p.state(d.store.id(r)), version))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        d.search_re = if d.filters.search.is_active() {
+            d.filters.search.matcher().ok()
+        } else {
+            None
+        };
+        let note_hits: Option<Vec<bool>> = match (&self.project, &d.search_re) {
+            (Some(p), Some(re)) if d.filters.search_notes => {
+                let mut hits = vec![false; d.store.len()];
+                for ev in p.labels.latest() {
+                    if re.is_match(ev.note.as_bytes())
+                        && let Some(r) = d.store.row_of_id(&ev.trace_id)
+                    {
+                        hits[r] = true;
+                    }
                 }
+                Some(hits)
+            }
+            _ => None,
+        };
+        d.generation += 1;
+        let generation = d.generation;
+        let store = d.store.clone();
+        let filters = d.filters.clone();
+        let sort = d.sort.clone();
+        let facet_columns = store.facet_columns().to_vec();
+        let run = move || {
+            view::compute(
+                &store,
+                &filters,
+                sort.as_ref(),
+                label_mask.as_deref(),
+                note_hits.as_deref(),
+                &facet_columns,
+            )
+            .map_err(|e| e.to_string())
+        };
+        let background = cfg!(not(target_arch = "wasm32")) && d.store.len() >= 50_000;
+        if background {
+            let (tx, rx) = mpsc::channel();
+            let repaint = ctx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("errata-query".to_owned())
+                .spawn(move || {
+                    let _ = tx.send((generation, run()));
+                    repaint.request_repaint();
+                });
+            match spawned {
+                Ok(_) => {
+                    d.query_rx = Some(rx);
+                    d.querying = true;
+                }
+                Err(e) => d.query_error = Some(format!("could not start the query thread: {e}")),
+            }
+        } else {
+            let result = run();
+            self.take_view(generation, result);
+        }
+    }
+
+    fn take_view(
+        &mut self,
+        generation: u64,
+        result: Result<crate::trace::view::ViewResult, String>,
+    ) {
+        let Some(d) = &mut self.data else { return };
+        if generation != d.generation {
+            return; // superseded by a newer query
+        }
+        d.querying = false;
+        d.query_rx = None;
+        match result {
+            Ok(v) => {
+                d.query_error = None;
+                d.view = v.rows;
+                d.search_matches = v.search_matches;
+                d.facets = v.facets;
+                let row = d.selected.map(|(_, r)| r);
+                d.selected = row
+                    .and_then(|row| d.view.iter().position(|&r| r == row).map(|p| (p, row)))
+                    .or_else(|| d.view.first().map(|&r| (0, r)));
                 self.scroll_to_selected = true;
             }
-            Err(e) => {
-                let text = format!("could not sort: {e}");
-                self.error(text);
-            }
+            Err(e) => d.query_error = Some(e),
         }
+    }
+
+    fn save_filters(&mut self) {
+        let (Some(d), Some(p)) = (&self.data, &mut self.project) else {
+            return;
+        };
+        p.file.filters = d.filters.clone();
+        p.file.label_filter = d.label_filter.clone();
+        let r = p.store.save_project(&p.file);
+        self.report(r);
     }
 
     /// Keyboard shortcuts; never while a text field has focus.
@@ -1635,76 +1877,79 @@ impl ErrataApp {
             return;
         }
         use egui::{Key, Modifiers};
+        const NONE: Modifiers = Modifiers::NONE;
+        let mut bindings: Vec<(Modifiers, Key, Action)> = vec![
+            (Modifiers::COMMAND, Key::O, Action::OpenDialog),
+            (NONE, Key::ArrowDown, Action::Move(1)),
+            (NONE, Key::J, Action::Move(1)),
+            (NONE, Key::ArrowUp, Action::Move(-1)),
+            (NONE, Key::K, Action::Move(-1)),
+            (NONE, Key::PageDown, Action::Page(1)),
+            (NONE, Key::PageUp, Action::Page(-1)),
+            (NONE, Key::Home, Action::First),
+            (NONE, Key::End, Action::Last),
+            (NONE, Key::C, Action::CopyRecord),
+            (NONE, Key::P, Action::SetVerdict(Some(Verdict::Pass))),
+            (NONE, Key::F, Action::SetVerdict(Some(Verdict::Fail))),
+            (NONE, Key::X, Action::SetVerdict(None)),
+            (NONE, Key::U, Action::NextUnreviewed),
+            (NONE, Key::O, Action::NextUncoded),
+            (NONE, Key::S, Action::ToggleStructured),
+            (NONE, Key::Delete, Action::ClearFilters),
+            (Modifiers::SHIFT, Key::N, Action::Move(-1)),
+            (NONE, Key::N, Action::Move(1)),
+        ];
+        if self.draft.structured {
+            bindings.push((NONE, Key::Enter, Action::ConfirmStructured));
+        }
+        let digits = [
+            Key::Num1,
+            Key::Num2,
+            Key::Num3,
+            Key::Num4,
+            Key::Num5,
+            Key::Num6,
+            Key::Num7,
+            Key::Num8,
+            Key::Num9,
+        ];
+        for (n, k) in digits.into_iter().enumerate() {
+            bindings.push((NONE, k, Action::ToggleCategoryAt(n)));
+        }
         let mut actions = Vec::new();
-        let structured = self.draft.structured;
         let mut focus = None;
-        let mut jump = false;
-        let mut codebook = false;
+        let (mut jump, mut codebook, mut help, mut close) = (false, false, false, false);
         ctx.input_mut(|i| {
-            let mut key = |k: Key, a: Action| {
-                if i.consume_key(Modifiers::NONE, k) {
+            for (m, k, a) in bindings {
+                if i.consume_key(m, k) {
                     actions.push(a);
                 }
-            };
-            key(Key::ArrowDown, Action::Move(1));
-            key(Key::J, Action::Move(1));
-            key(Key::ArrowUp, Action::Move(-1));
-            key(Key::K, Action::Move(-1));
-            key(Key::PageDown, Action::Page(1));
-            key(Key::PageUp, Action::Page(-1));
-            key(Key::Home, Action::First);
-            key(Key::End, Action::Last);
-            key(Key::C, Action::CopyRecord);
-            key(Key::P, Action::SetVerdict(Some(Verdict::Pass)));
-            key(Key::F, Action::SetVerdict(Some(Verdict::Fail)));
-            key(Key::X, Action::SetVerdict(None));
-            key(Key::U, Action::NextUnreviewed);
-            key(Key::O, Action::NextUncoded);
-            key(Key::S, Action::ToggleStructured);
-            if structured {
-                key(Key::Enter, Action::ConfirmStructured);
             }
-            for (n, k) in [
-                Key::Num1,
-                Key::Num2,
-                Key::Num3,
-                Key::Num4,
-                Key::Num5,
-                Key::Num6,
-                Key::Num7,
-                Key::Num8,
-                Key::Num9,
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                key(k, Action::ToggleCategoryAt(n));
-            }
-            if i.consume_key(Modifiers::NONE, Key::E) {
+            let mut flag = |k: Key| i.consume_key(NONE, k);
+            if flag(Key::E) {
                 focus = Some(ui::coding::note_id());
             }
-            if i.consume_key(Modifiers::NONE, Key::T) {
+            if flag(Key::T) {
                 focus = Some(ui::coding::tag_id());
             }
-            if i.consume_key(Modifiers::NONE, Key::G) {
-                jump = true;
+            if flag(Key::Slash) {
+                focus = Some(ui::filter::search_id());
             }
-            if i.consume_key(Modifiers::NONE, Key::B) {
-                codebook = true;
+            if flag(Key::W) {
+                focus = Some(ui::filter::sql_id());
             }
-            if i.consume_key(Modifiers::COMMAND, Key::O) {
-                actions.push(Action::OpenDialog);
-            }
-            if i.consume_key(Modifiers::NONE, Key::Questionmark)
-                || i.consume_key(Modifiers::SHIFT, Key::Questionmark)
-            {
-                self.dialogs.help = !self.dialogs.help;
-            }
-            if i.consume_key(Modifiers::NONE, Key::Escape) {
-                self.dialogs.help = false;
-            }
+            jump = flag(Key::G);
+            codebook = flag(Key::B);
+            close = flag(Key::Escape);
+            help = flag(Key::Questionmark) || i.consume_key(Modifiers::SHIFT, Key::Questionmark);
         });
         self.pending.extend(actions);
+        if help {
+            self.dialogs.help = !self.dialogs.help;
+        }
+        if close {
+            self.dialogs.help = false;
+        }
         if let Some(id) = focus {
             ctx.memory_mut(|m| m.request_focus(id));
         }
@@ -1897,6 +2142,10 @@ impl eframe::App for ErrataApp {
         egui::Panel::top("menu").show(ui, |ui| {
             self.menu_bar(ui);
             self.dataset_line(ui);
+            if let Some(d) = &self.data {
+                let acts = ui::filter::ui(ui, &mut self.filter_bar, d, self.project.as_ref());
+                self.pending.extend(acts);
+            }
         });
         if self.job.is_some() || !self.notices.is_empty() {
             egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));

@@ -25,6 +25,10 @@ pub struct ProjectFile {
     pub mapping: Option<FieldMapping>,
     /// Saturation threshold (coded traces in a row with no new category).
     pub saturation_threshold: usize,
+    /// The table's filters, remembered for this dump.
+    pub filters: crate::trace::view::Filters,
+    /// The label filters, remembered for this dump.
+    pub label_filter: crate::project::LabelFilter,
 }
 
 /// Errors of the persistence layer; each names the file, last.

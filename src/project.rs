@@ -131,3 +131,166 @@ impl Project {
         (done, scope.len())
     }
 }
+
+/// Which verdicts a label filter keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum VerdictFilter {
+    /// Any.
+    #[default]
+    Any,
+    /// Passing traces.
+    Pass,
+    /// Failing traces.
+    Fail,
+    /// Traces with no verdict.
+    Unreviewed,
+}
+
+/// How a label filter's categories combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum CategoryMode {
+    /// The trace has at least one of them.
+    #[default]
+    AnyOf,
+    /// The trace has all of them.
+    AllOf,
+    /// The trace has none of them.
+    NoneOf,
+}
+
+/// Filters on the expert's labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct LabelFilter {
+    /// Verdict.
+    pub verdict: VerdictFilter,
+    /// Categories, combined by `mode` (empty: no restriction).
+    pub categories: Vec<String>,
+    /// How categories combine.
+    pub mode: CategoryMode,
+    /// Has a note (`Some(true)`), has none (`Some(false)`), or either.
+    pub has_note: Option<bool>,
+    /// Only traces coded under an older codebook version.
+    pub older_version: bool,
+    /// Only labels by this author (empty: anyone).
+    pub author: String,
+}
+
+impl LabelFilter {
+    /// Whether the filter restricts anything.
+    pub fn is_active(&self) -> bool {
+        *self != LabelFilter::default()
+    }
+
+    /// Whether a trace with this label state passes, under codebook `version`.
+    pub fn matches(&self, state: Option<&LabelEvent>, version: u32) -> bool {
+        let verdict = state.and_then(|s| s.verdict);
+        let ok_verdict = match self.verdict {
+            VerdictFilter::Any => true,
+            VerdictFilter::Pass => verdict == Some(Verdict::Pass),
+            VerdictFilter::Fail => verdict == Some(Verdict::Fail),
+            VerdictFilter::Unreviewed => verdict.is_none(),
+        };
+        let cats: &[String] = state.map_or(&[], |s| s.categories.as_slice());
+        let ok_cats = self.categories.is_empty()
+            || match self.mode {
+                CategoryMode::AnyOf => self.categories.iter().any(|c| cats.contains(c)),
+                CategoryMode::AllOf => self.categories.iter().all(|c| cats.contains(c)),
+                CategoryMode::NoneOf => !self.categories.iter().any(|c| cats.contains(c)),
+            };
+        let has_note = state.is_some_and(|s| !s.note.trim().is_empty());
+        let ok_note = self.has_note.is_none_or(|want| want == has_note);
+        let ok_older = !self.older_version
+            || state.is_some_and(|s| s.is_coded() && s.codebook_version < version);
+        let ok_author =
+            self.author.trim().is_empty() || state.is_some_and(|s| s.author == self.author.trim());
+        ok_verdict && ok_cats && ok_note && ok_older && ok_author
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(
+        verdict: Option<Verdict>,
+        cats: &[&str],
+        note: &str,
+        version: u32,
+        author: &str,
+    ) -> LabelEvent {
+        LabelEvent {
+            trace_id: "t".into(),
+            verdict,
+            note: note.into(),
+            categories: cats.iter().map(|c| (*c).to_owned()).collect(),
+            codebook_version: version,
+            author: author.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn label_filters_compose() {
+        let a = ev(Some(Verdict::Fail), &["x", "y"], "bad", 1, "ana");
+        let b = ev(Some(Verdict::Pass), &[], "", 2, "bo");
+        let f = |f: LabelFilter| {
+            (
+                f.matches(Some(&a), 2),
+                f.matches(Some(&b), 2),
+                f.matches(None, 2),
+            )
+        };
+        assert_eq!(f(LabelFilter::default()), (true, true, true));
+        assert_eq!(
+            f(LabelFilter {
+                verdict: VerdictFilter::Fail,
+                ..Default::default()
+            }),
+            (true, false, false)
+        );
+        assert_eq!(
+            f(LabelFilter {
+                verdict: VerdictFilter::Unreviewed,
+                ..Default::default()
+            }),
+            (false, false, true)
+        );
+        let cats = |mode| LabelFilter {
+            categories: vec!["x".into(), "z".into()],
+            mode,
+            ..Default::default()
+        };
+        assert_eq!(f(cats(CategoryMode::AnyOf)), (true, false, false));
+        assert_eq!(f(cats(CategoryMode::AllOf)), (false, false, false));
+        assert_eq!(f(cats(CategoryMode::NoneOf)), (false, true, true));
+        assert_eq!(
+            f(LabelFilter {
+                has_note: Some(true),
+                ..Default::default()
+            }),
+            (true, false, false)
+        );
+        assert_eq!(
+            f(LabelFilter {
+                has_note: Some(false),
+                ..Default::default()
+            }),
+            (false, true, true)
+        );
+        assert_eq!(
+            f(LabelFilter {
+                older_version: true,
+                ..Default::default()
+            }),
+            (true, false, false)
+        );
+        assert_eq!(
+            f(LabelFilter {
+                author: "bo".into(),
+                ..Default::default()
+            }),
+            (false, true, false)
+        );
+    }
+}

@@ -9,8 +9,12 @@ use errata::app::{ErrataApp, StartOptions};
 
 fn app(mut start: StartOptions) -> Harness<'static, ErrataApp> {
     // projects of the demo go to a temporary folder, not the user's data folder
-    start.project_root =
-        Some(std::env::temp_dir().join(format!("errata-ui-tests-{}", std::process::id())));
+    // (each test its own folder: filters and labels persist per project)
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("errata-ui-tests-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    start.project_root = Some(dir);
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| ErrataApp::new(cc, start));
@@ -144,18 +148,38 @@ fn copy_as_json_copies_the_original_record() {
 #[test]
 fn clicking_a_header_sorts() {
     let mut h = app(StartOptions::default());
-    h.get_all_by_label("latency_ms").next().unwrap().click();
+    // the column header (the metadata grid below shows the same name)
+    h.get_all_by_label("model")
+        .min_by(|a, b| a.rect().top().total_cmp(&b.rect().top()))
+        .unwrap()
+        .click();
     h.run_steps(3);
     let d = h.state().data.as_ref().unwrap();
-    let col = d.store.column_index("latency_ms").unwrap();
-    let values: Vec<i64> = d
+    let col = d.store.column_index("model").unwrap();
+    let values: Vec<String> = d
         .view
         .iter()
-        .take(50)
-        .map(|&r| d.store.cell(r as usize, col).unwrap().parse().unwrap())
+        .map(|&r| d.store.cell(r as usize, col).unwrap())
         .collect();
     assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
-    assert!(shown(&h, "latency_ms ^"));
+    assert!(shown(&h, "model ^"));
+    // again: descending, stable (file order within equal values)
+    h.get_by_label("model ^").click();
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    let values: Vec<String> = d
+        .view
+        .iter()
+        .map(|&r| d.store.cell(r as usize, col).unwrap())
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]));
+    let same: Vec<u32> = d
+        .view
+        .iter()
+        .copied()
+        .filter(|&r| values[0] == d.store.cell(r as usize, col).unwrap())
+        .collect();
+    assert!(same.windows(2).all(|w| w[0] < w[1]), "stable");
 }
 
 #[test]
@@ -209,4 +233,91 @@ fn help_overlay_lists_the_keys() {
     h.key_press(Key::Escape);
     h.run_steps(2);
     assert!(!h.state().dialogs.help);
+}
+
+#[test]
+fn typing_a_filter_changes_the_count_and_the_table() {
+    let mut h = app(StartOptions::default());
+    let d = h.state().data.as_ref().unwrap();
+    let expected = (0..d.store.len())
+        .filter(|&r| {
+            d.store
+                .cell(r, d.store.column_index("feature").unwrap())
+                .as_deref()
+                == Some("baggage")
+        })
+        .count();
+    h.key_press(Key::W);
+    h.run_steps(2);
+    h.event(egui::Event::Text("feature = 'baggage'".into()));
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.view.len(), expected);
+    assert!(d.query_error.is_none());
+    assert!(shown(&h, &format!("{expected} of 300 traces")));
+    let col = d.store.column_index("feature").unwrap();
+    assert!(
+        d.view
+            .iter()
+            .all(|&r| d.store.cell(r as usize, col).as_deref() == Some("baggage"))
+    );
+    // a bad filter keeps the view and says why
+    h.key_press(Key::W);
+    h.run_steps(2);
+    h.event(egui::Event::Text(" AND nope > 1".into()));
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.view.len(), expected);
+    assert!(d.query_error.as_deref().unwrap_or("").contains("nope"));
+    // Del clears every filter
+    h.key_press(Key::Delete);
+    h.run_steps(3);
+    assert_eq!(h.state().data.as_ref().unwrap().view.len(), 300);
+}
+
+#[test]
+fn search_filters_highlights_and_counts() {
+    let mut h = app(StartOptions::default());
+    h.key_press(Key::Slash);
+    h.run_steps(2);
+    h.event(egui::Event::Text("processing fee".into()));
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    let n = d.view.len();
+    assert!(n > 5 && n < 100, "{n}");
+    assert_eq!(d.search_matches, Some(n));
+    assert!(
+        h.query_all_by_label_contains(&format!("{n} matches"))
+            .next()
+            .is_some()
+    );
+    let first = d.view[0];
+    let (_, output) = d.contents(first);
+    assert!(
+        errata::trace::content::plain_text(&output)
+            .to_lowercase()
+            .contains("processing fee")
+    );
+    // n moves to the next match
+    h.key_press(Key::N);
+    h.run_steps(2);
+    assert_eq!(h.state().data.as_ref().unwrap().selected.unwrap().0, 1);
+}
+
+#[test]
+fn facet_click_includes_a_value() {
+    let mut h = app(StartOptions::default());
+    h.get_by_label("Facets").click();
+    h.run_steps(2);
+    let d = h.state().data.as_ref().unwrap();
+    let (value, count) = d.facets.iter().find(|(c, _)| c == "model").unwrap().1[0].clone();
+    h.get_by_label(&format!("{value} ({count})")).click();
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.view.len(), count);
+    assert_eq!(d.filters.facets["model"].include, [value]);
 }

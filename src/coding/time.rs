@@ -45,6 +45,24 @@ pub fn now_rfc3339() -> String {
     rfc3339(now_unix_secs())
 }
 
+/// Milliseconds on a monotonic clock (for measuring durations; natively `Instant`, in the
+/// browser `performance.now()`-like `Date.now()`).
+pub fn monotonic_ms() -> f64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_secs_f64()
+            * 1000.0
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

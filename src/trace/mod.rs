@@ -2,6 +2,7 @@
 //! Nothing here imports egui; it builds for wasm and is tested without a window.
 
 pub mod content;
+pub mod filter;
 pub mod load;
 pub mod raw;
 pub mod schema;

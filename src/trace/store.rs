@@ -7,6 +7,8 @@ use super::schema::{FieldMapping, FieldPath};
 
 /// Name of the identity column errata adds to the frame (not shown as metadata).
 pub const ID_COLUMN: &str = "_errata_id";
+/// Name of the row-number column errata adds to the frame (for SQL filters; not shown).
+pub const ROW_COLUMN: &str = "_errata_row";
 
 /// A byte range in the store's text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +109,7 @@ pub struct TraceStore {
     pub paths: Vec<FieldPath>,
     /// How identity was decided.
     pub identity: Identity,
+    facet_columns: Vec<String>,
 }
 
 fn is_id_like(name: &str) -> bool {
@@ -147,6 +150,8 @@ impl TraceStore {
         }
         let (identity, ids) = resolve_identity(&df, &mapping, &text, &records)?;
         df.with_column(ids.clone().into_column())?;
+        let rows: Vec<u32> = (0..u32::try_from(height).unwrap_or(u32::MAX)).collect();
+        df.with_column(Column::new(ROW_COLUMN.into(), rows))?;
         df.rechunk_mut();
         let ids = df.column(ID_COLUMN)?.str()?.clone();
         let mut store = TraceStore {
@@ -162,8 +167,10 @@ impl TraceStore {
             detected,
             paths,
             identity,
+            facet_columns: Vec::new(),
         };
         store.refresh_access();
+        store.facet_columns = super::filter::facet_columns(&store, 30);
         Ok(store)
     }
 
@@ -171,7 +178,7 @@ impl TraceStore {
         self.columns.clear();
         self.access.clear();
         for col in self.df.get_columns() {
-            if col.name().as_str() == ID_COLUMN {
+            if col.name().as_str() == ID_COLUMN || col.name().as_str() == ROW_COLUMN {
                 continue;
             }
             let (access, dtype) = match col.dtype() {
@@ -205,6 +212,23 @@ impl TraceStore {
             .map(|(name, r)| super::load::Source {
                 name,
                 bytes: self.text.as_bytes().get(r).unwrap_or(&[]).to_vec(),
+            })
+            .collect()
+    }
+
+    /// Low-cardinality columns offered as facets (decided at load).
+    pub fn facet_columns(&self) -> &[String] {
+        &self.facet_columns
+    }
+
+    /// The loaded files as sources, copied (when the store is shared).
+    pub fn sources(&self) -> Vec<super::load::Source> {
+        self.files
+            .iter()
+            .zip(&self.ranges)
+            .map(|(name, r)| super::load::Source {
+                name: name.clone(),
+                bytes: self.text.as_bytes().get(r.clone()).unwrap_or(&[]).to_vec(),
             })
             .collect()
     }

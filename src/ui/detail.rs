@@ -31,6 +31,8 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
     });
     ui.separator();
     let dark = ui.visuals().dark_mode;
+    let re = d.search_re.clone();
+    let re = re.as_ref();
     egui::Panel::bottom(("metadata", d.key.as_str()))
         .resizable(true)
         .default_size(150.0)
@@ -68,7 +70,14 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
                 .id_salt("input-scroll")
                 .auto_shrink(false)
                 .show(ui, |ui| {
-                    content_ui(ui, &contents.0, Id::unique(("input", row)), expanded, dark);
+                    content_ui(
+                        ui,
+                        &contents.0,
+                        Id::unique(("input", row)),
+                        expanded,
+                        dark,
+                        re,
+                    );
                 });
         });
     egui::CentralPanel::default().show(ui, |ui| {
@@ -77,35 +86,50 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
             .id_salt("output-scroll")
             .auto_shrink(false)
             .show(ui, |ui| {
-                content_ui(ui, &contents.1, Id::unique(("output", row)), expanded, dark);
+                content_ui(
+                    ui,
+                    &contents.1,
+                    Id::unique(("output", row)),
+                    expanded,
+                    dark,
+                    re,
+                );
             });
     });
     actions
 }
 
-/// Draws one side of a trace.
+/// Draws one side of a trace; `re` highlights search matches.
 pub fn content_ui(
     ui: &mut egui::Ui,
     content: &Content,
     id: Id,
     expanded: &mut HashSet<Id>,
     dark: bool,
+    re: Option<&regex::bytes::Regex>,
 ) {
     match content {
         Content::Missing => {
             ui.weak("(none)");
         }
-        Content::Text(s) => long_text(ui, s, id, expanded),
+        Content::Text(s) => long_text(ui, s, id, expanded, re),
         Content::Chat(messages) => {
             for (i, m) in messages.iter().enumerate() {
-                message_ui(ui, m, id.with(i), expanded, dark);
+                message_ui(ui, m, id.with(i), expanded, dark, re);
             }
         }
         Content::Json(v) => json_tree(ui, None, v, id),
     }
 }
 
-fn message_ui(ui: &mut egui::Ui, m: &Message, id: Id, expanded: &mut HashSet<Id>, dark: bool) {
+fn message_ui(
+    ui: &mut egui::Ui,
+    m: &Message,
+    id: Id,
+    expanded: &mut HashSet<Id>,
+    dark: bool,
+    re: Option<&regex::bytes::Regex>,
+) {
     let color = theme::role_color(&m.role, dark);
     Frame::group(ui.style())
         .stroke(egui::Stroke::new(1.0, color.gamma_multiply(0.6)))
@@ -121,7 +145,7 @@ fn message_ui(ui: &mut egui::Ui, m: &Message, id: Id, expanded: &mut HashSet<Id>
                 }
             });
             if !m.text.is_empty() {
-                long_text(ui, &m.text, id, expanded);
+                long_text(ui, &m.text, id, expanded, re);
             }
             for c in &m.tool_calls {
                 ui.horizontal(|ui| {
@@ -136,23 +160,71 @@ fn message_ui(ui: &mut egui::Ui, m: &Message, id: Id, expanded: &mut HashSet<Id>
     ui.add_space(4.0);
 }
 
-/// Wrapped, selectable text; very long texts show their start and a button for the rest.
-fn long_text(ui: &mut egui::Ui, s: &str, id: Id, expanded: &mut HashSet<Id>) {
-    if s.len() <= theme::TEXT_SHOWN_CHARS || expanded.contains(&id) {
-        ui.add(Label::new(s).wrap());
-        return;
+/// Wrapped, selectable text with search matches highlighted; very long texts show their start
+/// and a button for the rest.
+fn long_text(
+    ui: &mut egui::Ui,
+    s: &str,
+    id: Id,
+    expanded: &mut HashSet<Id>,
+    re: Option<&regex::bytes::Regex>,
+) {
+    let cut = if s.len() <= theme::TEXT_SHOWN_CHARS || expanded.contains(&id) {
+        s.len()
+    } else {
+        s.char_indices()
+            .nth(theme::TEXT_SHOWN_CHARS)
+            .map_or(s.len(), |(i, _)| i)
+    };
+    let shown = &s[..cut];
+    match re {
+        Some(re) if re.is_match(shown.as_bytes()) => {
+            let ranges = crate::trace::filter::match_ranges(re, shown, 1000);
+            ui.add(Label::new(highlighted(ui, shown, &ranges)).wrap());
+        }
+        _ => {
+            ui.add(Label::new(shown).wrap());
+        }
     }
-    let cut = s
-        .char_indices()
-        .nth(theme::TEXT_SHOWN_CHARS)
-        .map_or(s.len(), |(i, _)| i);
-    ui.add(Label::new(&s[..cut]).wrap());
-    if ui
-        .button(format!("Show all ({:.1} MB)", s.len() as f64 / 1e6))
-        .clicked()
+    if cut < s.len()
+        && ui
+            .button(format!("Show all ({:.1} MB)", s.len() as f64 / 1e6))
+            .clicked()
     {
         expanded.insert(id);
     }
+}
+
+fn highlighted(
+    ui: &egui::Ui,
+    text: &str,
+    ranges: &[std::ops::Range<usize>],
+) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let normal = egui::TextFormat {
+        font_id: font.clone(),
+        color: ui.visuals().text_color(),
+        ..Default::default()
+    };
+    let hit = egui::TextFormat {
+        font_id: font,
+        color: egui::Color32::BLACK,
+        background: theme::highlight_color(),
+        ..Default::default()
+    };
+    let mut at = 0;
+    for r in ranges {
+        if r.start > at {
+            job.append(&text[at..r.start], 0.0, normal.clone());
+        }
+        job.append(&text[r.start..r.end], 0.0, hit.clone());
+        at = r.end;
+    }
+    if at < text.len() {
+        job.append(&text[at..], 0.0, normal);
+    }
+    job
 }
 
 /// A collapsible JSON tree; large arrays and objects show their first children.

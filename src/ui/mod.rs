@@ -6,5 +6,6 @@ pub mod codebook;
 pub mod coding;
 pub mod detail;
 pub mod dialogs;
+pub mod filter;
 pub mod table;
 pub mod theme;

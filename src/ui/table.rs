@@ -54,7 +54,11 @@ pub fn ui(
 ) -> TableOutput {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
-        ui.label(format!("{} traces", fmt_count(d.view.len())));
+        ui.label(format!(
+            "{} of {} traces",
+            fmt_count(d.view.len()),
+            fmt_count(d.store.len())
+        ));
         if let Some((pos, _)) = d.selected {
             ui.weak(format!("· row {} selected", fmt_count(pos + 1)));
         }

@@ -79,3 +79,8 @@ pub fn verdict_color(fail: bool, dark: bool) -> Color32 {
         (false, false) => Color32::from_rgb(0x2e, 0x7d, 0x32),
     }
 }
+
+/// Background of search matches.
+pub fn highlight_color() -> Color32 {
+    Color32::from_rgb(0xff, 0xd5, 0x4f)
+}
