@@ -130,6 +130,14 @@ pub enum Action {
     ClearFilters,
     /// Recompute the view (after a load).
     Refresh,
+    /// Filter the table to one category (from a Pareto bar; again to clear).
+    FilterCategory(String),
+    /// Export the Pareto's data as CSV.
+    ExportParetoCsv,
+    /// Export the Markdown report.
+    ExportReport,
+    /// Export the chart as PNG (takes a screenshot, then crops it).
+    ExportParetoPng,
     /// Set the saturation threshold.
     SetThreshold(usize),
     /// Replace the codebook with one from a JSON file.
@@ -443,6 +451,11 @@ pub struct ErrataApp {
     pub codebook_ui: ui::codebook::CodebookUi,
     /// Filter bar drafts.
     pub filter_bar: ui::filter::FilterBar,
+    /// Pareto chart options.
+    pub pareto_ui: ui::pareto::ParetoUi,
+    /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
+    chart_rect: Option<egui::Rect>,
+    screenshot_rx: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     project_root: Option<std::path::PathBuf>,
     undo: Option<UndoDelete>,
@@ -473,6 +486,9 @@ impl ErrataApp {
             draft: CodingDraft::default(),
             codebook_ui: Default::default(),
             filter_bar: Default::default(),
+            pareto_ui: Default::default(),
+            chart_rect: None,
+            screenshot_rx: None,
             project_root: start.project_root.clone(),
             undo: None,
             labels_rx: None,
@@ -1491,6 +1507,37 @@ impl ErrataApp {
                 self.refresh_view(ctx);
                 self.save_filters();
             }
+            Action::FilterCategory(c) => {
+                let mut f = self
+                    .data
+                    .as_ref()
+                    .map(|d| d.label_filter.clone())
+                    .unwrap_or_default();
+                if f.categories == [c.clone()] {
+                    f.categories.clear();
+                } else {
+                    f.categories = vec![c];
+                    f.mode = crate::project::CategoryMode::AnyOf;
+                }
+                self.apply(ctx, Action::SetLabelFilter(f));
+            }
+            Action::ExportParetoCsv => {
+                let csv = self.pareto().to_csv();
+                self.save_file("pareto.csv", csv.into_bytes());
+            }
+            Action::ExportReport => {
+                let md = self.report_markdown();
+                self.save_file("error-analysis-report.md", md.into_bytes());
+            }
+            Action::ExportParetoPng => {
+                let (tx, rx) = mpsc::channel();
+                let repaint = ctx.clone();
+                ctx.request_screenshot(move |image| {
+                    let _ = tx.send(image);
+                    repaint.request_repaint();
+                });
+                self.screenshot_rx = Some(rx);
+            }
             Action::SetThreshold(n) => {
                 if let Some(p) = &mut self.project {
                     p.file.saturation_threshold = n.max(1);
@@ -1527,6 +1574,95 @@ impl ErrataApp {
                 }
             }
         }
+    }
+
+    /// The Pareto as charted: the whole project, or the traces in the current view.
+    pub fn pareto(&self) -> crate::coding::pareto::Pareto {
+        let Some(p) = &self.project else {
+            return Default::default();
+        };
+        let measure = self.pareto_ui.measure;
+        let zero = self.pareto_ui.include_zero;
+        match &self.data {
+            Some(d) if self.pareto_ui.scope_view && d.view.len() < d.store.len() => {
+                let mut in_view = vec![false; d.store.len()];
+                for &r in &d.view {
+                    in_view[r as usize] = true;
+                }
+                let mut combos: HashMap<crate::coding::labels::Combo, usize> = HashMap::new();
+                for r in d.view.iter().map(|&r| r as usize) {
+                    if let Some(ev) = p.state(d.store.id(r)) {
+                        let mut cats = ev.categories.clone();
+                        cats.sort();
+                        cats.dedup();
+                        *combos.entry((ev.verdict, cats)).or_insert(0) += 1;
+                    }
+                }
+                crate::coding::pareto::compute(
+                    combos.iter().map(|(k, v)| (k, *v)),
+                    &p.codebook,
+                    measure,
+                    zero,
+                )
+            }
+            _ => crate::coding::pareto::compute(
+                p.labels.combos().iter().map(|(k, v)| (k, *v)),
+                &p.codebook,
+                measure,
+                zero,
+            ),
+        }
+    }
+
+    /// The Markdown report of the current chart.
+    pub fn report_markdown(&self) -> String {
+        let Some(p) = &self.project else {
+            return String::new();
+        };
+        let pareto = self.pareto();
+        let date = crate::coding::time::now_rfc3339();
+        let dump = self
+            .data
+            .as_ref()
+            .map_or(String::new(), |d| d.store.files().join(", "));
+        crate::coding::report::markdown(&crate::coding::report::ReportInput {
+            dump: &dump,
+            date: date.get(..10).unwrap_or(&date),
+            pareto: &pareto,
+            codebook: &p.codebook,
+            labels: &p.labels,
+            saturation: &p.saturation,
+            threshold: p.file.saturation_threshold,
+            measure: match self.pareto_ui.measure {
+                crate::coding::pareto::Measure::Frequency => "frequency",
+                crate::coding::pareto::Measure::Weighted => "frequency × severity weight",
+            },
+        })
+    }
+
+    fn take_screenshot(&mut self, ctx: &egui::Context) {
+        let Some(image) = self
+            .screenshot_rx
+            .as_ref()
+            .and_then(|rx| rx.try_recv().ok())
+        else {
+            return;
+        };
+        self.screenshot_rx = None;
+        let Some(rect) = self.chart_rect else { return };
+        let ppp = ctx.pixels_per_point();
+        let screen = egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(image.width() as f32, image.height() as f32) / ppp,
+        );
+        let rect = rect.intersect(screen);
+        if rect.width() < 1.0 || rect.height() < 1.0 {
+            return;
+        }
+        let region = image.region(&rect, Some(ppp));
+        let rgba: Vec<u8> = region.pixels.iter().flat_map(|c| c.to_array()).collect();
+        let png = crate::png::encode_rgba(region.size[0] as u32, region.size[1] as u32, &rgba);
+        self.save_file("pareto.png", png);
     }
 
     fn export_labels(&mut self) {
@@ -2130,6 +2266,7 @@ pub fn fmt_count(n: usize) -> String {
 impl eframe::App for ErrataApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.take_dropped_files(ctx);
+        self.take_screenshot(ctx);
         let pending = std::mem::take(&mut self.pending);
         for a in pending {
             self.apply(ctx, a);
@@ -2139,6 +2276,9 @@ impl eframe::App for ErrataApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        // egui may run the ui twice in a frame (a discarded sizing pass): actions of a pass that
+        // is discarded are dropped, so that a click or key is applied once
+        let pending_before = self.pending.len();
         egui::Panel::top("menu").show(ui, |ui| {
             self.menu_bar(ui);
             self.dataset_line(ui);
@@ -2151,6 +2291,35 @@ impl eframe::App for ErrataApp {
             egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         }
         let mut actions = Vec::new();
+        // the chart is recomputed every frame from the kept label counts (cheap: O(combinations))
+        let pareto = self.pareto();
+        let selected_category = self.data.as_ref().and_then(|d| {
+            (d.label_filter.categories.len() == 1).then(|| d.label_filter.categories[0].clone())
+        });
+        let mut pareto_actions = Vec::new();
+        if self.pareto_ui.full && self.project.is_some() {
+            let mut open = true;
+            egui::Window::new("Pareto of failures")
+                .id(egui::Id::unique("pareto-full"))
+                .open(&mut open)
+                .default_size([900.0, 600.0])
+                .show(&ctx, |ui| {
+                    pareto_actions.extend(ui::pareto::controls(ui, &mut self.pareto_ui));
+                    if self.pareto_ui.reporting {
+                        ui::pareto::reporting(ui, &pareto);
+                    } else {
+                        let (rect, acts) = ui::pareto::chart(
+                            ui,
+                            &pareto,
+                            selected_category.as_deref(),
+                            &self.pareto_ui,
+                        );
+                        self.chart_rect = Some(rect);
+                        pareto_actions.extend(acts);
+                    }
+                });
+            self.pareto_ui.full &= open;
+        }
         if let Some(d) = &mut self.data {
             let avail = ui.available_height();
             egui::Panel::top("table")
@@ -2158,9 +2327,52 @@ impl eframe::App for ErrataApp {
                 .default_size(avail * 0.42)
                 .min_size(80.0)
                 .show(ui, |ui| {
-                    let out = ui::table::ui(ui, d, self.project.as_ref(), self.scroll_to_selected);
-                    self.rows_per_page = out.rows_per_page;
-                    actions.extend(out.actions);
+                    if self.pareto_ui.docked && self.project.is_some() {
+                        egui::Panel::right("pareto-dock")
+                            .resizable(true)
+                            .default_size(380.0)
+                            .min_size(220.0)
+                            .show(ui, |ui| {
+                                ui.horizontal(|ui| {
+                                    ui.strong("Pareto of failures");
+                                    if ui.small_button("full size").clicked() {
+                                        self.pareto_ui.full = true;
+                                    }
+                                    if ui.small_button("hide").clicked() {
+                                        self.pareto_ui.docked = false;
+                                    }
+                                });
+                                pareto_actions
+                                    .extend(ui::pareto::controls(ui, &mut self.pareto_ui));
+                                if self.pareto_ui.reporting {
+                                    ui::pareto::reporting(ui, &pareto);
+                                } else {
+                                    let (rect, acts) = ui::pareto::chart(
+                                        ui,
+                                        &pareto,
+                                        selected_category.as_deref(),
+                                        &self.pareto_ui,
+                                    );
+                                    self.chart_rect = Some(rect);
+                                    pareto_actions.extend(acts);
+                                }
+                            });
+                    }
+                    // the table scrolls sideways within its own clipped area, so that its rows
+                    // never take clicks meant for the chart beside it
+                    egui::ScrollArea::horizontal()
+                        .id_salt("table-hscroll")
+                        .auto_shrink(false)
+                        .show(ui, |ui| {
+                            let out = ui::table::ui(
+                                ui,
+                                d,
+                                self.project.as_ref(),
+                                self.scroll_to_selected,
+                            );
+                            self.rows_per_page = out.rows_per_page;
+                            actions.extend(out.actions);
+                        });
                 });
             self.scroll_to_selected = false;
             egui::CentralPanel::default().show(ui, |ui| {
@@ -2205,12 +2417,17 @@ impl eframe::App for ErrataApp {
                 });
             });
         }
+        actions.extend(pareto_actions);
         actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.data.as_ref()));
         if let Some(project) = &self.project {
             actions.extend(ui::codebook::ui(&ctx, &mut self.codebook_ui, project));
         }
-        self.keys(&ctx);
-        self.pending.extend(actions);
+        if ctx.will_discard() {
+            self.pending.truncate(pending_before);
+        } else {
+            self.keys(&ctx);
+            self.pending.extend(actions);
+        }
         if !self.pending.is_empty() {
             ctx.request_repaint();
         }

@@ -21,6 +21,7 @@ pub fn run(args: &[String]) -> Option<i32> {
         "summary" => summary(rest),
         "generate" => generate(rest),
         "labels" => labels(rest),
+        "report" => report(rest),
         "__append-labels" => append_labels(rest),
         "help" | "--help" | "-h" => {
             println!("{}", usage());
@@ -43,9 +44,12 @@ pub fn usage() -> &'static str {
 
 usage:
   errata [FILE…]                         open the app (on the demo dump when no file is given)
-  errata summary FILE… [--json]          load without a window and report what was found
+  errata summary FILE… [--where SQL] [--search TEXT] [--json]
+                                         load without a window and report what was found
   errata labels DUMP [--project DIR] [--json]
                                          label counts, categories and saturation of a project
+  errata report DUMP [--project DIR] [--format md|csv|json] [--by severity]
+                                         the Pareto of failure categories and the report
   errata generate N [--seed S] [--out FILE]
                                          write N synthetic traces as JSON Lines"
 }
@@ -53,9 +57,13 @@ usage:
 fn summary(args: &[String]) -> Result<(), String> {
     let mut json_out = false;
     let mut files = Vec::new();
-    for a in args {
+    let mut filters = crate::trace::view::Filters::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json_out = true,
+            "--where" => filters.sql = it.next().ok_or("--where needs a SQL condition")?.clone(),
+            "--search" => filters.search.text = it.next().ok_or("--search needs text")?.clone(),
             f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
             f => files.push(PathBuf::from(f)),
         }
@@ -74,6 +82,14 @@ fn summary(args: &[String]) -> Result<(), String> {
     let loaded = load::load(sources, None, &progress, threads).map_err(|e| e.to_string())?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let store = &loaded.store;
+    let query = if filters.is_active() {
+        Some(
+            crate::trace::view::compute(store, &filters, None, None, None, &[])
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
     let path_text = |p: &Option<crate::trace::FieldPath>| p.as_ref().map(ToString::to_string);
     let columns: Vec<_> = store
         .columns()
@@ -98,8 +114,15 @@ fn summary(args: &[String]) -> Result<(), String> {
             "split_conversation": store.mapping.split_conversation,
             "metadata_columns": columns,
             "warnings": loaded.warnings,
-            "load_ms": (load_ms * 10.0).round() / 10.0,
+            "load_ms": round1(load_ms),
+            "peak_memory_mb": peak_memory_mb(),
         });
+        let mut out = out;
+        if let Some(q) = &query {
+            out["matched"] = json!(q.rows.len());
+            out["filter_ms"] = json!(round1(q.filter_ms));
+            out["search_ms"] = json!(round1(q.search_ms));
+        }
         println!("{out}");
     } else {
         println!("files:    {}", store.files().join(", "));
@@ -118,8 +141,28 @@ fn summary(args: &[String]) -> Result<(), String> {
             println!("warning:  {w}");
         }
         println!("load:     {load_ms:.1} ms");
+        if let Some(q) = &query {
+            println!(
+                "matched:  {} (filter {:.1} ms, search {:.1} ms)",
+                q.rows.len(),
+                q.filter_ms,
+                q.search_ms
+            );
+        }
     }
     Ok(())
+}
+
+fn round1(ms: f64) -> f64 {
+    (ms * 10.0).round() / 10.0
+}
+
+/// Peak resident memory of this process (VmHWM), where the OS tells it.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb / 1024.0).round())
 }
 
 fn generate(args: &[String]) -> Result<(), String> {
@@ -277,6 +320,93 @@ fn append_labels(args: &[String]) -> Result<(), String> {
         store.append(&ev).map_err(|e| e.to_string())?;
         writeln!(stdout, "saved t{i}").map_err(|e| e.to_string())?;
         stdout.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn report(args: &[String]) -> Result<(), String> {
+    let mut format = "md".to_owned();
+    let mut dump = None;
+    let mut project_dir: Option<PathBuf> = None;
+    let mut measure = crate::coding::pareto::Measure::Frequency;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--format" => format = it.next().ok_or("--format needs md, csv or json")?.clone(),
+            "--project" => project_dir = Some(it.next().ok_or("--project needs a folder")?.into()),
+            "--by" => match it.next().map(String::as_str) {
+                Some("severity") => measure = crate::coding::pareto::Measure::Weighted,
+                Some("frequency") => measure = crate::coding::pareto::Measure::Frequency,
+                _ => return Err("--by takes severity or frequency".to_owned()),
+            },
+            f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
+            f => dump = Some(f.to_owned()),
+        }
+    }
+    if !matches!(format.as_str(), "md" | "csv" | "json") {
+        return Err(format!("--format takes md, csv or json, not {format}"));
+    }
+    let dump = dump.ok_or_else(|| format!("report needs a DUMP\n\n{}", usage()))?;
+    let dir =
+        project_dir.unwrap_or_else(|| crate::persist::sidecar_dir(std::path::Path::new(&dump)));
+    if !dir.is_dir() {
+        return Err(format!(
+            "no project folder (label something first, or pass --project): {}",
+            dir.display()
+        ));
+    }
+    let (_, opened) = crate::persist::ProjectStore::read_dir(&dir);
+    for e in &opened.errors {
+        eprintln!("errata: {e}");
+    }
+    let labels = opened.labels;
+    let codebook = opened.codebook;
+    let pareto = crate::coding::pareto::compute(
+        labels.combos().iter().map(|(k, v)| (k, *v)),
+        &codebook,
+        measure,
+        true,
+    );
+    match format.as_str() {
+        "csv" => print!("{}", pareto.to_csv()),
+        "json" => {
+            let out = json!({
+                "reviewed": pareto.reviewed,
+                "failed": pareto.failed,
+                "top3_share": pareto.top3_share,
+                "codebook_version": codebook.version,
+                "categories": pareto.categories,
+            });
+            println!("{out}");
+        }
+        _ => {
+            let threshold = if opened.project.saturation_threshold == 0 {
+                crate::project::DEFAULT_SATURATION
+            } else {
+                opened.project.saturation_threshold
+            };
+            let date = crate::coding::time::now_rfc3339();
+            let name = std::path::Path::new(&dump)
+                .file_name()
+                .map_or(dump.clone(), |n| n.to_string_lossy().into_owned());
+            print!(
+                "{}",
+                crate::coding::report::markdown(&crate::coding::report::ReportInput {
+                    dump: &name,
+                    date: date.get(..10).unwrap_or(&date),
+                    pareto: &pareto,
+                    codebook: &codebook,
+                    labels: &labels,
+                    saturation: &labels.saturation(),
+                    threshold,
+                    measure: if measure == crate::coding::pareto::Measure::Weighted {
+                        "frequency × severity weight"
+                    } else {
+                        "frequency"
+                    },
+                })
+            );
+        }
     }
     Ok(())
 }

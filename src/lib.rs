@@ -10,6 +10,7 @@ pub mod cli;
 pub mod coding;
 pub mod demo;
 pub mod persist;
+pub mod png;
 pub mod project;
 pub mod synth;
 pub mod trace;

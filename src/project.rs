@@ -73,7 +73,7 @@ impl Project {
     /// Recomputes the derived statistics.
     pub fn refresh(&mut self) {
         self.stats = self.labels.stats();
-        self.saturation = Saturation::of(self.labels.events());
+        self.saturation = self.labels.saturation();
     }
 
     /// The current state of a trace.

@@ -139,3 +139,132 @@ fn labels_json_has_the_contract_keys() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn summary_where_and_search_add_timings() {
+    let (code, out, err) = errata(&[
+        "summary",
+        &fixture("malformed.jsonl"),
+        "--where",
+        "latency_ms > 100",
+        "--search",
+        "THIRD",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["matched"], 0); // "third" has latency 3.5
+    assert!(v["filter_ms"].as_f64().is_some() && v["search_ms"].as_f64().is_some());
+    let (_, out, _) = errata(&[
+        "summary",
+        &fixture("malformed.jsonl"),
+        "--search",
+        "third",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["matched"], 1);
+    let (code, _, err) = errata(&[
+        "summary",
+        &fixture("malformed.jsonl"),
+        "--where",
+        "nope = 1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nope"), "{err}");
+}
+
+#[test]
+fn report_formats_agree() {
+    let dir = std::env::temp_dir().join(format!("errata-cli-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ev = |id: &str, v: &str, cats: &str| {
+        format!(
+            r#"{{"trace_id":"{id}","verdict":"{v}","note":"note {id}","categories":[{cats}],"author":"ana","at":"2026-11-26T10:00:00Z","codebook_version":1,"batch":null}}"#
+        )
+    };
+    let lines = [
+        ev("a", "fail", r#""x""#),
+        ev("b", "fail", r#""x","y""#),
+        ev("c", "fail", r#""y""#),
+        ev("d", "fail", r#""x""#),
+        ev("e", "pass", ""),
+    ];
+    std::fs::write(dir.join("labels.jsonl"), lines.join("\n") + "\n").unwrap();
+    std::fs::write(
+        dir.join("codebook.json"),
+        r#"{"version": 3, "owner": "ana", "categories": [{"name": "x", "severity": "low"}, {"name": "y", "severity": "high"}]}"#,
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let (code, out, err) = errata(&[
+        "report",
+        &fixture("malformed.jsonl"),
+        "--project",
+        d,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reviewed"], 5);
+    assert_eq!(v["failed"], 4);
+    assert_eq!(v["codebook_version"], 3);
+    assert_eq!(v["top3_share"], 1.0);
+    assert_eq!(v["categories"][0]["category"], "x");
+    assert_eq!(v["categories"][0]["count"], 3);
+    assert_eq!(v["categories"][0]["share_of_failures"], 0.75);
+    assert_eq!(v["categories"][0]["share_of_reviewed"], 0.6);
+    assert_eq!(v["categories"][0]["cumulative_share"], 0.75);
+    for key in [
+        "category",
+        "count",
+        "share_of_failures",
+        "share_of_reviewed",
+        "cumulative_share",
+        "severity",
+        "weighted_score",
+    ] {
+        assert!(v["categories"][1].get(key).is_some(), "{key}");
+    }
+    // by severity: y (2 x 3) outranks x (3 x 1)
+    let (_, out, _) = errata(&[
+        "report",
+        &fixture("malformed.jsonl"),
+        "--project",
+        d,
+        "--format",
+        "json",
+        "--by",
+        "severity",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["categories"][0]["category"], "y");
+    let (_, csv, _) = errata(&[
+        "report",
+        &fixture("malformed.jsonl"),
+        "--project",
+        d,
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.contains("\nx,3,0.7500,0.6000,0.7500,low,3\n"), "{csv}");
+    let (_, md, _) = errata(&["report", &fixture("malformed.jsonl"), "--project", d]);
+    assert!(
+        md.contains("| 1 | x | 3 | 75 % | 60 % | 75 % | low |"),
+        "{md}"
+    );
+    assert!(md.contains("- `a`: note a"), "{md}");
+    let (code, _, err) = errata(&[
+        "report",
+        &fixture("malformed.jsonl"),
+        "--project",
+        d,
+        "--format",
+        "xml",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("md, csv or json"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -327,3 +327,64 @@ fn a_corrupt_codebook_is_reported_and_kept_until_set_aside() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pareto_bars_follow_the_labels_and_filter_the_table() {
+    let dir = root("pareto");
+    let mut h = app(&dir);
+    // three failing traces: two "tool not called", one "wrong date"
+    for (i, tag) in ["tool not called", "wrong date", "tool not called"]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            press(&mut h, Key::J);
+        }
+        press(&mut h, Key::F);
+        let exists = h
+            .state()
+            .project
+            .as_ref()
+            .unwrap()
+            .codebook
+            .index_of(tag)
+            .is_some();
+        if exists {
+            let n = h
+                .state()
+                .project
+                .as_ref()
+                .unwrap()
+                .codebook
+                .index_of(tag)
+                .unwrap();
+            press(&mut h, [Key::Num1, Key::Num2][n]);
+        } else {
+            press(&mut h, Key::T);
+            type_text(&mut h, tag);
+            press(&mut h, Key::Enter);
+        }
+    }
+    h.run_steps(2);
+    // bars, in order, live
+    let first = h.get_by_label("tool not called: 2").rect().left();
+    let second = h.get_by_label("wrong date: 1").rect().left();
+    assert!(first < second, "bars sorted by count");
+    let p = h.state().pareto();
+    assert_eq!((p.failed, p.categories[0].count), (3, 2));
+    assert!((p.top3_share - 1.0).abs() < 1e-9);
+    // clicking a bar filters the table to that category; again clears it
+    h.get_by_label("wrong date: 1").click();
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.view, [1]);
+    h.get_by_label("wrong date: 1").click();
+    h.run_steps(3);
+    assert_eq!(h.state().data.as_ref().unwrap().view.len(), 300);
+    // a chip toggled off updates the chart in the same frame
+    press(&mut h, Key::Home);
+    press(&mut h, Key::Num1);
+    let p = h.state().pareto();
+    assert_eq!(p.categories[0].count, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -397,3 +397,53 @@ fn sorting_is_stable_with_nulls_last() {
         .is_err()
     );
 }
+
+#[test]
+fn csv_and_parquet_go_through_the_same_detection() {
+    let csv =
+        "trace_id,question,answer,latency_ms\nq1,What is 2+2?,4,120\nq2,\"Say \"\"hi\"\"\",hi,80\n";
+    let l = load::load_bytes("runs.csv", csv.as_bytes().to_vec()).unwrap();
+    assert_eq!(l.store.len(), 2);
+    assert_eq!(l.store.identity, Identity::Field("trace_id".into()));
+    assert_eq!(l.store.mapping.input, Some(FieldPath::top("question")));
+    assert_eq!(
+        content::from_raw(l.store.raw_input(1)),
+        Content::Text("Say \"hi\"".into())
+    );
+    assert_eq!(
+        l.store
+            .columns()
+            .iter()
+            .find(|c| c.name == "latency_ms")
+            .unwrap()
+            .dtype,
+        "i64"
+    );
+
+    use polars::prelude::*;
+    let mut df = df!(
+        "run_id" => ["r1", "r2", "r3"],
+        "inputs" => [r#"{"messages":[{"role":"user","content":"hi"}]}"#, "plain", "x"],
+        "outputs" => ["a", "b", "c"],
+        "total_tokens" => [10i64, 20, 30],
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(&mut df).unwrap();
+    let l = load::load_bytes("export.parquet", bytes).unwrap();
+    assert_eq!(l.store.len(), 3);
+    assert_eq!(l.store.identity, Identity::Field("run_id".into()));
+    assert!(matches!(
+        content::from_raw(l.store.raw_input(0)),
+        Content::Chat(_)
+    ));
+    assert!(l.store.raw_record(2).contains("\"total_tokens\":30"));
+    let err = load::load_bytes("bad.parquet", b"PAR1 not really".to_vec())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("polars could not read it") && err.ends_with("bad.parquet"),
+        "{err}"
+    );
+}

@@ -78,11 +78,33 @@ pub struct LogProblem {
     pub torn: bool,
 }
 
-/// All label events and the latest state per trace.
+/// All label events and the latest state per trace, with counts kept up to date on every push
+/// (so that statistics and the Pareto cost O(distinct label combinations), not O(traces)).
 #[derive(Clone, Debug, Default)]
 pub struct Labels {
     events: Vec<LabelEvent>,
     latest: HashMap<String, usize>,
+    /// (verdict, sorted categories, has a note) → traces in that state.
+    combos: HashMap<Combo, usize>,
+    saturation: SaturationState,
+}
+
+/// A label state as far as counts are concerned.
+pub type Combo = (Option<Verdict>, Vec<String>);
+
+#[derive(Clone, Debug, Default)]
+struct SaturationState {
+    seen_categories: std::collections::HashSet<String>,
+    coded: std::collections::HashSet<String>,
+    since_last_new: usize,
+    curve: Vec<(usize, usize)>,
+}
+
+fn combo_of(ev: &LabelEvent) -> Combo {
+    let mut cats = ev.categories.clone();
+    cats.sort();
+    cats.dedup();
+    (ev.verdict, cats)
 }
 
 impl Labels {
@@ -117,8 +139,44 @@ impl Labels {
 
     /// Adds an event (it becomes the trace's state).
     pub fn push(&mut self, ev: LabelEvent) {
+        if let Some(&old) = self.latest.get(&ev.trace_id)
+            && let Some(prev) = self.events.get(old)
+        {
+            let key = combo_of(prev);
+            if let Some(n) = self.combos.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    self.combos.remove(&key);
+                }
+            }
+        }
+        *self.combos.entry(combo_of(&ev)).or_insert(0) += 1;
+        self.saturation.push(&ev);
         self.latest.insert(ev.trace_id.clone(), self.events.len());
         self.events.push(ev);
+    }
+
+    /// Traces per label state (verdict, sorted categories).
+    pub fn combos(&self) -> &HashMap<Combo, usize> {
+        &self.combos
+    }
+
+    /// The saturation counter and discovery curve, kept up to date.
+    pub fn saturation(&self) -> Saturation {
+        Saturation {
+            since_last_new: self.saturation.since_last_new,
+            curve: self.saturation.curve.clone(),
+        }
+    }
+
+    /// Number of traces with a label.
+    pub fn len(&self) -> usize {
+        self.latest.len()
+    }
+
+    /// Whether no trace has a label.
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_empty()
     }
 
     /// The current state of a trace.
@@ -154,23 +212,23 @@ impl Labels {
         out
     }
 
-    /// Counts of the latest states.
+    /// Counts of the latest states (from the kept combination counts).
     pub fn stats(&self) -> LabelStats {
         let mut s = LabelStats::default();
-        for ev in self.latest() {
-            match ev.verdict {
-                Some(Verdict::Pass) => s.passed += 1,
-                Some(Verdict::Fail) => s.failed += 1,
+        for ((verdict, cats), &n) in &self.combos {
+            match verdict {
+                Some(Verdict::Pass) => s.passed += n,
+                Some(Verdict::Fail) => s.failed += n,
                 None => {}
             }
-            if ev.is_reviewed() {
-                s.reviewed += 1;
+            if verdict.is_some() {
+                s.reviewed += n;
             }
-            if ev.is_coded() {
-                s.coded += 1;
+            if !cats.is_empty() {
+                s.coded += n;
             }
-            for c in &ev.categories {
-                *s.categories.entry(c.clone()).or_insert(0) += 1;
+            for c in cats {
+                *s.categories.entry(c.clone()).or_insert(0) += n;
             }
         }
         s
@@ -231,6 +289,27 @@ pub struct Saturation {
     pub since_last_new: usize,
     /// `(traces coded so far, distinct categories so far)` after each newly coded trace.
     pub curve: Vec<(usize, usize)>,
+}
+
+impl SaturationState {
+    fn push(&mut self, ev: &LabelEvent) {
+        let mut new_category = false;
+        for c in &ev.categories {
+            if self.seen_categories.insert(c.clone()) {
+                new_category = true;
+            }
+        }
+        let newly_coded = ev.is_coded() && self.coded.insert(ev.trace_id.clone());
+        if new_category {
+            self.since_last_new = 0;
+        } else if newly_coded {
+            self.since_last_new += 1;
+        }
+        if newly_coded {
+            self.curve
+                .push((self.coded.len(), self.seen_categories.len()));
+        }
+    }
 }
 
 impl Saturation {
@@ -315,6 +394,8 @@ mod tests {
         assert_eq!(again.get("b").unwrap().categories, ["y"]);
         let s = again.stats();
         assert_eq!((s.reviewed, s.passed, s.failed, s.coded), (2, 0, 2, 2));
+        // incremental counts equal a recount after replacing states
+        assert_eq!(l.stats(), again.stats());
     }
 
     #[test]
@@ -354,6 +435,11 @@ mod tests {
             ev("6", Some(Verdict::Fail), &["b"]),
         ];
         let s = Saturation::of(&events);
+        let mut l = Labels::default();
+        for e in &events {
+            l.push(e.clone());
+        }
+        assert_eq!(l.saturation(), s, "incremental = recomputed");
         assert_eq!(s.since_last_new, 2);
         assert_eq!(s.curve, [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2)]);
         assert!(s.reached(2));

@@ -3,6 +3,8 @@
 
 pub mod codebook;
 pub mod labels;
+pub mod pareto;
+pub mod report;
 pub mod time;
 
 pub use codebook::{Category, Codebook, CodebookError, Severity};

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use polars::prelude::*;
 
-use super::raw::{JsonKind, RawObject, Scalar, kind_of, offset_in};
+use super::columns::{Cell, ColumnBuilder, Kind, dtype_of, kind_of_series, unify};
+use super::raw::{JsonKind, RawObject, kind_of, offset_in};
 use super::schema::{FieldMapping, FieldPath, SampleStats};
 use super::store::{RecordRef, Span, TraceStore};
 
@@ -186,6 +187,10 @@ pub struct Loaded {
 /// Decompresses (gzip by magic bytes), strips a BOM and makes the bytes UTF-8 text.
 /// Invalid UTF-8 is replaced (U+FFFD) with a warning rather than failing the load.
 pub fn decode(name: &str, bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<String, LoadError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if bytes.starts_with(b"PAR1") || name.to_ascii_lowercase().ends_with(".csv") {
+        return tabular_to_jsonl(name, bytes);
+    }
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(bytes.len() * 4);
         flate2::read::MultiGzDecoder::new(bytes.as_slice())
@@ -223,6 +228,41 @@ pub fn decode(name: &str, bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<
             Ok(String::from_utf8_lossy(e.as_bytes()).into_owned())
         }
     }
+}
+
+/// Parquet and CSV (natively): read with polars, then written as JSON Lines so that the same
+/// detection, identity and copy-as-JSON rules apply (the copied record is the row as JSON).
+#[cfg(not(target_arch = "wasm32"))]
+fn tabular_to_jsonl(name: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
+    let fail = |e: PolarsError| LoadError::NotTraces {
+        name: name.to_owned(),
+        reason: format!("polars could not read it ({e})"),
+    };
+    let cursor = std::io::Cursor::new(bytes);
+    let mut df = if name.to_ascii_lowercase().ends_with(".csv") {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(10_000))
+            .into_reader_with_file_handle(cursor)
+            .finish()
+            .map_err(fail)?
+    } else {
+        ParquetReader::new(cursor).finish().map_err(fail)?
+    };
+    let mut out = Vec::new();
+    JsonWriter::new(&mut out)
+        .with_json_format(JsonFormat::JsonLines)
+        .finish(&mut df)
+        .map_err(fail)?;
+    if out.is_empty() {
+        return Err(LoadError::Empty {
+            name: name.to_owned(),
+        });
+    }
+    String::from_utf8(out).map_err(|e| LoadError::NotTraces {
+        name: name.to_owned(),
+        reason: format!("not UTF-8 text ({e})"),
+    })
 }
 
 /// Where one record's text lies, and which line it starts on.
@@ -356,29 +396,37 @@ pub struct Prepared {
 #[derive(Default)]
 pub struct ChunkOut {
     records: Vec<RecordRef>,
-    columns: Vec<(String, Vec<Scalar>)>,
+    columns: Vec<(String, ColumnBuilder)>,
+    series: Vec<(String, Series)>,
     index: HashMap<String, usize>,
     skipped: Vec<Skipped>,
     skipped_count: usize,
 }
 
 impl ChunkOut {
-    fn set(&mut self, name: &str, row: usize, value: Scalar) {
+    fn set(&mut self, name: &str, row: usize, value: Cell<'_>) {
         let i = match self.index.get(name) {
             Some(&i) => i,
             None => {
-                self.columns.push((name.to_owned(), Vec::new()));
+                self.columns
+                    .push((name.to_owned(), ColumnBuilder::default()));
                 self.index.insert(name.to_owned(), self.columns.len() - 1);
                 self.columns.len() - 1
             }
         };
-        let col = &mut self.columns[i].1;
-        if col.len() < row {
-            col.resize(row, Scalar::Null);
-        }
-        if col.len() == row {
-            col.push(value);
-        }
+        self.columns[i].1.set(row, value);
+    }
+
+    /// Turns the builders into series (in the worker thread, so it runs in parallel).
+    fn seal(&mut self) {
+        let rows = self.records.len();
+        self.series = std::mem::take(&mut self.columns)
+            .into_iter()
+            .map(|(name, b)| {
+                let s = b.finish(&name, rows);
+                (name, s)
+            })
+            .collect();
     }
 }
 
@@ -503,7 +551,7 @@ impl Prepared {
                     .get(usize::from(s.file))
                     .cloned()
                     .unwrap_or_default();
-                out.set(FILE_COLUMN, row, Scalar::Str(file.into()));
+                out.set(FILE_COLUMN, row, Cell::Text(file.into()));
             }
             for (key, value) in &obj.fields {
                 if self.mapping.covers(&[key]) {
@@ -521,16 +569,17 @@ impl Prepared {
                         name.push_str(key);
                         name.push('.');
                         name.push_str(k2);
-                        out.set(&name, row, Scalar::from_raw(v2));
+                        out.set(&name, row, Cell::from_raw(v2));
                     }
                 } else {
-                    out.set(key, row, Scalar::from_raw(value));
+                    out.set(key, row, Cell::from_raw(value));
                 }
             }
         }
         progress
             .records_done
             .fetch_add((spans.len() % 4096) as u64, Ordering::Relaxed);
+        out.seal();
         Ok(out)
     }
 
@@ -539,18 +588,18 @@ impl Prepared {
         let mut skipped = self.skipped;
         let mut skipped_count = self.skipped_count;
         let mut order: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, ()> = HashMap::new();
-        let mut records = Vec::with_capacity(chunks.iter().map(|c| c.records.len()).sum());
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for c in &chunks {
-            for (name, _) in &c.columns {
-                if seen.insert(name.clone(), ()).is_none() {
+            for (name, _) in &c.series {
+                if seen.insert(name.clone()) {
                     order.push(name.clone());
                 }
             }
         }
+        let mut records = Vec::with_capacity(chunks.iter().map(|c| c.records.len()).sum());
         let heights: Vec<usize> = chunks.iter().map(|c| c.records.len()).collect();
-        let mut chunks = chunks;
-        for c in &mut chunks {
+        let mut parts: Vec<HashMap<String, Series>> = Vec::with_capacity(chunks.len());
+        for mut c in chunks {
             skipped_count += c.skipped_count;
             for s in c.skipped.drain(..) {
                 if skipped.len() < MAX_SKIPPED_KEPT {
@@ -558,6 +607,7 @@ impl Prepared {
                 }
             }
             records.append(&mut c.records);
+            parts.push(c.series.into_iter().collect());
         }
         skipped.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
         if records.is_empty() {
@@ -571,20 +621,30 @@ impl Prepared {
         }
         let mut columns = Vec::with_capacity(order.len());
         for name in &order {
-            let mut cells: Vec<Scalar> = Vec::with_capacity(records.len());
-            for (c, &h) in chunks.iter_mut().zip(&heights) {
-                match c.index.get(name) {
-                    Some(&i) => {
-                        let col = &mut c.columns[i].1;
-                        col.resize(h, Scalar::Null);
-                        cells.append(col);
+            let kind = parts
+                .iter()
+                .filter_map(|p| p.get(name))
+                .fold(Kind::Null, |k, s| unify(k, kind_of_series(s)));
+            let dtype = dtype_of(kind);
+            let mut merged: Option<Series> = None;
+            for (p, &h) in parts.iter_mut().zip(&heights) {
+                let piece = match p.remove(name) {
+                    Some(s) if s.dtype() == &dtype => s,
+                    Some(s) => s.cast(&dtype)?,
+                    None => Series::full_null(name.as_str().into(), h, &dtype),
+                };
+                match &mut merged {
+                    Some(m) => {
+                        m.append(&piece)?;
                     }
-                    None => cells.resize(cells.len() + h, Scalar::Null),
+                    None => merged = Some(piece),
                 }
             }
-            columns.push(build_column(name, &cells));
+            if let Some(m) = merged {
+                columns.push(m.into());
+            }
         }
-        drop(chunks);
+        drop(parts);
         let store = TraceStore::new(
             self.text,
             self.files,
@@ -615,64 +675,6 @@ fn reason_of(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
     format!("{msg} (column {})", e.column())
-}
-
-/// Builds one typed column: all bools → Boolean, all ints → Int64, ints and floats → Float64,
-/// anything else (strings, JSON, mixed) → String.
-fn build_column(name: &str, cells: &[Scalar]) -> Column {
-    let (mut b, mut i, mut f, mut s) = (false, false, false, false);
-    for c in cells {
-        match c {
-            Scalar::Null => {}
-            Scalar::Bool(_) => b = true,
-            Scalar::Int(_) => i = true,
-            Scalar::Float(_) => f = true,
-            Scalar::Str(_) | Scalar::Json(_) => s = true,
-        }
-    }
-    let name = PlSmallStr::from(name);
-    let series = match (b, i, f, s) {
-        (true, false, false, false) => Series::new(
-            name,
-            cells
-                .iter()
-                .map(|c| match c {
-                    Scalar::Bool(v) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
-        ),
-        (false, true, false, false) => Series::new(
-            name,
-            cells
-                .iter()
-                .map(|c| match c {
-                    Scalar::Int(v) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
-        ),
-        (false, _, true, false) => Series::new(
-            name,
-            cells
-                .iter()
-                .map(|c| match c {
-                    Scalar::Int(v) => Some(*v as f64),
-                    Scalar::Float(v) => Some(*v),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
-        ),
-        _ => StringChunked::from_iter_options(
-            name,
-            cells.iter().map(|c| match c {
-                Scalar::Str(v) | Scalar::Json(v) => Some(v.as_ref().to_owned()),
-                other => other.to_text(),
-            }),
-        )
-        .into_series(),
-    };
-    series.into()
 }
 
 /// Loads sources completely: prepare, parse on `threads` workers (1 = on this thread), finish.

@@ -7,5 +7,6 @@ pub mod coding;
 pub mod detail;
 pub mod dialogs;
 pub mod filter;
+pub mod pareto;
 pub mod table;
 pub mod theme;

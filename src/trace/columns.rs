@@ -1,0 +1,315 @@
+//! Typed column builders for the loader: each parser thread fills compact per-column buffers
+//! (no allocation per cell), widening the type on conflict (bool, int → float, anything → text),
+//! and turns them into polars series; chunks are unified to one type per column at the end.
+
+use std::borrow::Cow;
+
+use polars::prelude::*;
+use serde_json::value::RawValue;
+
+use super::raw::{JsonKind, kind_of};
+
+/// One decoded cell, borrowing from the record text where it can.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell<'a> {
+    /// null / missing.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float (with its original text, for rendering as text).
+    Float(f64, &'a str),
+    /// Text (unescaped), or a nested value's JSON text.
+    Text(Cow<'a, str>),
+}
+
+impl<'a> Cell<'a> {
+    /// Decodes a raw JSON value.
+    pub fn from_raw(raw: &'a RawValue) -> Cell<'a> {
+        let text = raw.get();
+        match kind_of(raw) {
+            JsonKind::Null => Cell::Null,
+            JsonKind::Bool => Cell::Bool(text.starts_with('t')),
+            JsonKind::String => match serde_json::from_str::<&str>(text) {
+                Ok(s) => Cell::Text(Cow::Borrowed(s)),
+                Err(_) => match serde_json::from_str::<String>(text) {
+                    Ok(s) => Cell::Text(Cow::Owned(s)),
+                    Err(_) => Cell::Text(Cow::Borrowed(text)),
+                },
+            },
+            JsonKind::Number => {
+                if let Ok(i) = text.parse::<i64>() {
+                    Cell::Int(i)
+                } else if let Ok(f) = text.parse::<f64>() {
+                    Cell::Float(f, text)
+                } else {
+                    Cell::Text(Cow::Borrowed(text))
+                }
+            }
+            JsonKind::Array | JsonKind::Object => Cell::Text(Cow::Borrowed(text)),
+        }
+    }
+}
+
+/// The kind a column has reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// Only nulls so far.
+    Null,
+    /// Booleans.
+    Bool,
+    /// Integers.
+    Int,
+    /// Numbers with a fraction.
+    Float,
+    /// Text.
+    Text,
+}
+
+/// Unifies two kinds: ints and floats → float; anything else mixed → text.
+pub fn unify(a: Kind, b: Kind) -> Kind {
+    match (a, b) {
+        (Kind::Null, k) | (k, Kind::Null) => k,
+        (x, y) if x == y => x,
+        (Kind::Int, Kind::Float) | (Kind::Float, Kind::Int) => Kind::Float,
+        _ => Kind::Text,
+    }
+}
+
+enum Data {
+    Null,
+    Bool(Vec<Option<bool>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Text {
+        data: String,
+        ends: Vec<usize>,
+        valid: Vec<bool>,
+    },
+}
+
+/// A growing column.
+pub struct ColumnBuilder {
+    data: Data,
+    len: usize,
+}
+
+impl Default for ColumnBuilder {
+    fn default() -> Self {
+        ColumnBuilder {
+            data: Data::Null,
+            len: 0,
+        }
+    }
+}
+
+impl ColumnBuilder {
+    /// The kind reached.
+    pub fn kind(&self) -> Kind {
+        match self.data {
+            Data::Null => Kind::Null,
+            Data::Bool(_) => Kind::Bool,
+            Data::Int(_) => Kind::Int,
+            Data::Float(_) => Kind::Float,
+            Data::Text { .. } => Kind::Text,
+        }
+    }
+
+    fn pad(&mut self, to: usize) {
+        while self.len < to {
+            self.push_null();
+        }
+    }
+
+    fn push_null(&mut self) {
+        match &mut self.data {
+            Data::Null => {}
+            Data::Bool(v) => v.push(None),
+            Data::Int(v) => v.push(None),
+            Data::Float(v) => v.push(None),
+            Data::Text { data, ends, valid } => {
+                ends.push(data.len());
+                valid.push(false);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn widen(&mut self, to: Kind) {
+        let len = self.len;
+        let old = std::mem::replace(&mut self.data, Data::Null);
+        self.data = match (old, to) {
+            (Data::Null, Kind::Bool) => Data::Bool(vec![None; len]),
+            (Data::Null, Kind::Int) => Data::Int(vec![None; len]),
+            (Data::Null, Kind::Float) => Data::Float(vec![None; len]),
+            (Data::Null, Kind::Text) => Data::Text {
+                data: String::new(),
+                ends: vec![0; len],
+                valid: vec![false; len],
+            },
+            (Data::Int(v), Kind::Float) => {
+                Data::Float(v.into_iter().map(|x| x.map(|i| i as f64)).collect())
+            }
+            (old, Kind::Text) => {
+                let texts: Vec<Option<String>> = match old {
+                    Data::Bool(v) => v.into_iter().map(|x| x.map(|b| b.to_string())).collect(),
+                    Data::Int(v) => v.into_iter().map(|x| x.map(|i| i.to_string())).collect(),
+                    Data::Float(v) => v.into_iter().map(|x| x.map(|f| f.to_string())).collect(),
+                    Data::Null => vec![None; len],
+                    t @ Data::Text { .. } => {
+                        self.data = t;
+                        return;
+                    }
+                };
+                let mut data = String::new();
+                let mut ends = Vec::with_capacity(len);
+                let mut valid = Vec::with_capacity(len);
+                for t in texts {
+                    valid.push(t.is_some());
+                    if let Some(t) = t {
+                        data.push_str(&t);
+                    }
+                    ends.push(data.len());
+                }
+                Data::Text { data, ends, valid }
+            }
+            (old, _) => old,
+        };
+    }
+
+    /// Sets the cell of `row` (rows arrive in increasing order; gaps are nulls).
+    pub fn set(&mut self, row: usize, cell: Cell<'_>) {
+        if row < self.len {
+            return; // a duplicate key in one record: the first wins
+        }
+        self.pad(row);
+        let kind = match &cell {
+            Cell::Null => {
+                self.push_null();
+                return;
+            }
+            Cell::Bool(_) => Kind::Bool,
+            Cell::Int(_) => Kind::Int,
+            Cell::Float(..) => Kind::Float,
+            Cell::Text(_) => Kind::Text,
+        };
+        let target = unify(self.kind(), kind);
+        if target != self.kind() {
+            self.widen(target);
+        }
+        match (&mut self.data, cell) {
+            (Data::Bool(v), Cell::Bool(b)) => v.push(Some(b)),
+            (Data::Int(v), Cell::Int(i)) => v.push(Some(i)),
+            (Data::Float(v), Cell::Int(i)) => v.push(Some(i as f64)),
+            (Data::Float(v), Cell::Float(f, _)) => v.push(Some(f)),
+            (Data::Text { data, ends, valid }, cell) => {
+                match cell {
+                    Cell::Text(t) => data.push_str(&t),
+                    Cell::Bool(b) => data.push_str(if b { "true" } else { "false" }),
+                    Cell::Int(i) => data.push_str(&i.to_string()),
+                    Cell::Float(_, raw) => data.push_str(raw),
+                    Cell::Null => {}
+                }
+                ends.push(data.len());
+                valid.push(true);
+            }
+            _ => {
+                // unreachable after widening; keep the column aligned regardless
+                self.push_null();
+                return;
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Finishes `len` rows into a series.
+    pub fn finish(mut self, name: &str, len: usize) -> Series {
+        self.pad(len);
+        let name = PlSmallStr::from(name);
+        match self.data {
+            Data::Null => Series::full_null(name, len, &DataType::Null),
+            Data::Bool(v) => Series::new(name, v),
+            Data::Int(v) => Series::new(name, v),
+            Data::Float(v) => Series::new(name, v),
+            Data::Text { data, ends, valid } => {
+                let mut start = 0;
+                let iter = ends.iter().zip(&valid).map(|(&end, &ok)| {
+                    let s = data.get(start..end).unwrap_or("");
+                    start = end;
+                    ok.then_some(s)
+                });
+                StringChunked::from_iter_options(name, iter).into_series()
+            }
+        }
+    }
+}
+
+/// The polars type of a kind.
+pub fn dtype_of(kind: Kind) -> DataType {
+    match kind {
+        Kind::Null | Kind::Text => DataType::String,
+        Kind::Bool => DataType::Boolean,
+        Kind::Int => DataType::Int64,
+        Kind::Float => DataType::Float64,
+    }
+}
+
+/// The kind of a finished series.
+pub fn kind_of_series(s: &Series) -> Kind {
+    match s.dtype() {
+        DataType::Null => Kind::Null,
+        DataType::Boolean => Kind::Bool,
+        DataType::Int64 => Kind::Int,
+        DataType::Float64 => Kind::Float,
+        _ => Kind::Text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(cells: Vec<Cell<'_>>) -> Series {
+        let mut b = ColumnBuilder::default();
+        let n = cells.len();
+        for (i, c) in cells.into_iter().enumerate() {
+            b.set(i, c);
+        }
+        b.finish("c", n + 1)
+    }
+
+    #[test]
+    fn widens_on_conflict() {
+        let s = build(vec![Cell::Int(1), Cell::Null, Cell::Float(2.5, "2.5")]);
+        assert_eq!(s.dtype(), &DataType::Float64);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s.null_count(), 2);
+        let s = build(vec![
+            Cell::Int(1),
+            Cell::Text("x".into()),
+            Cell::Bool(true),
+            Cell::Float(1.0, "1.0"),
+        ]);
+        assert_eq!(s.dtype(), &DataType::String);
+        let v: Vec<Option<&str>> = s.str().unwrap().iter().collect();
+        assert_eq!(v, [Some("1"), Some("x"), Some("true"), Some("1.0"), None]);
+        let s = build(vec![Cell::Null, Cell::Bool(false)]);
+        assert_eq!(s.dtype(), &DataType::Boolean);
+        let s = build(vec![]);
+        assert_eq!(s.dtype(), &DataType::Null);
+    }
+
+    #[test]
+    fn cells_borrow_unescaped_strings() {
+        let raw: &RawValue = serde_json::from_str(r#""plain""#).unwrap();
+        assert!(matches!(
+            Cell::from_raw(raw),
+            Cell::Text(Cow::Borrowed("plain"))
+        ));
+        let raw: &RawValue = serde_json::from_str(r#""a\nb""#).unwrap();
+        assert_eq!(Cell::from_raw(raw), Cell::Text(Cow::Owned("a\nb".into())));
+        assert_eq!(unify(Kind::Bool, Kind::Int), Kind::Text);
+        assert_eq!(unify(Kind::Null, Kind::Int), Kind::Int);
+    }
+}

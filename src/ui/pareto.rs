@@ -1,0 +1,284 @@
+//! The live Pareto chart: bars per category in chip colours, sorted by the measure, the
+//! cumulative share as a line on a second axis, a 60–80 % band, and the top-three share in words.
+//! Hover a bar for its figures; click it to filter the table to that category (again to clear).
+
+use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, pos2, vec2};
+
+use crate::app::Action;
+use crate::coding::pareto::{Measure, Pareto};
+use crate::ui::theme;
+
+/// Chart options kept between frames.
+pub struct ParetoUi {
+    /// Shown beside the table.
+    pub docked: bool,
+    /// Shown in its own large window.
+    pub full: bool,
+    /// Frequency or frequency × severity.
+    pub measure: Measure,
+    /// Chart only the traces in the current view.
+    pub scope_view: bool,
+    /// Show categories with no failing trace.
+    pub include_zero: bool,
+    /// Show the reporting-label roll-up instead of the operational chart.
+    pub reporting: bool,
+}
+
+impl Default for ParetoUi {
+    fn default() -> Self {
+        ParetoUi {
+            docked: true,
+            full: false,
+            measure: Measure::Frequency,
+            scope_view: false,
+            include_zero: true,
+            reporting: false,
+        }
+    }
+}
+
+/// The controls above the chart.
+pub fn controls(ui: &mut egui::Ui, state: &mut ParetoUi) -> Vec<Action> {
+    let mut actions = Vec::new();
+    ui.horizontal_wrapped(|ui| {
+        ui.selectable_value(&mut state.measure, Measure::Frequency, "frequency");
+        ui.selectable_value(&mut state.measure, Measure::Weighted, "x severity");
+        ui.checkbox(&mut state.scope_view, "current view");
+        ui.checkbox(&mut state.include_zero, "zero counts");
+        ui.toggle_value(&mut state.reporting, "report view");
+        if ui
+            .small_button("CSV")
+            .on_hover_text("Export the chart's data as CSV")
+            .clicked()
+        {
+            actions.push(Action::ExportParetoCsv);
+        }
+        if ui
+            .small_button("Report")
+            .on_hover_text("Export the Markdown report")
+            .clicked()
+        {
+            actions.push(Action::ExportReport);
+        }
+        if ui
+            .small_button("PNG")
+            .on_hover_text("Export the chart as an image")
+            .clicked()
+        {
+            actions.push(Action::ExportParetoPng);
+        }
+    });
+    actions
+}
+
+/// Draws the chart; returns the rect it used (for the PNG export) and the actions.
+pub fn chart(
+    ui: &mut egui::Ui,
+    p: &Pareto,
+    selected: Option<&str>,
+    state: &ParetoUi,
+) -> (Rect, Vec<Action>) {
+    let mut actions = Vec::new();
+    let dark = ui.visuals().dark_mode;
+    ui.label(
+        egui::RichText::new(format!(
+            "top 3 = {:.0} % of failures  ·  {} failing of {} reviewed",
+            p.top3_share * 100.0,
+            p.failed,
+            p.reviewed
+        ))
+        .strong(),
+    );
+    let size = vec2(
+        ui.available_width().max(200.0),
+        ui.available_height().clamp(160.0, 600.0),
+    );
+    let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
+    let painter = ui.painter_at(rect);
+    let text_color = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
+    let plot = Rect::from_min_max(rect.min + vec2(34.0, 8.0), rect.max - vec2(38.0, 46.0));
+    painter.rect_stroke(
+        plot,
+        0.0,
+        Stroke::new(1.0, weak.gamma_multiply(0.5)),
+        egui::StrokeKind::Inside,
+    );
+    if p.categories.is_empty() {
+        painter.text(
+            plot.center(),
+            Align2::CENTER_CENTER,
+            "no failing traces coded yet",
+            FontId::proportional(12.0),
+            weak,
+        );
+        return (rect, actions);
+    }
+    // 60–80 % band on the cumulative axis
+    let y_share = |s: f64| plot.bottom() - plot.height() * s as f32;
+    painter.rect_filled(
+        Rect::from_x_y_ranges(plot.x_range(), y_share(0.8)..=y_share(0.6)),
+        0.0,
+        if dark {
+            Color32::from_white_alpha(14)
+        } else {
+            Color32::from_black_alpha(14)
+        },
+    );
+    painter.text(
+        pos2(plot.right() - 2.0, y_share(0.8)),
+        Align2::RIGHT_TOP,
+        "60-80 %",
+        FontId::proportional(10.0),
+        weak,
+    );
+    let value = |r: &crate::coding::pareto::ParetoRow| match state.measure {
+        Measure::Frequency => r.count as f64,
+        Measure::Weighted => r.weighted_score,
+    };
+    let max = p.categories.iter().map(value).fold(0.0, f64::max).max(1.0);
+    let n = p.categories.len();
+    let slot = plot.width() / n as f32;
+    let bar_w = (slot * 0.7).max(2.0);
+    // axes labels
+    painter.text(
+        plot.left_top() - vec2(4.0, 0.0),
+        Align2::RIGHT_TOP,
+        format!("{max:.0}"),
+        FontId::proportional(10.0),
+        weak,
+    );
+    painter.text(
+        plot.left_bottom() - vec2(4.0, 0.0),
+        Align2::RIGHT_BOTTOM,
+        "0",
+        FontId::proportional(10.0),
+        weak,
+    );
+    painter.text(
+        plot.right_top() + vec2(4.0, 0.0),
+        Align2::LEFT_TOP,
+        "100%",
+        FontId::proportional(10.0),
+        weak,
+    );
+    painter.text(
+        plot.right_bottom() + vec2(4.0, 0.0),
+        Align2::LEFT_BOTTOM,
+        "0%",
+        FontId::proportional(10.0),
+        weak,
+    );
+    let mut line = Vec::with_capacity(n);
+    for (i, r) in p.categories.iter().enumerate() {
+        let x0 = plot.left() + slot * i as f32 + (slot - bar_w) / 2.0;
+        let h = plot.height() * (value(r) / max) as f32;
+        let bar = Rect::from_min_max(pos2(x0, plot.bottom() - h), pos2(x0 + bar_w, plot.bottom()));
+        let hit = Rect::from_min_max(
+            pos2(plot.left() + slot * i as f32, plot.top()),
+            pos2(plot.left() + slot * (i + 1) as f32, rect.bottom()),
+        );
+        let response = ui.interact(hit, ui.scope_id().with(("pareto-bar", i)), Sense::click());
+        let label = format!("{}: {}", r.category, r.count);
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+        let is_selected = selected == Some(r.category.as_str());
+        let color = if r.known {
+            theme::chip_color(&r.category, dark)
+        } else {
+            weak
+        };
+        painter.rect_filled(
+            bar,
+            2.0,
+            if response.hovered() || is_selected {
+                color
+            } else {
+                color.gamma_multiply(0.85)
+            },
+        );
+        if is_selected {
+            painter.rect_stroke(
+                bar.expand(1.5),
+                2.0,
+                Stroke::new(2.0, text_color),
+                egui::StrokeKind::Outside,
+            );
+        }
+        let name = crate::trace::content::one_line(&r.category, ((slot / 6.5) as usize).max(3));
+        painter.text(
+            pos2(plot.left() + slot * (i as f32 + 0.5), plot.bottom() + 3.0),
+            Align2::CENTER_TOP,
+            name,
+            FontId::proportional(10.0),
+            text_color,
+        );
+        painter.text(
+            pos2(bar.center().x, bar.top() - 1.0),
+            Align2::CENTER_BOTTOM,
+            r.count.to_string(),
+            FontId::proportional(10.0),
+            text_color,
+        );
+        line.push(pos2(
+            plot.left() + slot * (i as f32 + 0.5),
+            y_share(r.cumulative_share),
+        ));
+        let response = response.on_hover_text(format!(
+            "{}{}\n{} failing traces\n{:.1} % of failures, {:.1} % of reviewed\ncumulative {:.1} %\nseverity {} (score {})\nclick to filter the table",
+            r.category,
+            if r.known { "" } else { " (not in the codebook)" },
+            r.count,
+            r.share_of_failures * 100.0,
+            r.share_of_reviewed * 100.0,
+            r.cumulative_share * 100.0,
+            r.severity,
+            r.weighted_score
+        ));
+        if response.clicked() {
+            actions.push(Action::FilterCategory(r.category.clone()));
+        }
+    }
+    let line_color = if dark {
+        Color32::from_rgb(0xff, 0xb7, 0x4d)
+    } else {
+        Color32::from_rgb(0xe6, 0x51, 0x00)
+    };
+    painter.add(egui::Shape::line(
+        line.clone(),
+        Stroke::new(2.0, line_color),
+    ));
+    for pt in line {
+        painter.circle_filled(pt, 3.0, line_color);
+    }
+    (rect, actions)
+}
+
+/// The board-level roll-up by reporting label, kept apart from the operational chart.
+pub fn reporting(ui: &mut egui::Ui, p: &Pareto) {
+    ui.label(egui::RichText::new("Report: failing traces by reporting label").strong());
+    ui.weak(
+        "Coarse buckets for a board or regulator; the operational categories stay in the chart.",
+    );
+    let roll = p.by_reporting_label();
+    let max = roll.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    egui::Grid::new("reporting").num_columns(3).show(ui, |ui| {
+        for (label, n) in roll {
+            ui.label(label);
+            let (rect, _) = ui.allocate_exact_size(
+                vec2(160.0 * n as f32 / max as f32 + 1.0, 12.0),
+                Sense::hover(),
+            );
+            ui.painter()
+                .rect_filled(rect, 2.0, ui.visuals().selection.bg_fill);
+            ui.label(format!(
+                "{n} ({:.0} %)",
+                if p.failed == 0 {
+                    0.0
+                } else {
+                    n as f64 * 100.0 / p.failed as f64
+                }
+            ));
+            ui.end_row();
+        }
+    });
+}

@@ -1,0 +1,255 @@
+//! The performance benchmark (not a timed test): generates synthetic dumps with errata's own
+//! generator (cached under `bench-data/`), measures every budget of DESIGN.md / the filtering
+//! issue several times, and prints the median beside the budget.
+//!
+//! Run: `cargo bench --bench budgets` (sizes: `ERRATA_BENCH_SIZES=100000,1000000`, the default).
+
+#![allow(clippy::unwrap_used, missing_docs)] // a benchmark binary, not library code
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use egui_kittest::Harness;
+use errata::app::{ErrataApp, StartOptions};
+use errata::trace::filter::{self, Search};
+use errata::trace::load::{self, Progress, Source};
+use errata::trace::view::{self, Sort, SortColumn};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn time_ms<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        last = Some(f());
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    (median(times), last.unwrap())
+}
+
+fn row(name: &str, value: impl std::fmt::Display, budget: &str, ok: Option<bool>) {
+    let verdict = match ok {
+        Some(true) => "meets",
+        Some(false) => "MISSES",
+        None => "",
+    };
+    let value = value.to_string();
+    println!("| {name:<44} | {value:>18} | {budget:<26} | {verdict:<6} |");
+}
+
+fn dump(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join(format!("synthetic-{n}.jsonl"));
+    if !path.exists() {
+        eprintln!("generating {n} traces into {}", path.display());
+        let mut f = std::fs::File::create(&path).unwrap();
+        errata::synth::write_jsonl(n, 11, &mut f).unwrap();
+    }
+    path
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("ERRATA_BENCH_SIZES")
+        .unwrap_or_else(|_| "100000,1000000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("errata benchmark: {threads} cores; medians of repeated runs\n");
+    let mut frame_1k = None;
+    for n in sizes {
+        let path = dump(&dir, n);
+        let bytes = std::fs::metadata(&path).unwrap().len();
+        let gb = bytes as f64 / 1e9;
+        println!("## {n} traces, {:.0} MB of JSONL\n", bytes as f64 / 1e6);
+        println!(
+            "| {:<44} | {:>18} | {:<26} | {:<6} |",
+            "figure", "measured", "budget", ""
+        );
+        println!(
+            "|{}|{}|{}|{}|",
+            "-".repeat(46),
+            "-".repeat(20),
+            "-".repeat(28),
+            "-".repeat(8)
+        );
+
+        // open: errata vs polars' own JsonReader on the same file, same run
+        let raw = std::fs::read(&path).unwrap();
+        let mut times = Vec::new();
+        let mut loaded = None;
+        for _ in 0..3 {
+            drop(loaded.take());
+            let src = Source {
+                name: "bench.jsonl".into(),
+                bytes: raw.clone(),
+            };
+            let t = Instant::now();
+            loaded = Some(load::load(vec![src], None, &Progress::default(), threads).unwrap());
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let errata_ms = median(times);
+        let loaded = loaded.unwrap();
+        let polars_ms = {
+            use polars::prelude::*;
+            let runs = if n >= 1_000_000 { 1 } else { 3 };
+            time_ms(runs, || {
+                JsonReader::new(std::io::Cursor::new(raw.as_slice()))
+                    .with_json_format(JsonFormat::JsonLines)
+                    .finish()
+                    .unwrap()
+                    .height()
+            })
+            .0
+        };
+        drop(raw);
+        let ratio = errata_ms / polars_ms;
+        let gbps = gb / (errata_ms / 1e3);
+        row(
+            "open: parse + ready to draw",
+            format!("{errata_ms:.0} ms"),
+            "-",
+            None,
+        );
+        row(
+            "polars JsonReader (JsonLines), same file",
+            format!("{polars_ms:.0} ms"),
+            "-",
+            None,
+        );
+        row(
+            "open / polars",
+            format!("{ratio:.2}x"),
+            "<= 0.5x",
+            Some(ratio <= 0.5),
+        );
+        row(
+            "open throughput",
+            format!("{gbps:.2} GB/s"),
+            ">= 0.6 GB/s",
+            Some(gbps >= 0.6),
+        );
+
+        // peak memory of a load alone, in a child process (errata summary)
+        let out = Command::new(env!("CARGO_BIN_EXE_errata"))
+            .args(["summary", path.to_str().unwrap(), "--json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if let Some(mb) = v["peak_memory_mb"].as_f64() {
+            let x = mb * 1e6 / bytes as f64;
+            row(
+                "peak memory (VmHWM) of `errata summary`",
+                format!("{mb:.0} MB = {x:.2}x file"),
+                "<= 1.5x file",
+                Some(x <= 1.5),
+            );
+        }
+
+        let store = &loaded.store;
+        let sql = "model = 'gpt-4o' AND latency_ms > 2000 AND metadata.env = 'prod'";
+        let (ms, mask) = time_ms(5, || filter::sql_mask(store, sql).unwrap());
+        let matched = mask.iter().filter(|m| **m).count();
+        row(
+            &format!("SQL filter ({matched} match)"),
+            format!("{ms:.1} ms"),
+            "<= 50 ms",
+            Some(ms <= 50.0),
+        );
+        let (ms, counts) = time_ms(5, || filter::facet_counts(store, "model", None));
+        row(
+            &format!("facet counts `model` ({} values)", counts.len()),
+            format!("{ms:.1} ms"),
+            "<= 50 ms",
+            Some(ms <= 50.0),
+        );
+        for (label, text) in [
+            ("search a rare word", "reykjavik"),
+            ("search text in every trace", "assistant"),
+            ("search the empty string", ""),
+        ] {
+            let s = Search {
+                text: text.into(),
+                ..Default::default()
+            };
+            let (ms, hits) = time_ms(3, || {
+                if s.is_active() {
+                    filter::search_mask(store, &s).unwrap()
+                } else {
+                    vec![true; store.len()]
+                }
+            });
+            let hits = hits.iter().filter(|h| **h).count();
+            row(
+                &format!("{label} ({hits} hits)"),
+                format!("{ms:.0} ms"),
+                "<= 400 ms",
+                Some(ms <= 400.0),
+            );
+        }
+        for (label, column, budget) in [
+            ("sort by a numeric column", "latency_ms", 150.0),
+            ("sort by a string column", "timestamp", 600.0),
+        ] {
+            let sort = Sort {
+                column: SortColumn::Meta(column.into()),
+                descending: false,
+            };
+            let (ms, _) = time_ms(3, || view::sorted_rows(store, Some(&sort)).unwrap());
+            row(
+                label,
+                format!("{ms:.0} ms"),
+                &format!("<= {budget:.0} ms"),
+                Some(ms <= budget),
+            );
+        }
+        drop(loaded);
+
+        // CPU per frame with the table showing all traces, no change of data
+        let frame = frame_ms(&path);
+        row(
+            "CPU per frame (table of all traces)",
+            format!("{frame:.2} ms"),
+            "<= 4 ms",
+            Some(frame <= 4.0),
+        );
+        println!();
+        if n <= 1000 {
+            frame_1k = Some(frame);
+        }
+    }
+    let small = dump(&dir, 1000);
+    let f1k = frame_1k.unwrap_or_else(|| frame_ms(&small));
+    println!(
+        "CPU per frame with 1,000 traces: {f1k:.2} ms (the same budget; compare with the rows above)"
+    );
+}
+
+/// Median CPU time of one egui pass of the real app (no GPU) showing the dump.
+fn frame_ms(path: &Path) -> f64 {
+    let root = std::env::temp_dir().join(format!("errata-bench-{}", std::process::id()));
+    let start = StartOptions {
+        paths: vec![path.to_path_buf()],
+        project_root: Some(root),
+        ..Default::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_eframe(move |cc| ErrataApp::new(cc, start));
+    for _ in 0..6000 {
+        if h.state().job.is_none() && h.state().data.as_ref().is_some_and(|d| !d.querying) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        h.step();
+    }
+    h.run_steps(5);
+    let (ms, _) = time_ms(41, || h.step());
+    ms
+}
