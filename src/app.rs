@@ -1614,6 +1614,52 @@ impl ErrataApp {
         }
     }
 
+    /// The Pareto per ISO week of the traces' timestamps, oldest first.
+    pub fn pareto_by_week(&self) -> Vec<(String, crate::coding::pareto::Pareto)> {
+        let (Some(p), Some(d)) = (&self.project, &self.data) else {
+            return Vec::new();
+        };
+        let Some(col) = ["timestamp", "created_at", "start_time", "time", "date"]
+            .iter()
+            .find_map(|c| d.store.column_index(c))
+        else {
+            return Vec::new();
+        };
+        let mut by_week: BTreeMap<String, HashMap<crate::coding::labels::Combo, usize>> =
+            BTreeMap::new();
+        for r in 0..d.store.len() {
+            let Some(ev) = p.state(d.store.id(r)) else {
+                continue;
+            };
+            let Some(week) = d
+                .store
+                .cell(r, col)
+                .and_then(|t| crate::coding::pareto::iso_week(&t))
+            else {
+                continue;
+            };
+            let mut cats = ev.categories.clone();
+            cats.sort();
+            *by_week
+                .entry(week)
+                .or_default()
+                .entry((ev.verdict, cats))
+                .or_insert(0) += 1;
+        }
+        by_week
+            .into_iter()
+            .map(|(w, combos)| {
+                let pareto = crate::coding::pareto::compute(
+                    combos.iter().map(|(k, v)| (k, *v)),
+                    &p.codebook,
+                    self.pareto_ui.measure,
+                    false,
+                );
+                (w, pareto)
+            })
+            .collect()
+    }
+
     /// The Markdown report of the current chart.
     pub fn report_markdown(&self) -> String {
         let Some(p) = &self.project else {
@@ -1935,8 +1981,9 @@ impl ErrataApp {
         let store = d.store.clone();
         let filters = d.filters.clone();
         let sort = d.sort.clone();
-        let facet_columns = store.facet_columns().to_vec();
         let run = move || {
+            // (the first call decides the facet columns: off the UI thread for large dumps)
+            let facet_columns = store.facet_columns().to_vec();
             view::compute(
                 &store,
                 &filters,
@@ -2293,6 +2340,12 @@ impl eframe::App for ErrataApp {
         let mut actions = Vec::new();
         // the chart is recomputed every frame from the kept label counts (cheap: O(combinations))
         let pareto = self.pareto();
+        // per-week shares only while shown (they scan the labelled traces' rows)
+        let by_week = if self.pareto_ui.by_week {
+            self.pareto_by_week()
+        } else {
+            Vec::new()
+        };
         let selected_category = self.data.as_ref().and_then(|d| {
             (d.label_filter.categories.len() == 1).then(|| d.label_filter.categories[0].clone())
         });
@@ -2305,7 +2358,14 @@ impl eframe::App for ErrataApp {
                 .default_size([900.0, 600.0])
                 .show(&ctx, |ui| {
                     pareto_actions.extend(ui::pareto::controls(ui, &mut self.pareto_ui));
-                    if self.pareto_ui.reporting {
+                    if self.pareto_ui.by_week {
+                        let order: Vec<String> = pareto
+                            .categories
+                            .iter()
+                            .map(|r| r.category.clone())
+                            .collect();
+                        ui::pareto::by_period(ui, &by_week, &order);
+                    } else if self.pareto_ui.reporting {
                         ui::pareto::reporting(ui, &pareto);
                     } else {
                         let (rect, acts) = ui::pareto::chart(
@@ -2344,7 +2404,14 @@ impl eframe::App for ErrataApp {
                                 });
                                 pareto_actions
                                     .extend(ui::pareto::controls(ui, &mut self.pareto_ui));
-                                if self.pareto_ui.reporting {
+                                if self.pareto_ui.by_week {
+                                    let order: Vec<String> = pareto
+                                        .categories
+                                        .iter()
+                                        .map(|r| r.category.clone())
+                                        .collect();
+                                    ui::pareto::by_period(ui, &by_week, &order);
+                                } else if self.pareto_ui.reporting {
                                     ui::pareto::reporting(ui, &pareto);
                                 } else {
                                     let (rect, acts) = ui::pareto::chart(

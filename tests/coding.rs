@@ -388,3 +388,27 @@ fn pareto_bars_follow_the_labels_and_filter_the_table() {
     assert_eq!(p.categories[0].count, 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pareto_by_week_shows_small_multiples() {
+    let dir = root("weeks");
+    let mut h = app(&dir);
+    press(&mut h, Key::F);
+    press(&mut h, Key::T);
+    type_text(&mut h, "x");
+    press(&mut h, Key::Enter);
+    h.get_by_label("by week").click();
+    h.run_steps(2);
+    let weeks = h.state().pareto_by_week();
+    assert_eq!(weeks.len(), 1);
+    let (week, p) = &weeks[0];
+    // tr-0000000's timestamp is 2026-11-24
+    assert_eq!(week, "2026-W48");
+    assert_eq!(p.failed, 1);
+    assert!(
+        h.query_all_by_label("2026-W48 (1 failing)")
+            .next()
+            .is_some()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

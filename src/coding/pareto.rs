@@ -332,3 +332,50 @@ mod tests {
         assert_eq!(p, Pareto::default());
     }
 }
+
+/// The ISO week (`2026-W48`) of a date or timestamp that starts with `YYYY-MM-DD`.
+pub fn iso_week(date: &str) -> Option<String> {
+    let y: i64 = date.get(0..4)?.parse().ok()?;
+    let m: i64 = date.get(5..7)?.parse().ok()?;
+    let d: i64 = date.get(8..10)?.parse().ok()?;
+    if date.get(4..5) != Some("-") || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // days since 1970-01-01 (civil), then ISO weekday and week-year
+    let days = |y: i64, m: i64, d: i64| {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    };
+    let n = days(y, m, d);
+    let weekday = (n + 3).rem_euclid(7) + 1; // Monday = 1
+    let thursday = n - weekday + 4;
+    // the ISO year is the year of that week's Thursday
+    let mut iso_year = y + 1;
+    while days(iso_year, 1, 1) > thursday {
+        iso_year -= 1;
+    }
+    let week = (thursday - days(iso_year, 1, 1)) / 7 + 1;
+    Some(format!("{iso_year}-W{week:02}"))
+}
+
+#[cfg(test)]
+mod week_tests {
+    use super::iso_week;
+
+    #[test]
+    fn iso_weeks() {
+        assert_eq!(
+            iso_week("2026-11-26T10:00:00Z").as_deref(),
+            Some("2026-W48")
+        );
+        assert_eq!(iso_week("2021-01-03").as_deref(), Some("2020-W53"));
+        assert_eq!(iso_week("2024-12-30").as_deref(), Some("2025-W01"));
+        assert_eq!(iso_week("2026-01-01").as_deref(), Some("2026-W01"));
+        assert_eq!(iso_week("not a date"), None);
+    }
+}

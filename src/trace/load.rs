@@ -93,17 +93,19 @@ pub fn read_file(path: &std::path::Path, progress: &Progress) -> Result<Source, 
     let mut file = std::fs::File::open(path).map_err(io)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     progress.bytes_total.fetch_add(size, Ordering::Relaxed);
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    let mut buf = vec![0u8; 8 << 20];
+    // read straight into the buffer (one copy), 16 MB at a time for progress and cancel
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     loop {
         if progress.is_cancelled() {
             return Err(LoadError::Cancelled);
         }
-        let n = file.read(&mut buf).map_err(io)?;
+        let n = (&mut file)
+            .take(16 << 20)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
         if n == 0 {
             break;
         }
-        bytes.extend_from_slice(&buf[..n]);
         progress.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
     }
     Ok(Source { name, bytes })

@@ -109,7 +109,7 @@ pub struct TraceStore {
     pub paths: Vec<FieldPath>,
     /// How identity was decided.
     pub identity: Identity,
-    facet_columns: Vec<String>,
+    facet_columns: std::sync::OnceLock<Vec<String>>,
 }
 
 fn is_id_like(name: &str) -> bool {
@@ -167,10 +167,9 @@ impl TraceStore {
             detected,
             paths,
             identity,
-            facet_columns: Vec::new(),
+            facet_columns: std::sync::OnceLock::new(),
         };
         store.refresh_access();
-        store.facet_columns = super::filter::facet_columns(&store, 30);
         Ok(store)
     }
 
@@ -216,9 +215,11 @@ impl TraceStore {
             .collect()
     }
 
-    /// Low-cardinality columns offered as facets (decided at load).
+    /// Low-cardinality columns offered as facets (decided on first use, by the first query,
+    /// which runs off the UI thread natively).
     pub fn facet_columns(&self) -> &[String] {
-        &self.facet_columns
+        self.facet_columns
+            .get_or_init(|| super::filter::facet_columns(self, 30))
     }
 
     /// The loaded files as sources, copied (when the store is shared).

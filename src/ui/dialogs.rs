@@ -25,6 +25,13 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "structured coding: confirm the chips, go to the next trace to code",
     ),
     ("B", "open the codebook"),
+    (
+        "W",
+        "type a SQL WHERE filter over metadata (Tab completes column names)",
+    ),
+    ("/", "search input and output"),
+    ("N / Shift+N", "next / previous matching trace"),
+    ("Del", "clear every filter"),
     ("Ctrl+O", "open a file"),
     ("?", "show or hide this help"),
     ("Esc", "close this help"),

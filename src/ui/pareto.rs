@@ -22,6 +22,8 @@ pub struct ParetoUi {
     pub include_zero: bool,
     /// Show the reporting-label roll-up instead of the operational chart.
     pub reporting: bool,
+    /// Show category shares per week of the trace timestamps.
+    pub by_week: bool,
 }
 
 impl Default for ParetoUi {
@@ -33,6 +35,7 @@ impl Default for ParetoUi {
             scope_view: false,
             include_zero: true,
             reporting: false,
+            by_week: false,
         }
     }
 }
@@ -46,6 +49,7 @@ pub fn controls(ui: &mut egui::Ui, state: &mut ParetoUi) -> Vec<Action> {
         ui.checkbox(&mut state.scope_view, "current view");
         ui.checkbox(&mut state.include_zero, "zero counts");
         ui.toggle_value(&mut state.reporting, "report view");
+        ui.toggle_value(&mut state.by_week, "by week");
         if ui
             .small_button("CSV")
             .on_hover_text("Export the chart's data as CSV")
@@ -281,4 +285,42 @@ pub fn reporting(ui: &mut egui::Ui, p: &Pareto) {
             ui.end_row();
         }
     });
+}
+
+/// Small multiples: per period, the failing traces' category shares as a stacked bar.
+pub fn by_period(ui: &mut egui::Ui, periods: &[(String, Pareto)], order: &[String]) {
+    ui.label(egui::RichText::new("Category shares of failures, per week").strong());
+    if periods.is_empty() {
+        ui.weak("No timestamps on the labelled traces (a `timestamp`, `created_at` or `start_time` column).");
+        return;
+    }
+    let dark = ui.visuals().dark_mode;
+    for (period, p) in periods {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(format!("{period} ({} failing)", p.failed)).monospace());
+            let width = (ui.available_width() - 8.0).max(60.0);
+            let (rect, _) = ui.allocate_exact_size(vec2(width, 14.0), Sense::hover());
+            let total: usize = p.categories.iter().map(|r| r.count).sum();
+            let mut x = rect.left();
+            for name in order {
+                let Some(r) = p.categories.iter().find(|r| &r.category == name) else {
+                    continue;
+                };
+                if r.count == 0 || total == 0 {
+                    continue;
+                }
+                let w = width * r.count as f32 / total as f32;
+                let seg = Rect::from_min_size(pos2(x, rect.top()), vec2(w, rect.height()));
+                ui.painter()
+                    .rect_filled(seg, 0.0, theme::chip_color(name, dark));
+                ui.interact(seg, ui.scope_id().with((period, name)), Sense::hover())
+                    .on_hover_text(format!(
+                        "{name}: {} ({:.0} % of failures)",
+                        r.count,
+                        r.share_of_failures * 100.0
+                    ));
+                x += w;
+            }
+        });
+    }
 }
