@@ -54,14 +54,15 @@ pub fn ui(
 ) -> TableOutput {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
-        ui.label(format!(
-            "{} of {} traces",
-            fmt_count(d.view.len()),
-            fmt_count(d.store.len())
-        ));
-        if let Some((pos, _)) = d.selected {
-            ui.weak(format!("· row {} selected", fmt_count(pos + 1)));
-        }
+        // (the count of traces shown is in the filter bar above)
+        match d.selected {
+            Some((pos, _)) => ui.weak(format!(
+                "row {} of {} selected",
+                fmt_count(pos + 1),
+                fmt_count(d.view.len())
+            )),
+            None => ui.weak("no trace selected"),
+        };
     });
     let rows_per_page = ((ui.available_height() - 24.0) / theme::ROW_HEIGHT).max(1.0) as usize;
     let cols: Vec<(usize, String)> = d
