@@ -174,6 +174,13 @@ pub struct CodingDraft {
     pub error: Option<String>,
 }
 
+/// What a picked file is imported as.
+#[derive(Clone, Copy, Debug)]
+enum Import {
+    Labels,
+    Codebook,
+}
+
 /// What a delete removed, to undo it.
 struct UndoDelete {
     index: usize,
@@ -459,9 +466,8 @@ pub struct ErrataApp {
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     project_root: Option<std::path::PathBuf>,
     undo: Option<UndoDelete>,
-    labels_rx: Option<mpsc::Receiver<(String, String)>>,
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    codebook_rx: Option<mpsc::Receiver<(String, String)>>,
+    import_rx: Option<mpsc::Receiver<(Import, String, String)>>,
     pending: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
 }
@@ -491,8 +497,7 @@ impl ErrataApp {
             screenshot_rx: None,
             project_root: start.project_root.clone(),
             undo: None,
-            labels_rx: None,
-            codebook_rx: None,
+            import_rx: None,
             pending: Vec::new(),
             file_rx: None,
         };
@@ -600,6 +605,18 @@ impl ErrataApp {
         let mut project = Project::new(store, opened, &ids);
         if project.file.dump.is_empty() {
             project.file.dump.clone_from(&data.key);
+        }
+        // the field mapping, when the user changed it, is part of the project
+        let mapping =
+            (data.store.mapping != data.store.detected).then(|| data.store.mapping.clone());
+        if project.file.mapping != mapping {
+            project.file.mapping = mapping;
+            if let Err(e) = project.store.save_project(&project.file) {
+                messages.push(Notice {
+                    text: e.to_string(),
+                    error: true,
+                });
+            }
         }
         // a log mostly made of superseded events is compacted (new file, then rename)
         let (events, latest) = (project.labels.events().len(), project.labels.latest().len());
@@ -866,7 +883,14 @@ impl ErrataApp {
             .collect::<Vec<_>>()
             .join(" + ");
         let label = key.clone();
-        let mapping = self.settings.mappings.get(&key).cloned();
+        // a mapping chosen for this dump: from the settings, else from its project folder
+        let mapping = self.settings.mappings.get(&key).cloned().or_else(|| {
+            let dir = crate::persist::sidecar_dir(paths.first()?);
+            crate::persist::ProjectStore::read_dir(&dir)
+                .1
+                .project
+                .mapping
+        });
         let progress = Arc::new(Progress::default());
         let (tx, rx) = mpsc::channel();
         let p = progress.clone();
@@ -953,17 +977,11 @@ impl ErrataApp {
                 ));
             }
         }
-        if let Some(rx) = &self.labels_rx
-            && let Ok((name, text)) = rx.try_recv()
+        if let Some(rx) = &self.import_rx
+            && let Ok((kind, name, text)) = rx.try_recv()
         {
-            self.labels_rx = None;
-            self.merge_labels_text(&name, &text);
-        }
-        if let Some(rx) = &self.codebook_rx
-            && let Ok((name, text)) = rx.try_recv()
-        {
-            self.codebook_rx = None;
-            self.replace_codebook_text(&name, &text);
+            self.import_rx = None;
+            self.import_text(kind, &name, &text);
         }
         if let Some(t) = self.draft.dirty_since {
             let now = ctx.input(|i| i.time);
@@ -1800,15 +1818,28 @@ impl ErrataApp {
     }
 
     fn import_codebook(&mut self, ctx: &egui::Context) {
+        self.pick_text_file(ctx, Import::Codebook);
+    }
+
+    fn import_labels(&mut self, ctx: &egui::Context) {
+        self.pick_text_file(ctx, Import::Labels);
+    }
+
+    /// Asks for a text file (native dialog; the browser's picker), then imports it as `kind`.
+    fn pick_text_file(&mut self, ctx: &egui::Context, kind: Import) {
+        let (filter, ext) = match kind {
+            Import::Labels => ("Labels", "jsonl"),
+            Import::Codebook => ("Codebook", "json"),
+        };
         #[cfg(not(target_arch = "wasm32"))]
         {
             let _ = ctx;
             if let Some(path) = rfd::FileDialog::new()
-                .add_filter("Codebook", &["json"])
+                .add_filter(filter, &[ext])
                 .pick_file()
             {
                 match std::fs::read_to_string(&path) {
-                    Ok(text) => self.replace_codebook_text(&path.display().to_string(), &text),
+                    Ok(text) => self.import_text(kind, &path.display().to_string(), &text),
                     Err(e) => self.error(format!("could not read ({e}): {}", path.display())),
                 }
             }
@@ -1816,52 +1847,30 @@ impl ErrataApp {
         #[cfg(target_arch = "wasm32")]
         {
             let (tx, rx) = mpsc::channel();
-            self.codebook_rx = Some(rx);
+            self.import_rx = Some(rx);
             let repaint = ctx.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 if let Some(f) = rfd::AsyncFileDialog::new()
-                    .add_filter("Codebook", &["json"])
+                    .add_filter(filter, &[ext])
                     .pick_file()
                     .await
                 {
                     let bytes = f.read().await;
-                    let _ = tx.send((f.file_name(), String::from_utf8_lossy(&bytes).into_owned()));
+                    let _ = tx.send((
+                        kind,
+                        f.file_name(),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    ));
                     repaint.request_repaint();
                 }
             });
         }
     }
 
-    fn import_labels(&mut self, ctx: &egui::Context) {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let _ = ctx;
-            if let Some(path) = rfd::FileDialog::new()
-                .add_filter("Labels", &["jsonl"])
-                .pick_file()
-            {
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => self.merge_labels_text(&path.display().to_string(), &text),
-                    Err(e) => self.error(format!("could not read ({e}): {}", path.display())),
-                }
-            }
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            let (tx, rx) = mpsc::channel();
-            self.labels_rx = Some(rx);
-            let repaint = ctx.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Some(f) = rfd::AsyncFileDialog::new()
-                    .add_filter("Labels", &["jsonl"])
-                    .pick_file()
-                    .await
-                {
-                    let bytes = f.read().await;
-                    let _ = tx.send((f.file_name(), String::from_utf8_lossy(&bytes).into_owned()));
-                    repaint.request_repaint();
-                }
-            });
+    fn import_text(&mut self, kind: Import, name: &str, text: &str) {
+        match kind {
+            Import::Labels => self.merge_labels_text(name, text),
+            Import::Codebook => self.replace_codebook_text(name, text),
         }
     }
 

@@ -206,6 +206,34 @@ fn load_dump(path: &str) -> Result<load::Loaded, String> {
     load::load(vec![source], None, &progress, threads).map_err(|e| e.to_string())
 }
 
+/// Reads the project of `dump` (its sidecar folder, or `project_dir`) without writing anything;
+/// unreadable documents are reported on stderr.
+fn read_project(
+    dump: &str,
+    project_dir: Option<PathBuf>,
+) -> Result<
+    (
+        PathBuf,
+        crate::persist::ProjectStore,
+        crate::persist::Opened,
+    ),
+    String,
+> {
+    let dir =
+        project_dir.unwrap_or_else(|| crate::persist::sidecar_dir(std::path::Path::new(dump)));
+    if !dir.is_dir() {
+        return Err(format!(
+            "no project folder (label something first, or pass --project): {}",
+            dir.display()
+        ));
+    }
+    let (store, opened) = crate::persist::ProjectStore::read_dir(&dir);
+    for e in &opened.errors {
+        eprintln!("errata: {e}");
+    }
+    Ok((dir, store, opened))
+}
+
 fn labels(args: &[String]) -> Result<(), String> {
     let mut json_out = false;
     let mut dump = None;
@@ -221,18 +249,7 @@ fn labels(args: &[String]) -> Result<(), String> {
     }
     let dump = dump.ok_or_else(|| format!("labels needs a DUMP\n\n{}", usage()))?;
     let loaded = load_dump(&dump)?;
-    let dir =
-        project_dir.unwrap_or_else(|| crate::persist::sidecar_dir(std::path::Path::new(&dump)));
-    if !dir.is_dir() {
-        return Err(format!(
-            "no project folder (label something first, or pass --project): {}",
-            dir.display()
-        ));
-    }
-    let (store, opened) = crate::persist::ProjectStore::read_dir(&dir);
-    for e in &opened.errors {
-        eprintln!("errata: {e}");
-    }
+    let (dir, store, opened) = read_project(&dump, project_dir)?;
     for p in &opened.problems {
         eprintln!(
             "errata: line {} unreadable ({}): {}/labels.jsonl",
@@ -347,18 +364,7 @@ fn report(args: &[String]) -> Result<(), String> {
         return Err(format!("--format takes md, csv or json, not {format}"));
     }
     let dump = dump.ok_or_else(|| format!("report needs a DUMP\n\n{}", usage()))?;
-    let dir =
-        project_dir.unwrap_or_else(|| crate::persist::sidecar_dir(std::path::Path::new(&dump)));
-    if !dir.is_dir() {
-        return Err(format!(
-            "no project folder (label something first, or pass --project): {}",
-            dir.display()
-        ));
-    }
-    let (_, opened) = crate::persist::ProjectStore::read_dir(&dir);
-    for e in &opened.errors {
-        eprintln!("errata: {e}");
-    }
+    let (_, _, opened) = read_project(&dump, project_dir)?;
     let labels = opened.labels;
     let codebook = opened.codebook;
     let pareto = crate::coding::pareto::compute(
