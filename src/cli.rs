@@ -22,6 +22,7 @@ pub fn run(args: &[String]) -> Option<i32> {
         "generate" => generate(rest),
         "labels" => labels(rest),
         "report" => report(rest),
+        "propose" => propose(rest),
         "__append-labels" => append_labels(rest),
         "help" | "--help" | "-h" => {
             println!("{}", usage());
@@ -50,6 +51,8 @@ usage:
                                          label counts, categories and saturation of a project
   errata report DUMP [--project DIR] [--format md|csv|json] [--by severity]
                                          the Pareto of failure categories and the report
+  errata propose DUMP [--project DIR] (--offline | --provider anthropic|openai --base-url URL --model NAME) [--json]
+                                         propose failure categories from the notes (the codebook is not changed)
   errata generate N [--seed S] [--out FILE]
                                          write N synthetic traces as JSON Lines"
 }
@@ -411,6 +414,106 @@ fn report(args: &[String]) -> Result<(), String> {
                         "frequency"
                     },
                 })
+            );
+        }
+    }
+    Ok(())
+}
+
+fn propose(args: &[String]) -> Result<(), String> {
+    use crate::llm::client::{Api, Provider, answer_text};
+    let mut dump = None;
+    let mut project_dir: Option<PathBuf> = None;
+    let mut offline = false;
+    let mut json_out = false;
+    let mut provider = Provider {
+        max_tokens: 4096,
+        ..Default::default()
+    };
+    let mut api = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--offline" => offline = true,
+            "--json" => json_out = true,
+            "--project" => project_dir = Some(it.next().ok_or("--project needs a folder")?.into()),
+            "--provider" => {
+                api = Some(match it.next().map(String::as_str) {
+                    Some("anthropic") => Api::Anthropic,
+                    Some("openai") => Api::OpenAi,
+                    _ => return Err("--provider takes anthropic or openai".to_owned()),
+                });
+            }
+            "--base-url" => provider.base_url = it.next().ok_or("--base-url needs a URL")?.clone(),
+            "--model" => provider.model = it.next().ok_or("--model needs a name")?.clone(),
+            f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
+            f => dump = Some(f.to_owned()),
+        }
+    }
+    let dump = dump.ok_or_else(|| format!("propose needs a DUMP\n\n{}", usage()))?;
+    let (_, _, opened) = read_project(&dump, project_dir)?;
+    let mut notes: Vec<String> = opened
+        .labels
+        .latest()
+        .iter()
+        .map(|e| e.note.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect();
+    notes.dedup();
+    if notes.is_empty() {
+        return Err("the project has no notes to cluster".to_owned());
+    }
+    let proposal = if offline {
+        crate::coding::cluster::cluster(&notes)
+    } else {
+        let Some(api) = api else {
+            return Err("choose --offline or --provider anthropic|openai".to_owned());
+        };
+        provider.api = api;
+        if provider.base_url.is_empty() {
+            provider.base_url = match api {
+                Api::Anthropic => "https://api.anthropic.com".to_owned(),
+                Api::OpenAi => "https://api.openai.com/v1".to_owned(),
+            };
+        }
+        if provider.model.is_empty() {
+            return Err("--model is needed with --provider".to_owned());
+        }
+        provider.api_key = std::env::var(match api {
+            Api::Anthropic => "ANTHROPIC_API_KEY",
+            Api::OpenAi => "OPENAI_API_KEY",
+        })
+        .unwrap_or_default();
+        let existing: Vec<(String, String)> = opened
+            .codebook
+            .categories
+            .iter()
+            .map(|c| (c.name.clone(), c.description.clone()))
+            .collect();
+        let prompt = crate::llm::proposal::prompt(&notes, &existing);
+        let mut request = provider.request(&prompt);
+        request.timeout = Some(std::time::Duration::from_secs(120));
+        let response = ehttp::fetch_blocking(&request)
+            .map_err(|e| format!("request failed ({e}): {}", request.url))?;
+        let text = answer_text(api, &response)?;
+        crate::llm::proposal::parse(&text, &notes).map_err(|e| e.to_string())?
+    };
+    if json_out {
+        println!("{}", serde_json::to_string(&proposal).unwrap_or_default());
+    } else {
+        for c in &proposal.categories {
+            println!("{} ({} notes): {}", c.name, c.examples.len(), c.description);
+            for e in &c.examples {
+                println!("    - {}", crate::trace::content::one_line(e, 100));
+            }
+        }
+        if !proposal.unassigned.is_empty() {
+            println!("unassigned: {}", proposal.unassigned.len());
+        }
+        if !proposal.rejected_examples.is_empty() {
+            println!(
+                "rejected examples (not among the notes): {}",
+                proposal.rejected_examples.len()
             );
         }
     }

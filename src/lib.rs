@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod coding;
 pub mod demo;
+pub mod llm;
 pub mod persist;
 pub mod png;
 pub mod project;

@@ -1,6 +1,7 @@
 //! The error-analysis method as plain Rust types: label events, the codebook, saturation.
 //! Nothing here imports egui.
 
+pub mod cluster;
 pub mod codebook;
 pub mod labels;
 pub mod pareto;

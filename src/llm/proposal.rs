@@ -1,0 +1,254 @@
+//! A proposal of failure categories for axial coding, and the tolerant-but-strict parser of an
+//! LLM's answer: the JSON may sit in prose or code fences; examples must be notes that were sent;
+//! notes no category claimed are reported; 1–12 categories.
+
+use serde::{Deserialize, Serialize};
+
+/// One proposed category.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProposedCategory {
+    /// Short name.
+    pub name: String,
+    /// One sentence.
+    #[serde(default)]
+    pub description: String,
+    /// The notes it claims, verbatim.
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+/// A whole proposal, checked against the notes that were sent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Proposal {
+    /// The categories.
+    pub categories: Vec<ProposedCategory>,
+    /// Notes no category claimed.
+    pub unassigned: Vec<String>,
+    /// Examples that were not among the notes (dropped from their category).
+    pub rejected_examples: Vec<String>,
+}
+
+/// Why an answer was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProposalError {
+    /// No JSON in the answer.
+    #[error("the answer holds no JSON: {0}")]
+    NoJson(String),
+    /// JSON, but not the shape asked for.
+    #[error("the answer's JSON is not a list of categories ({reason}): {answer}")]
+    WrongShape {
+        /// What was wrong.
+        reason: String,
+        /// The answer, shortened.
+        answer: String,
+    },
+    /// Too few or too many categories.
+    #[error("the answer proposes {0} categories; 1 to 12 are accepted")]
+    Count(usize),
+}
+
+#[derive(Deserialize)]
+struct Wrapped {
+    categories: Vec<ProposedCategory>,
+}
+
+fn short(s: &str) -> String {
+    crate::trace::content::one_line(s, 300)
+}
+
+/// Candidate JSON texts inside an answer: fenced blocks first, then the outermost `{…}` / `[…]`.
+fn json_candidates(answer: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = answer;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let body_start = after.find('\n').map_or(0, |i| i + 1);
+        let Some(end) = after[body_start..].find("```") else {
+            break;
+        };
+        out.push(after[body_start..body_start + end].trim());
+        rest = &after[body_start + end + 3..];
+    }
+    for (open, close) in [('{', '}'), ('[', ']')] {
+        if let (Some(a), Some(b)) = (answer.find(open), answer.rfind(close))
+            && a < b
+        {
+            out.push(&answer[a..=b]);
+        }
+    }
+    out
+}
+
+/// Parses an answer against the `notes` that were sent.
+pub fn parse(answer: &str, notes: &[String]) -> Result<Proposal, ProposalError> {
+    let candidates = json_candidates(answer);
+    if candidates.is_empty() {
+        return Err(ProposalError::NoJson(short(answer)));
+    }
+    let mut last_reason = String::new();
+    let mut categories = None;
+    for c in candidates {
+        match serde_json::from_str::<Wrapped>(c) {
+            Ok(w) => {
+                categories = Some(w.categories);
+                break;
+            }
+            Err(e) => last_reason = e.to_string(),
+        }
+        match serde_json::from_str::<Vec<ProposedCategory>>(c) {
+            Ok(v) => {
+                categories = Some(v);
+                break;
+            }
+            Err(e) => last_reason = e.to_string(),
+        }
+    }
+    let Some(mut categories) = categories else {
+        return Err(ProposalError::WrongShape {
+            reason: last_reason,
+            answer: short(answer),
+        });
+    };
+    categories.retain(|c| !c.name.trim().is_empty());
+    if categories.is_empty() || categories.len() > 12 {
+        return Err(ProposalError::Count(categories.len()));
+    }
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let known: std::collections::HashMap<String, &String> =
+        notes.iter().map(|n| (norm(n), n)).collect();
+    let mut rejected = Vec::new();
+    let mut claimed = std::collections::HashSet::new();
+    for c in &mut categories {
+        c.name = c.name.trim().to_owned();
+        let mut kept = Vec::new();
+        for e in c.examples.drain(..) {
+            match known.get(&norm(&e)) {
+                Some(original) => {
+                    if !kept.contains(*original) {
+                        kept.push((*original).clone());
+                    }
+                    claimed.insert(norm(&e));
+                }
+                None => rejected.push(e),
+            }
+        }
+        c.examples = kept;
+    }
+    let unassigned = notes
+        .iter()
+        .filter(|n| !claimed.contains(&norm(n)))
+        .cloned()
+        .collect();
+    Ok(Proposal {
+        categories,
+        unassigned,
+        rejected_examples: rejected,
+    })
+}
+
+/// The prompt asking for 3–7 categories as JSON over `notes`, with the existing codebook's
+/// categories to reuse where they fit.
+pub fn prompt(notes: &[String], existing: &[(String, String)]) -> String {
+    let mut p = String::from(
+        "You are helping a domain expert do axial coding in an error analysis of an LLM application.\n\
+         Below are the expert's open-coding notes, one per failing trace. Group them into 3 to 7 \
+         failure categories. Each category gets a short name, a one-sentence description, and the \
+         notes it covers as examples, copied verbatim. A note may be left out if it fits nowhere.\n",
+    );
+    if !existing.is_empty() {
+        p.push_str("\nThe codebook already has these categories; assign notes to them where they fit, and propose new ones only for notes that do not:\n");
+        for (name, description) in existing {
+            p.push_str(&format!("- {name}: {description}\n"));
+        }
+    }
+    p.push_str(
+        "\nAnswer with JSON only, in this shape:\n\
+         {\"categories\": [{\"name\": \"...\", \"description\": \"...\", \"examples\": [\"<note verbatim>\", ...]}]}\n\nNotes:\n",
+    );
+    for n in notes {
+        p.push_str(&format!(
+            "- {}\n",
+            serde_json::to_string(n).unwrap_or_default()
+        ));
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notes() -> Vec<String> {
+        vec![
+            "wrong date given".into(),
+            "tool  not called".into(),
+            "made up a fee".into(),
+        ]
+    }
+
+    #[test]
+    fn well_formed_and_fenced_and_prose() {
+        let json = r#"{"categories":[{"name":"Dates","description":"Wrong dates.","examples":["wrong date given"]},{"name":"Tools","description":"No tool.","examples":["tool not called"]}]}"#;
+        let p = parse(json, &notes()).unwrap();
+        assert_eq!(p.categories.len(), 2);
+        assert_eq!(
+            p.categories[1].examples,
+            ["tool  not called"],
+            "matched despite whitespace, original kept"
+        );
+        assert_eq!(p.unassigned, ["made up a fee"]);
+        let fenced = format!("Here you go:\n```json\n{json}\n```\nHope this helps!");
+        assert_eq!(parse(&fenced, &notes()).unwrap(), p);
+        let prose = format!("Sure. {json} Let me know.");
+        assert_eq!(parse(&prose, &notes()).unwrap(), p);
+        let bare_list = r#"[{"name":"Dates","examples":["wrong date given"]}]"#;
+        assert_eq!(
+            parse(bare_list, &notes()).unwrap().categories[0].name,
+            "Dates"
+        );
+    }
+
+    #[test]
+    fn hallucinated_examples_are_rejected() {
+        let json = r#"{"categories":[{"name":"Fees","description":"x","examples":["made up a fee","invented note"]}]}"#;
+        let p = parse(json, &notes()).unwrap();
+        assert_eq!(p.categories[0].examples, ["made up a fee"]);
+        assert_eq!(p.rejected_examples, ["invented note"]);
+    }
+
+    #[test]
+    fn truncated_wrong_schema_and_counts() {
+        assert!(matches!(
+            parse("I cannot help with that.", &notes()),
+            Err(ProposalError::NoJson(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"categories":[{"name":"A","examples":["x""#, &notes()),
+            Err(ProposalError::NoJson(_) | ProposalError::WrongShape { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"groups":[1,2]}"#, &notes()),
+            Err(ProposalError::WrongShape { .. })
+        ));
+        assert_eq!(
+            parse(r#"{"categories":[]}"#, &notes()),
+            Err(ProposalError::Count(0))
+        );
+        let many: Vec<String> = (0..13).map(|i| format!(r#"{{"name":"c{i}"}}"#)).collect();
+        assert_eq!(
+            parse(
+                &format!(r#"{{"categories":[{}]}}"#, many.join(",")),
+                &notes()
+            ),
+            Err(ProposalError::Count(13))
+        );
+    }
+
+    #[test]
+    fn prompt_lists_notes_and_existing_categories() {
+        let p = prompt(&notes(), &[("Dates".into(), "Wrong dates.".into())]);
+        assert!(p.contains("- \"wrong date given\""));
+        assert!(p.contains("- Dates: Wrong dates."));
+        assert!(p.contains("\"categories\""));
+    }
+}

@@ -1,0 +1,240 @@
+//! `errata propose` against a real HTTP server on 127.0.0.1 that the test starts, speaking both
+//! APIs with canned answers, an error status and a 429; and the offline clusterer.
+
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::process::Command;
+
+/// Serves `replies` (status line, extra headers, body) to successive connections, then stops.
+fn serve(
+    replies: Vec<(&'static str, &'static str, String)>,
+) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for (status, headers, body) in replies {
+            let Ok((mut stream, _)) = listener.accept() else {
+                break;
+            };
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 65536];
+            // read the head, then the body by content-length
+            loop {
+                let n = stream.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= head_end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            seen.push(String::from_utf8_lossy(&buf).to_string());
+            let reply = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+        seen
+    });
+    (port, handle)
+}
+
+fn project() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("errata-llm-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let notes = [
+        "did not call the booking tool",
+        "booking tool never invoked",
+        "wrong date given",
+        "made up a fee",
+    ];
+    let lines: Vec<String> = notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            format!(r#"{{"trace_id":"t{i}","verdict":"fail","note":"{n}","categories":[]}}"#)
+        })
+        .collect();
+    std::fs::write(dir.join("labels.jsonl"), lines.join("\n") + "\n").unwrap();
+    dir
+}
+
+fn propose(dir: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
+    let fixture = format!(
+        "{}/tests/fixtures/malformed.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut args = vec![
+        "propose",
+        fixture.as_str(),
+        "--project",
+        dir.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(env!("CARGO_BIN_EXE_errata"))
+        .args(&args)
+        .env("OPENAI_API_KEY", "test-key")
+        .env("ANTHROPIC_API_KEY", "test-key")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn openai_compatible_answer_is_parsed_and_checked() {
+    let dir = project();
+    let answer = r#"Here is the grouping:\n```json\n{\"categories\":[{\"name\":\"Tool not called\",\"description\":\"The booking tool was skipped.\",\"examples\":[\"did not call the booking tool\",\"booking tool never invoked\"]},{\"name\":\"Invented\",\"description\":\"Made-up facts.\",\"examples\":[\"made up a fee\",\"a note nobody wrote\"]}]}\n```"#;
+    let body =
+        format!(r#"{{"choices":[{{"message":{{"role":"assistant","content":"{answer}"}}}}]}}"#);
+    let (port, server) = serve(vec![("200 OK", "", body)]);
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let (code, out, err) = propose(
+        &dir,
+        &["--provider", "openai", "--base-url", &base, "--model", "m"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["categories"][0]["name"], "Tool not called");
+    assert_eq!(
+        v["categories"][1]["examples"],
+        serde_json::json!(["made up a fee"])
+    );
+    assert_eq!(
+        v["rejected_examples"],
+        serde_json::json!(["a note nobody wrote"])
+    );
+    assert_eq!(v["unassigned"], serde_json::json!(["wrong date given"]));
+    let seen = server.join().unwrap();
+    assert!(
+        seen[0].starts_with("POST /v1/chat/completions"),
+        "{}",
+        seen[0]
+    );
+    assert!(
+        seen[0]
+            .to_ascii_lowercase()
+            .contains("authorization: bearer test-key")
+    );
+    assert!(seen[0].contains("\"temperature\":0"));
+    // the codebook was not touched
+    assert!(!dir.join("codebook.json").exists());
+}
+
+#[test]
+fn anthropic_answer_and_errors() {
+    let dir = project();
+    let answer = r#"{\"categories\":[{\"name\":\"Dates\",\"description\":\"Wrong dates.\",\"examples\":[\"wrong date given\"]}]}"#;
+    let ok = format!(r#"{{"content":[{{"type":"text","text":"{answer}"}}],"role":"assistant"}}"#);
+    let (port, server) = serve(vec![
+        ("200 OK", "", ok),
+        (
+            "429 Too Many Requests",
+            "retry-after: 30\r\n",
+            r#"{"error":{"type":"rate_limit_error"}}"#.to_owned(),
+        ),
+        ("500 Internal Server Error", "", "oops".to_owned()),
+        (
+            "200 OK",
+            "",
+            r#"{"content":[{"type":"text","text":"I would rather not."}]}"#.to_owned(),
+        ),
+    ]);
+    let base = format!("http://127.0.0.1:{port}");
+    let args = [
+        "--provider",
+        "anthropic",
+        "--base-url",
+        base.as_str(),
+        "--model",
+        "claude",
+    ];
+    let (code, out, err) = propose(&dir, &args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["categories"][0]["name"], "Dates");
+    let (code, _, err) = propose(&dir, &args);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("HTTP 429")
+            && err.contains("retry after 30")
+            && err.contains("rate_limit_error"),
+        "{err}"
+    );
+    let (code, _, err) = propose(&dir, &args);
+    assert_eq!(code, 2);
+    assert!(err.contains("HTTP 500") && err.contains("oops"), "{err}");
+    let (code, _, err) = propose(&dir, &args);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no JSON") && err.contains("I would rather not"),
+        "{err}"
+    );
+    let seen = server.join().unwrap();
+    assert!(seen[0].starts_with("POST /v1/messages"));
+    assert!(seen[0].to_ascii_lowercase().contains("x-api-key: test-key"));
+    assert!(
+        seen[0]
+            .to_ascii_lowercase()
+            .contains("anthropic-version: 2023-06-01")
+    );
+}
+
+#[test]
+fn offline_proposal_needs_no_server() {
+    let dir = project();
+    let (code, out, err) = propose(&dir, &["--offline"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let cats = v["categories"].as_array().unwrap();
+    assert_eq!(cats.len(), 3);
+    let total: usize = cats
+        .iter()
+        .map(|c| c["examples"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(total, 4);
+    // the two booking-tool notes land together
+    let tool = cats
+        .iter()
+        .find(|c| {
+            c["examples"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e == "did not call the booking tool")
+        })
+        .unwrap();
+    assert!(
+        tool["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "booking tool never invoked")
+    );
+}
