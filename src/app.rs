@@ -130,6 +130,21 @@ pub enum Action {
     ClearFilters,
     /// Recompute the view (after a load).
     Refresh,
+    /// Propose categories from the notes with the offline clusterer.
+    ProposeOffline,
+    /// Propose categories from the notes with the configured LLM.
+    ProposeLlm,
+    /// Cancel the LLM request.
+    CancelPropose,
+    /// Accept the reviewed proposal into the codebook (one new version) and suggest its
+    /// categories on the traces whose notes it claims.
+    AcceptProposal,
+    /// Throw the proposal away.
+    DiscardProposal,
+    /// Confirm the selected trace's suggested categories.
+    ConfirmSuggestions,
+    /// Reject the selected trace's suggested categories.
+    RejectSuggestions,
     /// Filter the table to one category (from a Pareto bar; again to clear).
     FilterCategory(String),
     /// Export the Pareto's data as CSV.
@@ -460,6 +475,9 @@ pub struct ErrataApp {
     pub filter_bar: ui::filter::FilterBar,
     /// Pareto chart options.
     pub pareto_ui: ui::pareto::ParetoUi,
+    /// Axial-coding window.
+    pub axial: ui::axial::AxialUi,
+    propose_rx: Option<mpsc::Receiver<Result<crate::llm::proposal::Proposal, String>>>,
     /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
     chart_rect: Option<egui::Rect>,
     screenshot_rx: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
@@ -493,6 +511,8 @@ impl ErrataApp {
             codebook_ui: Default::default(),
             filter_bar: Default::default(),
             pareto_ui: Default::default(),
+            axial: Default::default(),
+            propose_rx: None,
             chart_rect: None,
             screenshot_rx: None,
             project_root: start.project_root.clone(),
@@ -957,6 +977,16 @@ impl ErrataApp {
 
     /// Advances background work: finished loads, fetches, browser chunks, dropped files.
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.propose_rx
+            && let Ok(result) = rx.try_recv()
+        {
+            self.propose_rx = None;
+            self.axial.waiting = false;
+            match result {
+                Ok(p) => self.axial.proposal = Some((p, self.axial.provider.label())),
+                Err(e) => self.axial.error = Some(e),
+            }
+        }
         let arrived = self
             .data
             .as_ref()
@@ -1525,6 +1555,34 @@ impl ErrataApp {
                 self.refresh_view(ctx);
                 self.save_filters();
             }
+            Action::ProposeOffline => {
+                let notes = self.notes();
+                self.axial.error = None;
+                if notes.is_empty() {
+                    self.axial.error =
+                        Some("no notes yet: write some while reading traces (e)".to_owned());
+                } else {
+                    self.axial.proposal = Some((
+                        crate::coding::cluster::cluster(&notes),
+                        "offline clusterer".to_owned(),
+                    ));
+                }
+            }
+            Action::ProposeLlm => self.propose_llm(ctx),
+            Action::CancelPropose => {
+                self.propose_rx = None;
+                self.axial.waiting = false;
+            }
+            Action::DiscardProposal => self.axial.proposal = None,
+            Action::AcceptProposal => self.accept_proposal(),
+            Action::ConfirmSuggestions => self.edit_selected(|e| {
+                for c in std::mem::take(&mut e.suggested) {
+                    if !e.categories.contains(&c) {
+                        e.categories.push(c);
+                    }
+                }
+            }),
+            Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
             Action::FilterCategory(c) => {
                 let mut f = self
                     .data
@@ -1592,6 +1650,125 @@ impl ErrataApp {
                 }
             }
         }
+    }
+
+    /// Every open-coding note, once each, in trace-id order.
+    fn notes(&self) -> Vec<String> {
+        let Some(p) = &self.project else {
+            return Vec::new();
+        };
+        let mut seen = std::collections::HashSet::new();
+        p.labels
+            .latest()
+            .into_iter()
+            .map(|e| e.note.trim().to_owned())
+            .filter(|n| !n.is_empty() && seen.insert(n.clone()))
+            .collect()
+    }
+
+    fn propose_llm(&mut self, ctx: &egui::Context) {
+        let notes = self.notes();
+        if notes.is_empty() {
+            self.axial.error = Some("no notes yet: write some while reading traces (e)".to_owned());
+            return;
+        }
+        let existing: Vec<(String, String)> = self
+            .project
+            .as_ref()
+            .map(|p| {
+                p.codebook
+                    .categories
+                    .iter()
+                    .map(|c| (c.name.clone(), c.description.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let provider = self.axial.provider.clone();
+        let mut request = provider.request(&crate::llm::proposal::prompt(&notes, &existing));
+        request.timeout = Some(std::time::Duration::from_secs(120));
+        let (tx, rx) = mpsc::channel();
+        let repaint = ctx.clone();
+        ehttp::fetch(request, move |result| {
+            let r = match result {
+                Ok(resp) => crate::llm::client::answer_text(provider.api, &resp).and_then(|text| {
+                    crate::llm::proposal::parse(&text, &notes).map_err(|e| e.to_string())
+                }),
+                Err(e) => Err(format!("the request failed: {e}")),
+            };
+            let _ = tx.send(r);
+            repaint.request_repaint();
+        });
+        self.propose_rx = Some(rx);
+        self.axial.waiting = true;
+        self.axial.error = None;
+    }
+
+    /// Accepts the reviewed proposal: its new categories enter the codebook as one version, and
+    /// each trace whose note a category claims gets that category as a suggestion.
+    fn accept_proposal(&mut self) {
+        let Some((proposal, source)) = self.axial.proposal.take() else {
+            return;
+        };
+        let author = self.settings.author.clone();
+        let at = crate::coding::time::now_rfc3339();
+        let Some(project) = &mut self.project else {
+            return;
+        };
+        let mut added = 0;
+        for c in &proposal.categories {
+            let name = c.name.trim();
+            if name.is_empty() || project.codebook.index_of(name).is_some() {
+                continue;
+            }
+            project.codebook.categories.push(Category {
+                name: name.to_owned(),
+                description: c.description.trim().to_owned(),
+                ..Default::default()
+            });
+            added += 1;
+        }
+        project.codebook.version += 1;
+        let version = project.codebook.version;
+        project
+            .codebook
+            .changelog
+            .push(crate::coding::codebook::ChangeEntry {
+                version,
+                at: at.clone(),
+                author: author.clone(),
+                change: format!(
+                    "accepted proposal from {source}, edited by {author} ({added} new categories)"
+                ),
+                signed_off_by: None,
+            });
+        let mut events = Vec::new();
+        for ev in project.labels.latest() {
+            let note = ev.note.trim();
+            let suggested: Vec<String> = proposal
+                .categories
+                .iter()
+                .filter(|c| c.examples.iter().any(|e| e.trim() == note))
+                .map(|c| c.name.trim().to_owned())
+                .filter(|c| !ev.categories.contains(c))
+                .collect();
+            if !note.is_empty() && !suggested.is_empty() && suggested != ev.suggested {
+                events.push(LabelEvent {
+                    suggested,
+                    author: author.clone(),
+                    at: at.clone(),
+                    ..ev.clone()
+                });
+            }
+        }
+        let n = events.len();
+        let saved = project.save_codebook();
+        let recorded = project.record_all(events);
+        self.report(saved);
+        self.report(recorded);
+        self.notices.push(Notice {
+            text: format!("codebook v{version}: {added} new categories; {n} traces have suggestions to confirm (y) or reject (r)"),
+            error: false,
+        });
     }
 
     /// The Pareto as charted: the whole project, or the traces in the current view.
@@ -2088,6 +2265,8 @@ impl ErrataApp {
             (NONE, Key::O, Action::NextUncoded),
             (NONE, Key::S, Action::ToggleStructured),
             (NONE, Key::Delete, Action::ClearFilters),
+            (NONE, Key::Y, Action::ConfirmSuggestions),
+            (NONE, Key::R, Action::RejectSuggestions),
             (Modifiers::SHIFT, Key::N, Action::Move(-1)),
             (NONE, Key::N, Action::Move(1)),
         ];
@@ -2110,7 +2289,8 @@ impl ErrataApp {
         }
         let mut actions = Vec::new();
         let mut focus = None;
-        let (mut jump, mut codebook, mut help, mut close) = (false, false, false, false);
+        let (mut jump, mut codebook, mut help, mut close, mut axial) =
+            (false, false, false, false, false);
         ctx.input_mut(|i| {
             for (m, k, a) in bindings {
                 if i.consume_key(m, k) {
@@ -2132,6 +2312,7 @@ impl ErrataApp {
             }
             jump = flag(Key::G);
             codebook = flag(Key::B);
+            axial = flag(Key::A);
             close = flag(Key::Escape);
             help = flag(Key::Questionmark) || i.consume_key(Modifiers::SHIFT, Key::Questionmark);
         });
@@ -2151,6 +2332,9 @@ impl ErrataApp {
         }
         if codebook {
             self.codebook_ui.open = !self.codebook_ui.open;
+        }
+        if axial {
+            self.axial.open = !self.axial.open;
         }
     }
 
@@ -2497,6 +2681,7 @@ impl eframe::App for ErrataApp {
         actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.data.as_ref()));
         if let Some(project) = &self.project {
             actions.extend(ui::codebook::ui(&ctx, &mut self.codebook_ui, project));
+            actions.extend(ui::axial::ui(&ctx, &mut self.axial, project));
         }
         if ctx.will_discard() {
             self.pending.truncate(pending_before);

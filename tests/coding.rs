@@ -412,3 +412,111 @@ fn pareto_by_week_shows_small_multiples() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn axial_coding_offline_proposal_review_and_accept() {
+    let dir = root("axial");
+    let mut h = app(&dir);
+    let notes = [
+        "did not call the booking tool",
+        "booking tool never invoked",
+        "wrong date given for the flight",
+        "the date was wrong",
+        "made up a refund fee",
+        "invented a baggage fee",
+    ];
+    for (i, n) in notes.iter().enumerate() {
+        if i > 0 {
+            press(&mut h, Key::J);
+        }
+        press(&mut h, Key::F);
+        press(&mut h, Key::E);
+        type_text(&mut h, n);
+        press(&mut h, Key::Escape);
+    }
+    press(&mut h, Key::A);
+    assert!(h.state().axial.open);
+    assert!(h.query_all_by_label("6 notes").next().is_some());
+    h.get_by_label("Propose categories (offline)").click();
+    h.run_steps(3);
+    let (proposal, source) = h.state().axial.proposal.clone().unwrap();
+    assert_eq!(source, "offline clusterer");
+    assert_eq!(proposal.categories.len(), 3);
+    let version = h.state().project.as_ref().unwrap().codebook.version;
+    // nothing reaches the codebook before accepting; then one new version
+    assert!(
+        h.state()
+            .project
+            .as_ref()
+            .unwrap()
+            .codebook
+            .categories
+            .is_empty()
+    );
+    // merge the first proposed category into the second in the review
+    h.get_all_by_label("Merge into").next().unwrap().click();
+    h.run_steps(2);
+    let second = proposal.categories[1].name.clone();
+    h.get_by_label(&second).click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state()
+            .axial
+            .proposal
+            .as_ref()
+            .unwrap()
+            .0
+            .categories
+            .len(),
+        2
+    );
+    h.get_by_label("Accept into the codebook").click();
+    h.run_steps(3);
+    let p = h.state().project.as_ref().unwrap();
+    assert_eq!(p.codebook.version, version + 1);
+    assert_eq!(p.codebook.categories.len(), 2);
+    assert!(
+        p.codebook
+            .changelog
+            .last()
+            .unwrap()
+            .change
+            .starts_with("accepted proposal from offline clusterer, edited by ana")
+    );
+    // suggestions are on every trace with a note, and do not count until confirmed
+    let s = state(&h, "tr-0000005").unwrap();
+    assert_eq!(s.suggested.len(), 1);
+    assert!(s.categories.is_empty());
+    assert_eq!(
+        h.state()
+            .pareto()
+            .categories
+            .iter()
+            .map(|r| r.count)
+            .sum::<usize>(),
+        0
+    );
+    assert!(
+        h.query_all_by_label(&format!("suggested {}", s.suggested[0]))
+            .next()
+            .is_some()
+    );
+    press(&mut h, Key::Y);
+    let s = state(&h, "tr-0000005").unwrap();
+    assert!(s.suggested.is_empty());
+    assert_eq!(s.categories.len(), 1);
+    assert_eq!(
+        h.state()
+            .pareto()
+            .categories
+            .iter()
+            .map(|r| r.count)
+            .sum::<usize>(),
+        1
+    );
+    press(&mut h, Key::K);
+    press(&mut h, Key::R);
+    let s = state(&h, "tr-0000004").unwrap();
+    assert!(s.suggested.is_empty() && s.categories.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

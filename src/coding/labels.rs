@@ -40,6 +40,10 @@ pub struct LabelEvent {
     /// The review batch, if any.
     #[serde(default)]
     pub batch: Option<String>,
+    /// Categories suggested by an accepted axial-coding proposal, not yet confirmed by the
+    /// expert (never counted until confirmed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested: Vec<String>,
 }
 
 impl LabelEvent {
@@ -64,6 +68,7 @@ impl LabelEvent {
             && self.note == other.note
             && self.categories == other.categories
             && self.batch == other.batch
+            && self.suggested == other.suggested
     }
 }
 

@@ -44,3 +44,33 @@ pub fn mini_chip(ui: &mut egui::Ui, name: &str) {
     ui.painter()
         .galley(rect.min + egui::vec2(4.0, 1.0), galley, Color32::WHITE);
 }
+
+/// A suggested category (from an accepted proposal, not yet confirmed): a dashed outline.
+pub fn suggested_chip(ui: &mut egui::Ui, name: &str) {
+    let dark = ui.visuals().dark_mode;
+    let color = theme::chip_color(name, dark);
+    let galley =
+        ui.painter()
+            .layout_no_wrap(name.to_owned(), egui::FontId::proportional(13.0), color);
+    let size = galley.size() + egui::vec2(14.0, 6.0);
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Label, true, format!("suggested {name}"))
+    });
+    let r = rect.shrink(0.5);
+    let corners = [
+        r.left_top(),
+        r.right_top(),
+        r.right_bottom(),
+        r.left_bottom(),
+        r.left_top(),
+    ];
+    ui.painter().extend(egui::Shape::dashed_line(
+        &corners,
+        Stroke::new(1.0, color),
+        4.0,
+        3.0,
+    ));
+    ui.painter()
+        .galley(rect.min + egui::vec2(7.0, 3.0), galley, color);
+}

@@ -133,6 +133,22 @@ pub fn ui(
         }
     });
     if let Some(s) = state
+        && !s.suggested.is_empty()
+    {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Suggested:");
+            for c in &s.suggested {
+                chips::suggested_chip(ui, c);
+            }
+            if ui.small_button("Confirm (y)").clicked() {
+                actions.push(Action::ConfirmSuggestions);
+            }
+            if ui.small_button("Reject (r)").clicked() {
+                actions.push(Action::RejectSuggestions);
+            }
+        });
+    }
+    if let Some(s) = state
         && s.is_coded()
         && s.codebook_version < version
     {

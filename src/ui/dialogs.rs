@@ -26,6 +26,11 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ),
     ("B", "open the codebook"),
     (
+        "A",
+        "axial coding: propose categories from the notes, review, accept",
+    ),
+    ("Y / R", "confirm / reject the trace's suggested categories"),
+    (
         "W",
         "type a SQL WHERE filter over metadata (Tab completes column names)",
     ),

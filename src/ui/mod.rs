@@ -1,6 +1,7 @@
 //! The egui panels. Each draws over the state it is given and returns the actions the user
 //! asked for; `app.rs` applies them after the frame. No business logic lives here.
 
+pub mod axial;
 pub mod chips;
 pub mod codebook;
 pub mod coding;

@@ -1,0 +1,283 @@
+//! The axial-coding screen: every open-coding note, "propose categories" (offline clusterer or
+//! an LLM), and the review of the proposal: rename, describe, move notes, merge, drop, add; nothing
+//! reaches the codebook until the expert accepts.
+
+use egui::{RichText, TextEdit};
+
+use crate::app::Action;
+use crate::llm::client::{Api, Provider};
+use crate::llm::proposal::{Proposal, ProposedCategory};
+use crate::project::Project;
+use crate::ui::theme;
+
+/// State of the axial-coding window.
+pub struct AxialUi {
+    /// Whether the window is open.
+    pub open: bool,
+    /// Filter over the notes list.
+    pub filter: String,
+    /// The proposal under review, and who made it (`offline` or provider/model).
+    pub proposal: Option<(Proposal, String)>,
+    /// A request is in flight.
+    pub waiting: bool,
+    /// The last error (with the response text).
+    pub error: Option<String>,
+    /// Provider settings (the key in memory only).
+    pub provider: Provider,
+}
+
+impl Default for AxialUi {
+    fn default() -> Self {
+        let mut provider = Provider {
+            api: Api::Anthropic,
+            base_url: "https://api.anthropic.com".to_owned(),
+            model: "claude-sonnet-4-5".to_owned(),
+            max_tokens: 4096,
+            ..Default::default()
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            provider.api_key = std::env::var("ANTHROPIC_API_KEY").unwrap_or_default();
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            provider.browser = true;
+        }
+        AxialUi {
+            open: false,
+            filter: String::new(),
+            proposal: None,
+            waiting: false,
+            error: None,
+            provider,
+        }
+    }
+}
+
+/// Draws the window.
+pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if !state.open {
+        return actions;
+    }
+    let mut open = true;
+    egui::Window::new("Axial coding")
+        .id(egui::Id::unique("axial-window"))
+        .open(&mut open)
+        .default_width(820.0)
+        .default_height(600.0)
+        .show(ctx, |ui| {
+            let dark = ui.visuals().dark_mode;
+            let notes: Vec<_> = project
+                .labels
+                .latest()
+                .into_iter()
+                .filter(|e| !e.note.trim().is_empty())
+                .collect();
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("{} notes", notes.len())).strong());
+                let l = ui.label("filter");
+                ui.add(TextEdit::singleline(&mut state.filter).desired_width(200.0))
+                    .labelled_by(l.id);
+            });
+            egui::CollapsingHeader::new("Open-coding notes")
+                .id_salt("axial-notes")
+                .default_open(state.proposal.is_none())
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("axial-notes-scroll")
+                        .max_height(160.0)
+                        .show(ui, |ui| {
+                            let f = state.filter.to_lowercase();
+                            for e in notes
+                                .iter()
+                                .filter(|e| f.is_empty() || e.note.to_lowercase().contains(&f))
+                            {
+                                ui.horizontal_wrapped(|ui| {
+                                    if ui.link(&e.trace_id).clicked() {
+                                        actions.push(Action::JumpTo(e.trace_id.clone()));
+                                    }
+                                    if let Some(v) = e.verdict {
+                                        let fail = v == crate::coding::Verdict::Fail;
+                                        ui.colored_label(
+                                            theme::verdict_color(fail, dark),
+                                            if fail { "fail" } else { "pass" },
+                                        );
+                                    }
+                                    ui.label(crate::trace::content::one_line(&e.note, 120));
+                                    if !e.categories.is_empty() {
+                                        ui.weak(format!("[{}]", e.categories.join(", ")));
+                                    }
+                                });
+                            }
+                        });
+                });
+            ui.separator();
+            ui.horizontal_wrapped(|ui| {
+                if ui.button("Propose categories (offline)").clicked() {
+                    actions.push(Action::ProposeOffline);
+                }
+                ui.separator();
+                egui::ComboBox::from_label("API")
+                    .selected_text(if state.provider.api == Api::Anthropic {
+                        "Anthropic"
+                    } else {
+                        "OpenAI-compatible"
+                    })
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut state.provider.api, Api::Anthropic, "Anthropic");
+                        ui.selectable_value(
+                            &mut state.provider.api,
+                            Api::OpenAi,
+                            "OpenAI-compatible",
+                        );
+                    });
+                let l = ui.label("base URL");
+                ui.add(TextEdit::singleline(&mut state.provider.base_url).desired_width(200.0))
+                    .labelled_by(l.id);
+                let l = ui.label("model");
+                ui.add(TextEdit::singleline(&mut state.provider.model).desired_width(130.0))
+                    .labelled_by(l.id);
+                let l = ui.label("key");
+                ui.add(
+                    TextEdit::singleline(&mut state.provider.api_key)
+                        .password(true)
+                        .desired_width(110.0),
+                )
+                .labelled_by(l.id);
+                if state.waiting {
+                    ui.spinner();
+                    if ui.button("Cancel").clicked() {
+                        actions.push(Action::CancelPropose);
+                    }
+                } else if ui.button("Propose with the LLM").clicked() {
+                    actions.push(Action::ProposeLlm);
+                }
+            });
+            if let Some(e) = &state.error {
+                ui.colored_label(theme::error_color(dark), e);
+            }
+            let Some((proposal, source)) = &mut state.proposal else {
+                ui.weak("No proposal yet. The codebook changes only when you accept one.");
+                return;
+            };
+            ui.label(
+                RichText::new(format!(
+                    "Proposal from {source}: {} categories",
+                    proposal.categories.len()
+                ))
+                .strong(),
+            );
+            review(ui, proposal, project);
+            ui.horizontal(|ui| {
+                if ui.button("Add a category").clicked() {
+                    proposal.categories.push(ProposedCategory {
+                        name: format!("new category {}", proposal.categories.len() + 1),
+                        ..Default::default()
+                    });
+                }
+                if ui.button("Accept into the codebook").clicked() {
+                    actions.push(Action::AcceptProposal);
+                }
+                if ui.button("Discard").clicked() {
+                    actions.push(Action::DiscardProposal);
+                }
+            });
+        });
+    if !open {
+        state.open = false;
+    }
+    actions
+}
+
+/// The editable proposal: names, descriptions, notes moved between categories, merges, drops.
+fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
+    let names: Vec<String> = proposal.categories.iter().map(|c| c.name.clone()).collect();
+    let mut moves: Vec<(usize, usize, usize)> = Vec::new(); // (from, note index, to)
+    let mut merge: Option<(usize, usize)> = None;
+    let mut drop: Option<usize> = None;
+    egui::ScrollArea::vertical()
+        .id_salt("axial-proposal")
+        .max_height(300.0)
+        .show(ui, |ui| {
+            for (ci, c) in proposal.categories.iter_mut().enumerate() {
+                ui.group(|ui| {
+                    ui.horizontal(|ui| {
+                        let l = ui.label("name");
+                        ui.add(TextEdit::singleline(&mut c.name).desired_width(200.0))
+                            .labelled_by(l.id);
+                        if project.codebook.get(c.name.trim()).is_some() {
+                            ui.weak("(in the codebook already)");
+                        }
+                        ui.menu_button("Merge into", |ui| {
+                            for (oi, other) in names.iter().enumerate() {
+                                if oi != ci && ui.button(other).clicked() {
+                                    merge = Some((ci, oi));
+                                }
+                            }
+                        });
+                        if ui.button("Drop").clicked() {
+                            drop = Some(ci);
+                        }
+                    });
+                    ui.horizontal(|ui| {
+                        let l = ui.label("description");
+                        ui.add(TextEdit::singleline(&mut c.description).desired_width(480.0))
+                            .labelled_by(l.id);
+                    });
+                    for (ni, note) in c.examples.iter().enumerate() {
+                        ui.horizontal(|ui| {
+                            ui.label(crate::trace::content::one_line(note, 90));
+                            ui.menu_button("move to", |ui| {
+                                for (oi, other) in names.iter().enumerate() {
+                                    if oi != ci && ui.button(other).clicked() {
+                                        moves.push((ci, ni, oi));
+                                    }
+                                }
+                            });
+                        });
+                    }
+                });
+            }
+            if !proposal.unassigned.is_empty() {
+                ui.label(
+                    RichText::new(format!("Unassigned notes ({})", proposal.unassigned.len()))
+                        .strong(),
+                );
+                for n in &proposal.unassigned {
+                    ui.weak(crate::trace::content::one_line(n, 100));
+                }
+            }
+            if !proposal.rejected_examples.is_empty() {
+                ui.label(format!(
+                    "Examples rejected (not among the notes): {}",
+                    proposal.rejected_examples.len()
+                ));
+            }
+        });
+    for (from, ni, to) in moves {
+        if let Some(note) = proposal
+            .categories
+            .get_mut(from)
+            .and_then(|c| (ni < c.examples.len()).then(|| c.examples.remove(ni)))
+            && let Some(c) = proposal.categories.get_mut(to)
+        {
+            c.examples.push(note);
+        }
+    }
+    if let Some((from, into)) = merge
+        && from != into
+        && from < proposal.categories.len()
+        && into < proposal.categories.len()
+    {
+        let moved = proposal.categories.remove(from);
+        let into = if into > from { into - 1 } else { into };
+        proposal.categories[into].examples.extend(moved.examples);
+    }
+    if let Some(i) = drop
+        && i < proposal.categories.len()
+    {
+        let dropped = proposal.categories.remove(i);
+        proposal.unassigned.extend(dropped.examples);
+    }
+}
