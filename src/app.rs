@@ -136,6 +136,8 @@ pub enum Action {
     ProposeLlm,
     /// Cancel the LLM request.
     CancelPropose,
+    /// Send a tiny request to the configured LLM and show whether it answered.
+    TestConnection,
     /// Accept the reviewed proposal into the codebook (one new version) and suggest its
     /// categories on the traces whose notes it claims.
     AcceptProposal,
@@ -478,6 +480,7 @@ pub struct ErrataApp {
     /// Axial-coding window.
     pub axial: ui::axial::AxialUi,
     propose_rx: Option<mpsc::Receiver<Result<crate::llm::proposal::Proposal, String>>>,
+    test_rx: Option<mpsc::Receiver<Result<String, String>>>,
     /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
     chart_rect: Option<egui::Rect>,
     screenshot_rx: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
@@ -513,6 +516,7 @@ impl ErrataApp {
             pareto_ui: Default::default(),
             axial: Default::default(),
             propose_rx: None,
+            test_rx: None,
             chart_rect: None,
             screenshot_rx: None,
             project_root: start.project_root.clone(),
@@ -977,6 +981,23 @@ impl ErrataApp {
 
     /// Advances background work: finished loads, fetches, browser chunks, dropped files.
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.test_rx
+            && let Ok(result) = rx.try_recv()
+        {
+            self.test_rx = None;
+            match result {
+                Ok(answer) => {
+                    self.axial.status = Some(format!(
+                        "connected: the model answered \"{}\"",
+                        content::one_line(&answer, 60)
+                    ));
+                }
+                Err(e) => {
+                    self.axial.status = None;
+                    self.axial.error = Some(e);
+                }
+            }
+        }
         if let Some(rx) = &self.propose_rx
             && let Ok(result) = rx.try_recv()
         {
@@ -1569,6 +1590,23 @@ impl ErrataApp {
                 }
             }
             Action::ProposeLlm => self.propose_llm(ctx),
+            Action::TestConnection => {
+                let provider = self.axial.provider.clone();
+                let mut request = provider.request("Reply with the single word OK.");
+                request.timeout = Some(std::time::Duration::from_secs(30));
+                let (tx, rx) = mpsc::channel();
+                let repaint = ctx.clone();
+                ehttp::fetch(request, move |result| {
+                    let r = result
+                        .map_err(|e| format!("the request failed: {e}"))
+                        .and_then(|resp| crate::llm::client::answer_text(provider.api, &resp));
+                    let _ = tx.send(r);
+                    repaint.request_repaint();
+                });
+                self.test_rx = Some(rx);
+                self.axial.status = Some("testing…".to_owned());
+                self.axial.error = None;
+            }
             Action::CancelPropose => {
                 self.propose_rx = None;
                 self.axial.waiting = false;

@@ -51,7 +51,7 @@ usage:
                                          label counts, categories and saturation of a project
   errata report DUMP [--project DIR] [--format md|csv|json] [--by severity]
                                          the Pareto of failure categories and the report
-  errata propose DUMP [--project DIR] (--offline | --provider anthropic|openai --base-url URL --model NAME) [--json]
+  errata propose DUMP [--project DIR] (--offline | --provider anthropic|openai --base-url URL --model NAME [--timeout S]) [--json]
                                          propose failure categories from the notes (the codebook is not changed)
   errata generate N [--seed S] [--out FILE]
                                          write N synthetic traces as JSON Lines"
@@ -431,6 +431,7 @@ fn propose(args: &[String]) -> Result<(), String> {
         ..Default::default()
     };
     let mut api = None;
+    let mut timeout_secs = 120u64;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -446,6 +447,12 @@ fn propose(args: &[String]) -> Result<(), String> {
             }
             "--base-url" => provider.base_url = it.next().ok_or("--base-url needs a URL")?.clone(),
             "--model" => provider.model = it.next().ok_or("--model needs a name")?.clone(),
+            "--timeout" => {
+                timeout_secs = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--timeout needs seconds")?;
+            }
             f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
             f => dump = Some(f.to_owned()),
         }
@@ -492,7 +499,7 @@ fn propose(args: &[String]) -> Result<(), String> {
             .collect();
         let prompt = crate::llm::proposal::prompt(&notes, &existing);
         let mut request = provider.request(&prompt);
-        request.timeout = Some(std::time::Duration::from_secs(120));
+        request.timeout = Some(std::time::Duration::from_secs(timeout_secs));
         let response = ehttp::fetch_blocking(&request)
             .map_err(|e| format!("request failed ({e}): {}", request.url))?;
         let text = answer_text(api, &response)?;

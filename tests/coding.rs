@@ -520,3 +520,52 @@ fn axial_coding_offline_proposal_review_and_accept() {
     assert!(s.suggested.is_empty() && s.categories.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn test_connection_reports_the_model_answer() {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 65536];
+        let _ = s.read(&mut buf);
+        let body = r#"{"choices":[{"message":{"role":"assistant","content":"OK"}}]}"#;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(reply.as_bytes()).unwrap();
+    });
+    let dir = root("connection");
+    let mut h = app(&dir);
+    press(&mut h, Key::A);
+    {
+        let a = &mut h.state_mut().axial;
+        a.provider.api = errata::llm::client::Api::OpenAi;
+        a.provider.base_url = format!("http://127.0.0.1:{port}/v1");
+        a.provider.model = "m".into();
+    }
+    h.run_steps(2);
+    h.get_by_label("Test connection").click();
+    for _ in 0..200 {
+        h.step();
+        if h.state()
+            .axial
+            .status
+            .as_deref()
+            .is_some_and(|s| s.starts_with("connected"))
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        h.state().axial.status.as_deref(),
+        Some("connected: the model answered \"OK\"")
+    );
+    server.join().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -238,3 +238,38 @@ fn offline_proposal_needs_no_server() {
             .any(|e| e == "booking tool never invoked")
     );
 }
+
+#[test]
+fn a_slow_server_times_out_with_a_message() {
+    let dir = project();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        // accept and say nothing for longer than the client waits
+        let conn = listener.accept();
+        std::thread::sleep(std::time::Duration::from_secs(4));
+        drop(conn);
+    });
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let started = std::time::Instant::now();
+    let (code, _, err) = propose(
+        &dir,
+        &[
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+            "--model",
+            "m",
+            "--timeout",
+            "1",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("request failed"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "gave up after the timeout"
+    );
+    server.join().unwrap();
+}

@@ -22,6 +22,8 @@ pub struct AxialUi {
     pub waiting: bool,
     /// The last error (with the response text).
     pub error: Option<String>,
+    /// The result of "test connection".
+    pub status: Option<String>,
     /// Provider settings (the key in memory only).
     pub provider: Provider,
 }
@@ -49,6 +51,7 @@ impl Default for AxialUi {
             proposal: None,
             waiting: false,
             error: None,
+            status: None,
             provider,
         }
     }
@@ -145,6 +148,9 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                         .desired_width(110.0),
                 )
                 .labelled_by(l.id);
+                if ui.button("Test connection").clicked() {
+                    actions.push(Action::TestConnection);
+                }
                 if state.waiting {
                     ui.spinner();
                     if ui.button("Cancel").clicked() {
@@ -156,6 +162,9 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
             });
             if let Some(e) = &state.error {
                 ui.colored_label(theme::error_color(dark), e);
+            }
+            if let Some(s) = &state.status {
+                ui.colored_label(theme::verdict_color(false, dark), s);
             }
             let Some((proposal, source)) = &mut state.proposal else {
                 ui.weak("No proposal yet. The codebook changes only when you accept one.");
