@@ -147,6 +147,10 @@ pub enum Action {
     ConfirmSuggestions,
     /// Reject the selected trace's suggested categories.
     RejectSuggestions,
+    /// Draw a review batch.
+    DrawSample(ui::weekly::SampleRequest),
+    /// Show one batch as the review queue (`None`: all traces).
+    SetBatch(Option<String>),
     /// Filter the table to one category (from a Pareto bar; again to clear).
     FilterCategory(String),
     /// Export the Pareto's data as CSV.
@@ -479,6 +483,8 @@ pub struct ErrataApp {
     pub pareto_ui: ui::pareto::ParetoUi,
     /// Axial-coding window.
     pub axial: ui::axial::AxialUi,
+    /// Sampling and judge windows.
+    pub weekly: ui::weekly::WeeklyUi,
     propose_rx: Option<mpsc::Receiver<Result<crate::llm::proposal::Proposal, String>>>,
     test_rx: Option<mpsc::Receiver<Result<String, String>>>,
     /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
@@ -515,6 +521,7 @@ impl ErrataApp {
             filter_bar: Default::default(),
             pareto_ui: Default::default(),
             axial: Default::default(),
+            weekly: Default::default(),
             propose_rx: None,
             test_rx: None,
             chart_rect: None,
@@ -1621,6 +1628,14 @@ impl ErrataApp {
                 }
             }),
             Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
+            Action::DrawSample(req) => self.draw_sample(ctx, req),
+            Action::SetBatch(batch) => {
+                if let Some(d) = &mut self.data {
+                    d.filters.batch = batch;
+                }
+                self.refresh_view(ctx);
+                self.save_filters();
+            }
             Action::FilterCategory(c) => {
                 let mut f = self
                     .data
@@ -1688,6 +1703,104 @@ impl ErrataApp {
                 }
             }
         }
+    }
+
+    /// Draws a review batch of traces not reviewed yet, records it in the project, and shows it
+    /// as the review queue.
+    fn draw_sample(&mut self, ctx: &egui::Context, req: ui::weekly::SampleRequest) {
+        use crate::coding::sampling::{Batch, Strategy, sample};
+        let (Some(d), Some(p)) = (&self.data, &self.project) else {
+            return;
+        };
+        let store = &d.store;
+        let candidates: Vec<u32> = (0..store.len())
+            .filter(|&r| p.state(store.id(r)).is_none_or(|e| e.verdict.is_none()))
+            .map(|r| r as u32)
+            .collect();
+        let marked = match &req.strategy {
+            Strategy::Oversample { predicate, .. } => {
+                match crate::trace::filter::sql_mask(store, predicate) {
+                    Ok(m) => Some(
+                        candidates
+                            .iter()
+                            .map(|&r| m[r as usize])
+                            .collect::<Vec<bool>>(),
+                    ),
+                    Err(e) => {
+                        self.error(format!("the oversampling predicate does not work: {e}"));
+                        return;
+                    }
+                }
+            }
+            _ => None,
+        };
+        let strata = match &req.strategy {
+            Strategy::Stratified { column, .. } => {
+                let Some(i) = store.column_index(column) else {
+                    self.error(format!("no column {column} to stratify by"));
+                    return;
+                };
+                Some(
+                    candidates
+                        .iter()
+                        .map(|&r| store.cell(r as usize, i).unwrap_or_default())
+                        .collect::<Vec<String>>(),
+                )
+            }
+            _ => None,
+        };
+        let rows = sample(
+            &candidates,
+            req.n,
+            req.seed,
+            &req.strategy,
+            marked.as_deref(),
+            strata.as_deref(),
+        );
+        let strategy = match &req.strategy {
+            Strategy::Uniform => "uniform".to_owned(),
+            Strategy::Oversample { predicate, share } => {
+                format!("oversample {:.0} % where {predicate}", share * 100.0)
+            }
+            Strategy::Stratified {
+                column,
+                proportional,
+            } => {
+                format!(
+                    "stratified by {column} ({})",
+                    if *proportional {
+                        "proportional"
+                    } else {
+                        "equal"
+                    }
+                )
+            }
+        };
+        let batch = Batch {
+            name: req.name.clone(),
+            seed: req.seed,
+            strategy,
+            trace_ids: rows
+                .iter()
+                .map(|&r| store.id(r as usize).to_owned())
+                .collect(),
+            at: crate::coding::time::now_rfc3339(),
+        };
+        let n = batch.trace_ids.len();
+        if let Some(p) = &mut self.project {
+            p.file.batches.retain(|b| b.name != batch.name);
+            p.file.batches.push(batch);
+            let r = p.store.save_project(&p.file);
+            self.report(r);
+        }
+        self.notices.push(Notice {
+            text: format!(
+                "drew {n} traces into batch {} (seed {})",
+                req.name, req.seed
+            ),
+            error: false,
+        });
+        self.apply(ctx, Action::SetBatch(Some(req.name)));
     }
 
     /// Every open-coding note, once each, in trace-id order.
@@ -2173,7 +2286,7 @@ impl ErrataApp {
     pub fn refresh_view(&mut self, ctx: &egui::Context) {
         let Some(d) = &mut self.data else { return };
         let version = self.project.as_ref().map_or(0, |p| p.codebook.version);
-        let label_mask: Option<Vec<bool>> = match &self.project {
+        let mut label_mask: Option<Vec<bool>> = match &self.project {
             Some(p) if d.label_filter.is_active() => Some(
                 (0..d.store.len())
                     .map(|r| d.label_filter.matches(p.state(d.store.id(r)), version))
@@ -2181,6 +2294,26 @@ impl ErrataApp {
             ),
             _ => None,
         };
+        // a review batch restricts the view to its traces
+        if let (Some(name), Some(p)) = (&d.filters.batch, &self.project) {
+            let ids: std::collections::HashSet<&str> = p
+                .file
+                .batches
+                .iter()
+                .filter(|b| &b.name == name)
+                .flat_map(|b| b.trace_ids.iter().map(String::as_str))
+                .collect();
+            let m: Vec<bool> = (0..d.store.len())
+                .map(|r| ids.contains(d.store.id(r)))
+                .collect();
+            label_mask = Some(match label_mask {
+                Some(mut l) => {
+                    crate::trace::filter::and_into(&mut l, &m);
+                    l
+                }
+                None => m,
+            });
+        }
         d.search_re = if d.filters.search.is_active() {
             d.filters.search.matcher().ok()
         } else {
@@ -2720,6 +2853,9 @@ impl eframe::App for ErrataApp {
         if let Some(project) = &self.project {
             actions.extend(ui::codebook::ui(&ctx, &mut self.codebook_ui, project));
             actions.extend(ui::axial::ui(&ctx, &mut self.axial, project));
+            if let Some(d) = &self.data {
+                actions.extend(ui::weekly::ui(&ctx, &mut self.weekly, d, project));
+            }
         }
         if ctx.will_discard() {
             self.pending.truncate(pending_before);

@@ -23,6 +23,7 @@ pub fn run(args: &[String]) -> Option<i32> {
         "labels" => labels(rest),
         "report" => report(rest),
         "propose" => propose(rest),
+        "judge" => judge(rest),
         "__append-labels" => append_labels(rest),
         "help" | "--help" | "-h" => {
             println!("{}", usage());
@@ -53,6 +54,8 @@ usage:
                                          the Pareto of failure categories and the report
   errata propose DUMP [--project DIR] (--offline | --provider anthropic|openai --base-url URL --model NAME [--timeout S]) [--json]
                                          propose failure categories from the notes (the codebook is not changed)
+  errata judge DUMP --column NAME [--positive VALUE] [--threshold T] [--project DIR] [--json]
+                                         judge-vs-human agreement (failures are the positive class)
   errata generate N [--seed S] [--out FILE]
                                          write N synthetic traces as JSON Lines"
 }
@@ -522,6 +525,84 @@ fn propose(args: &[String]) -> Result<(), String> {
                 "rejected examples (not among the notes): {}",
                 proposal.rejected_examples.len()
             );
+        }
+    }
+    Ok(())
+}
+
+fn judge(args: &[String]) -> Result<(), String> {
+    let mut dump = None;
+    let mut project_dir: Option<PathBuf> = None;
+    let mut column = None;
+    let mut positive: Option<String> = None;
+    let mut threshold: Option<f64> = None;
+    let mut json_out = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => json_out = true,
+            "--column" => column = Some(it.next().ok_or("--column needs a name")?.clone()),
+            "--positive" => positive = Some(it.next().ok_or("--positive needs a value")?.clone()),
+            "--threshold" => {
+                threshold = Some(
+                    it.next()
+                        .and_then(|s| s.parse().ok())
+                        .ok_or("--threshold needs a number")?,
+                );
+            }
+            "--project" => project_dir = Some(it.next().ok_or("--project needs a folder")?.into()),
+            f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
+            f => dump = Some(f.to_owned()),
+        }
+    }
+    let dump = dump.ok_or_else(|| format!("judge needs a DUMP\n\n{}", usage()))?;
+    let column = column.ok_or("judge needs --column NAME (the judge's verdict column)")?;
+    let loaded = load_dump(&dump)?;
+    let store = &loaded.store;
+    let col = store.column_index(&column).ok_or_else(|| {
+        let names: Vec<&str> = store.columns().iter().map(|c| c.name.as_str()).collect();
+        format!("no column {column}; columns: {}", names.join(", "))
+    })?;
+    let (_, _, opened) = read_project(&dump, project_dir)?;
+    let mut pairs = Vec::new();
+    for r in 0..store.len() {
+        let Some(human) = opened.labels.get(store.id(r)).and_then(|e| e.verdict) else {
+            continue;
+        };
+        let Some(judge) = store.cell(r, col).and_then(|v| {
+            crate::coding::agreement::judge_fails(&v, positive.as_deref(), threshold)
+        }) else {
+            continue;
+        };
+        pairs.push((judge, human == crate::coding::Verdict::Fail));
+    }
+    let a = crate::coding::agreement::binary(pairs);
+    if json_out {
+        println!("{}", serde_json::to_string(&a).unwrap_or_default());
+    } else {
+        let pct = |x: Option<f64>| x.map_or("n/a".to_owned(), |v| format!("{:.1} %", v * 100.0));
+        println!(
+            "traces judged by both: {} (failures are the positive class)",
+            a.n
+        );
+        println!("agreement: {}", pct(a.agreement));
+        println!(
+            "true-positive rate: {}  true-negative rate: {}",
+            pct(a.tpr),
+            pct(a.tnr)
+        );
+        println!(
+            "Cohen's kappa: {}",
+            a.kappa
+                .map_or("undefined".to_owned(), |k| format!("{k:.3}"))
+        );
+        let c = a.confusion;
+        println!(
+            "confusion: tp {} fp {} tn {} fn {}",
+            c.tp, c.fp, c.tn, c.fn_
+        );
+        for w in &a.warnings {
+            println!("warning: {w}");
         }
     }
     Ok(())

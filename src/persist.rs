@@ -29,6 +29,8 @@ pub struct ProjectFile {
     pub filters: crate::trace::view::Filters,
     /// The label filters, remembered for this dump.
     pub label_filter: crate::project::LabelFilter,
+    /// Review batches drawn by sampling.
+    pub batches: Vec<crate::coding::sampling::Batch>,
 }
 
 /// Errors of the persistence layer; each names the file, last.

@@ -268,3 +268,83 @@ fn report_formats_agree() {
     assert!(err.contains("md, csv or json"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn judge_matches_a_hand_count_on_the_recipe_dump() {
+    let recipe = format!(
+        "{}/../shared/data/recipe_labeled_traces.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let Ok(text) = std::fs::read_to_string(&recipe) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("errata-cli-judge-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // human verdicts: the judge's label, overruled on every third trace
+    let (mut tp, mut fp, mut tn, mut fn_) = (0, 0, 0, 0);
+    let mut labels = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let judge_fail = v["label"] == "FAIL";
+        let human_fail = if i % 3 == 0 { !judge_fail } else { judge_fail };
+        match (judge_fail, human_fail) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, false) => tn += 1,
+            (false, true) => fn_ += 1,
+        }
+        labels.push_str(&format!(
+            "{{\"trace_id\":\"{}\",\"verdict\":\"{}\"}}\n",
+            v["trace_id"].as_str().unwrap(),
+            if human_fail { "fail" } else { "pass" }
+        ));
+    }
+    std::fs::write(dir.join("labels.jsonl"), labels).unwrap();
+    let (code, out, err) = errata(&[
+        "judge",
+        &recipe,
+        "--column",
+        "label",
+        "--project",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let n = tp + fp + tn + fn_;
+    assert_eq!(v["n"], n);
+    assert_eq!(
+        v["confusion"],
+        serde_json::json!({"tp": tp, "fp": fp, "tn": tn, "fn": fn_})
+    );
+    let close = |key: &str, x: f64| {
+        assert!(
+            (v[key].as_f64().unwrap() - x).abs() < 1e-9,
+            "{key}: {}",
+            v[key]
+        );
+    };
+    close("agreement", (tp + tn) as f64 / n as f64);
+    close("tpr", tp as f64 / (tp + fn_) as f64);
+    close("tnr", tn as f64 / (tn + fp) as f64);
+    let (nf, pf) = (n as f64, (tp + tn) as f64 / n as f64);
+    let pe =
+        ((tp + fn_) as f64 * (tp + fp) as f64 + (tn + fp) as f64 * (tn + fn_) as f64) / (nf * nf);
+    close("kappa", (pf - pe) / (1.0 - pe));
+    assert!(v["warnings"].is_array());
+    let (code, _, err) = errata(&[
+        "judge",
+        &recipe,
+        "--column",
+        "nope",
+        "--project",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no column nope") && err.contains("label"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -569,3 +569,67 @@ fn test_connection_reports_the_model_answer() {
     server.join().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn weekly_batch_queue_and_judge_spot_check() {
+    let dir = root("weekly");
+    let mut h = app(&dir);
+    h.state_mut().weekly.sample_open = true;
+    h.state_mut().weekly.name = "2026-W48".into();
+    h.run_steps(2);
+    h.get_by_label("Draw").click();
+    h.run_steps(3);
+    let p = h.state().project.as_ref().unwrap();
+    assert_eq!(p.file.batches.len(), 1);
+    assert_eq!(p.file.batches[0].trace_ids.len(), 15);
+    assert_eq!(p.file.batches[0].strategy, "uniform");
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.view.len(), 15);
+    assert_eq!(d.filters.batch.as_deref(), Some("2026-W48"));
+    assert!(h.query_all_by_label("0 of 15 reviewed").next().is_some());
+    // review the queue: verdicts for the first three (the judge says pass or fail per trace)
+    press(&mut h, Key::Home);
+    for k in [Key::F, Key::J, Key::P, Key::J, Key::F] {
+        press(&mut h, k);
+    }
+    assert!(h.query_all_by_label("3 of 15 reviewed").next().is_some());
+    // the same seed on the same data draws the same traces (the reviewed ones excluded)
+    let first: Vec<String> = {
+        let d = h.state().data.as_ref().unwrap();
+        d.view
+            .iter()
+            .take(3)
+            .map(|&r| d.store.id(r as usize).to_owned())
+            .collect()
+    };
+    // judge agreement against a hand count
+    h.state_mut().weekly.judge_open = true;
+    h.state_mut().weekly.judge_column = "judge.verdict".into();
+    h.state_mut().weekly.rationale_column = "judge.rationale".into();
+    h.run_steps(3);
+    let (_, a, spots) = h.state().weekly.result.clone().unwrap();
+    let d = h.state().data.as_ref().unwrap();
+    let col = d.store.column_index("judge.verdict").unwrap();
+    let (mut agree, mut n) = (0, 0);
+    for id in &first[..3] {
+        let r = d.store.row_of_id(id).unwrap();
+        let judge_fail = d.store.cell(r, col).as_deref() == Some("fail");
+        let human_fail = h
+            .state()
+            .project
+            .as_ref()
+            .unwrap()
+            .state(id)
+            .unwrap()
+            .verdict
+            == Some(Verdict::Fail);
+        n += 1;
+        agree += usize::from(judge_fail == human_fail);
+    }
+    assert_eq!(a.n, n);
+    assert!((a.agreement.unwrap() - agree as f64 / n as f64).abs() < 1e-12);
+    assert_eq!(spots.len(), 3);
+    assert!(spots.iter().all(|s| !s.rationale.is_empty()));
+    assert!(!a.warnings.is_empty(), "3 traces cannot support a rate");
+    let _ = std::fs::remove_dir_all(&dir);
+}

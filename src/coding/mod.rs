@@ -1,11 +1,13 @@
 //! The error-analysis method as plain Rust types: label events, the codebook, saturation.
 //! Nothing here imports egui.
 
+pub mod agreement;
 pub mod cluster;
 pub mod codebook;
 pub mod labels;
 pub mod pareto;
 pub mod report;
+pub mod sampling;
 pub mod time;
 
 pub use codebook::{Category, Codebook, CodebookError, Severity};

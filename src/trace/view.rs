@@ -79,12 +79,15 @@ pub struct Filters {
     pub search_notes: bool,
     /// Facet selections by column.
     pub facets: std::collections::BTreeMap<String, super::filter::Facet>,
+    /// Only the traces of this review batch (its queue).
+    pub batch: Option<String>,
 }
 
 impl Filters {
     /// Whether any of these filters restricts the view.
     pub fn is_active(&self) -> bool {
         !self.sql.trim().is_empty()
+            || self.batch.is_some()
             || self.search.is_active()
             || self
                 .facets

@@ -170,6 +170,40 @@ pub fn ui(
             ui.spinner();
             ui.weak("filtering…");
         }
+        if let Some(p) = project
+            && !p.file.batches.is_empty()
+        {
+            let current = d.filters.batch.clone();
+            egui::ComboBox::from_label("batch")
+                .selected_text(current.clone().unwrap_or_else(|| "all traces".to_owned()))
+                .show_ui(ui, |ui| {
+                    if ui
+                        .selectable_label(current.is_none(), "all traces")
+                        .clicked()
+                    {
+                        actions.push(Action::SetBatch(None));
+                    }
+                    for b in &p.file.batches {
+                        if ui
+                            .selectable_label(current.as_deref() == Some(b.name.as_str()), &b.name)
+                            .clicked()
+                        {
+                            actions.push(Action::SetBatch(Some(b.name.clone())));
+                        }
+                    }
+                });
+            if let Some(b) = current.and_then(|name| p.file.batches.iter().find(|b| b.name == name))
+            {
+                let reviewed = b
+                    .trace_ids
+                    .iter()
+                    .filter(|id| p.state(id).is_some_and(|e| e.verdict.is_some()))
+                    .count();
+                ui.label(
+                    RichText::new(format!("{reviewed} of {} reviewed", b.trace_ids.len())).strong(),
+                );
+            }
+        }
     });
     if bar.show_labels {
         label_filters(ui, d, project, &mut actions);

@@ -11,3 +11,4 @@ pub mod filter;
 pub mod pareto;
 pub mod table;
 pub mod theme;
+pub mod weekly;

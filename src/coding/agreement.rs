@@ -1,0 +1,188 @@
+//! Judge versus human (and annotator versus annotator): agreement, true-positive and
+//! true-negative rates with failures as the positive class, Cohen's kappa, the confusion matrix,
+//! and warnings when a rate rests on too few traces.
+
+use serde::Serialize;
+
+/// Below this many traces of a class, a rate is flagged as weak.
+pub const MIN_SUPPORT: usize = 20;
+
+/// Counts with failures as the positive class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Confusion {
+    /// Judge fail, human fail.
+    pub tp: usize,
+    /// Judge fail, human pass.
+    pub fp: usize,
+    /// Judge pass, human pass.
+    pub tn: usize,
+    /// Judge pass, human fail.
+    #[serde(rename = "fn")]
+    pub fn_: usize,
+}
+
+/// The figures of a binary comparison.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Agreement {
+    /// Traces both judged.
+    pub n: usize,
+    /// Share of traces where they agree (`None` when n = 0).
+    pub agreement: Option<f64>,
+    /// Of the human failures, the share the judge also failed.
+    pub tpr: Option<f64>,
+    /// Of the human passes, the share the judge also passed.
+    pub tnr: Option<f64>,
+    /// Cohen's kappa (`None` when undefined: no pairs, or chance agreement is 1).
+    pub kappa: Option<f64>,
+    /// The confusion matrix.
+    pub confusion: Confusion,
+    /// Figures that rest on too few traces, in words.
+    pub warnings: Vec<String>,
+}
+
+fn ratio(a: usize, b: usize) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Compares `(judge_fails, human_fails)` pairs.
+pub fn binary(pairs: impl IntoIterator<Item = (bool, bool)>) -> Agreement {
+    let mut c = Confusion::default();
+    for (judge_fail, human_fail) in pairs {
+        match (judge_fail, human_fail) {
+            (true, true) => c.tp += 1,
+            (true, false) => c.fp += 1,
+            (false, false) => c.tn += 1,
+            (false, true) => c.fn_ += 1,
+        }
+    }
+    let n = c.tp + c.fp + c.tn + c.fn_;
+    let human_fail = c.tp + c.fn_;
+    let human_pass = c.tn + c.fp;
+    let judge_fail = c.tp + c.fp;
+    let judge_pass = c.tn + c.fn_;
+    let kappa = if n == 0 {
+        None
+    } else {
+        let po = (c.tp + c.tn) as f64 / n as f64;
+        let pe = (human_fail as f64 * judge_fail as f64 + human_pass as f64 * judge_pass as f64)
+            / (n as f64 * n as f64);
+        ((1.0 - pe).abs() > 1e-12).then(|| (po - pe) / (1.0 - pe))
+    };
+    let mut warnings = Vec::new();
+    if human_fail < MIN_SUPPORT {
+        warnings.push(format!(
+            "the true-positive rate rests on {human_fail} human failures (fewer than {MIN_SUPPORT})"
+        ));
+    }
+    if human_pass < MIN_SUPPORT {
+        warnings.push(format!(
+            "the true-negative rate rests on {human_pass} human passes (fewer than {MIN_SUPPORT})"
+        ));
+    }
+    if kappa.is_none() && n > 0 {
+        warnings
+            .push("kappa is undefined: one side gave a single verdict to every trace".to_owned());
+    }
+    Agreement {
+        n,
+        agreement: ratio(c.tp + c.tn, n),
+        tpr: ratio(c.tp, human_fail),
+        tnr: ratio(c.tn, human_pass),
+        kappa,
+        confusion: c,
+        warnings,
+    }
+}
+
+/// Reads a judge's value as "fails": `positive` names the failing value when given; otherwise
+/// booleans read as pass flags (false fails), PASS/FAIL-like words as themselves, and numbers
+/// below `threshold` fail. `None` when the value says neither.
+pub fn judge_fails(value: &str, positive: Option<&str>, threshold: Option<f64>) -> Option<bool> {
+    let v = value.trim();
+    if v.is_empty() || v == "null" {
+        return None;
+    }
+    if let Some(p) = positive {
+        return Some(v.eq_ignore_ascii_case(p));
+    }
+    if let (Some(t), Ok(x)) = (threshold, v.parse::<f64>()) {
+        return Some(x < t);
+    }
+    match v.to_ascii_lowercase().as_str() {
+        "fail" | "failed" | "failure" | "false" | "no" | "bad" | "0" | "incorrect"
+        | "thumbs_down" => Some(true),
+        "pass" | "passed" | "true" | "yes" | "good" | "1" | "correct" | "ok" | "thumbs_up" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed() {
+        // tp 8, fp 2, tn 6, fn 4 → n 20
+        let mut pairs = Vec::new();
+        pairs.extend(std::iter::repeat_n((true, true), 8));
+        pairs.extend(std::iter::repeat_n((true, false), 2));
+        pairs.extend(std::iter::repeat_n((false, false), 6));
+        pairs.extend(std::iter::repeat_n((false, true), 4));
+        let a = binary(pairs);
+        assert_eq!(a.n, 20);
+        assert_eq!(
+            a.confusion,
+            Confusion {
+                tp: 8,
+                fp: 2,
+                tn: 6,
+                fn_: 4
+            }
+        );
+        assert!((a.agreement.unwrap() - 0.7).abs() < 1e-12);
+        assert!((a.tpr.unwrap() - 8.0 / 12.0).abs() < 1e-12);
+        assert!((a.tnr.unwrap() - 6.0 / 8.0).abs() < 1e-12);
+        // po 0.7; pe = (12*10 + 8*10)/400 = 0.5; kappa 0.4
+        assert!((a.kappa.unwrap() - 0.4).abs() < 1e-12);
+        assert_eq!(a.warnings.len(), 2);
+    }
+
+    #[test]
+    fn edge_cases() {
+        let empty = binary(std::iter::empty());
+        assert_eq!(
+            (empty.n, empty.agreement, empty.kappa, empty.tpr),
+            (0, None, None, None)
+        );
+        let all_agree_one_class = binary(std::iter::repeat_n((true, true), 30));
+        assert_eq!(all_agree_one_class.agreement, Some(1.0));
+        assert_eq!(all_agree_one_class.kappa, None);
+        assert_eq!(all_agree_one_class.tnr, None);
+        assert!(
+            all_agree_one_class
+                .warnings
+                .iter()
+                .any(|w| w.contains("undefined"))
+        );
+        let mut disagree = vec![(true, false); 25];
+        disagree.extend(vec![(false, true); 25]);
+        let a = binary(disagree);
+        assert_eq!(a.agreement, Some(0.0));
+        assert!((a.kappa.unwrap() + 1.0).abs() < 1e-12);
+        assert!(a.warnings.is_empty());
+    }
+
+    #[test]
+    fn judge_values() {
+        assert_eq!(judge_fails("FAIL", None, None), Some(true));
+        assert_eq!(judge_fails("PASS", None, None), Some(false));
+        assert_eq!(judge_fails("false", None, None), Some(true));
+        assert_eq!(judge_fails("0.3", None, Some(0.5)), Some(true));
+        assert_eq!(judge_fails("0.7", None, Some(0.5)), Some(false));
+        assert_eq!(judge_fails("bad_tone", Some("bad_tone"), None), Some(true));
+        assert_eq!(judge_fails("", None, None), None);
+        assert_eq!(judge_fails("maybe", None, None), None);
+    }
+}

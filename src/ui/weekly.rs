@@ -1,0 +1,349 @@
+//! The weekly cadence: draw a seeded review batch (uniform, oversampling failures, stratified),
+//! and compare an LLM judge's column with the human verdicts (agreement, TPR/TNR, kappa,
+//! confusion, warnings) with a spot-check of five traces that favours disagreements.
+
+use egui::{RichText, TextEdit};
+
+use crate::app::{Action, Dataset};
+use crate::coding::agreement::{self, Agreement};
+use crate::coding::sampling::Strategy;
+use crate::project::Project;
+use crate::ui::theme;
+
+/// A batch to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleRequest {
+    /// Batch name.
+    pub name: String,
+    /// How many.
+    pub n: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Strategy.
+    pub strategy: Strategy,
+}
+
+/// Window state.
+pub struct WeeklyUi {
+    /// The sampling window is open.
+    pub sample_open: bool,
+    /// The judge window is open.
+    pub judge_open: bool,
+    /// Sample size.
+    pub n: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Batch name.
+    pub name: String,
+    /// 0 uniform, 1 oversample, 2 stratified.
+    pub kind: usize,
+    /// Oversampling predicate (SQL).
+    pub predicate: String,
+    /// Oversampling share.
+    pub share: f64,
+    /// Stratification column.
+    pub column: String,
+    /// Proportional strata.
+    pub proportional: bool,
+    /// Judge column.
+    pub judge_column: String,
+    /// The judge's failing value (empty: read pass/fail words and booleans).
+    pub positive: String,
+    /// Score threshold (empty: none).
+    pub threshold: String,
+    /// Rationale column for the spot-check.
+    pub rationale_column: String,
+    /// Computed figures, and the inputs they were computed for.
+    pub result: Option<(String, Agreement, Vec<SpotCheck>)>,
+}
+
+/// One spot-checked trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpotCheck {
+    /// Trace id.
+    pub trace_id: String,
+    /// The judge's value.
+    pub judge: String,
+    /// The judge's rationale, if a column has it.
+    pub rationale: String,
+    /// The human verdict.
+    pub human: String,
+    /// Whether they disagree.
+    pub disagree: bool,
+}
+
+impl Default for WeeklyUi {
+    fn default() -> Self {
+        let today = crate::coding::time::now_rfc3339();
+        WeeklyUi {
+            sample_open: false,
+            judge_open: false,
+            n: 15,
+            seed: 1,
+            name: crate::coding::pareto::iso_week(&today).unwrap_or_else(|| "batch".to_owned()),
+            kind: 0,
+            predicate: String::new(),
+            share: 0.5,
+            column: String::new(),
+            proportional: false,
+            judge_column: String::new(),
+            positive: String::new(),
+            threshold: String::new(),
+            rationale_column: String::new(),
+            result: None,
+        }
+    }
+}
+
+fn column_combo(ui: &mut egui::Ui, label: &str, value: &mut String, d: &Dataset) {
+    egui::ComboBox::from_label(label)
+        .selected_text(if value.is_empty() {
+            "choose…"
+        } else {
+            value.as_str()
+        })
+        .show_ui(ui, |ui| {
+            for c in d.store.columns() {
+                ui.selectable_value(value, c.name.clone(), &c.name);
+            }
+        });
+}
+
+/// Draws the windows.
+pub fn ui(
+    ctx: &egui::Context,
+    state: &mut WeeklyUi,
+    d: &Dataset,
+    project: &Project,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if state.sample_open {
+        let mut open = true;
+        egui::Window::new("Sample a review batch").id(egui::Id::unique("sample-window")).open(&mut open).show(ctx, |ui| {
+            ui.weak("Draws traces that have no verdict yet; the seed and strategy are kept with the batch.");
+            ui.horizontal(|ui| {
+                let l = ui.label("batch");
+                ui.add(TextEdit::singleline(&mut state.name).desired_width(120.0)).labelled_by(l.id);
+                let l = ui.label("traces");
+                ui.add(egui::DragValue::new(&mut state.n).range(1..=1000)).labelled_by(l.id);
+                let l = ui.label("seed");
+                ui.add(egui::DragValue::new(&mut state.seed)).labelled_by(l.id);
+            });
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut state.kind, 0, "uniform");
+                ui.radio_value(&mut state.kind, 1, "oversample failures");
+                ui.radio_value(&mut state.kind, 2, "stratified");
+            });
+            if state.kind == 1 {
+                ui.horizontal(|ui| {
+                    let l = ui.label("failures are WHERE");
+                    ui.add(TextEdit::singleline(&mut state.predicate).hint_text("judge.verdict = 'fail'").desired_width(220.0)).labelled_by(l.id);
+                    let l = ui.label("share");
+                    ui.add(egui::Slider::new(&mut state.share, 0.0..=1.0)).labelled_by(l.id);
+                });
+            }
+            if state.kind == 2 {
+                ui.horizontal(|ui| {
+                    column_combo(ui, "by column", &mut state.column, d);
+                    ui.checkbox(&mut state.proportional, "proportional (else equal per value)");
+                });
+            }
+            if ui.button("Draw").clicked() {
+                let strategy = match state.kind {
+                    1 => Strategy::Oversample { predicate: state.predicate.clone(), share: state.share },
+                    2 => Strategy::Stratified { column: state.column.clone(), proportional: state.proportional },
+                    _ => Strategy::Uniform,
+                };
+                actions.push(Action::DrawSample(SampleRequest { name: state.name.trim().to_owned(), n: state.n, seed: state.seed, strategy }));
+            }
+            if !project.file.batches.is_empty() {
+                ui.separator();
+                ui.label(RichText::new("Batches").strong());
+                for b in &project.file.batches {
+                    let reviewed = b.trace_ids.iter().filter(|id| project.state(id).is_some_and(|e| e.verdict.is_some())).count();
+                    ui.horizontal(|ui| {
+                        ui.label(format!("{}: {reviewed} of {} reviewed · seed {} · {}", b.name, b.trace_ids.len(), b.seed, b.strategy));
+                        if ui.small_button("review").clicked() {
+                            actions.push(Action::SetBatch(Some(b.name.clone())));
+                        }
+                    });
+                }
+            }
+        });
+        state.sample_open = open;
+    }
+    if state.judge_open {
+        let mut open = true;
+        egui::Window::new("Judge agreement")
+            .id(egui::Id::unique("judge-window"))
+            .open(&mut open)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    column_combo(ui, "judge column", &mut state.judge_column, d);
+                    let l = ui.label("failing value");
+                    ui.add(
+                        TextEdit::singleline(&mut state.positive)
+                            .hint_text("auto")
+                            .desired_width(80.0),
+                    )
+                    .labelled_by(l.id);
+                    let l = ui.label("score threshold");
+                    ui.add(
+                        TextEdit::singleline(&mut state.threshold)
+                            .hint_text("none")
+                            .desired_width(60.0),
+                    )
+                    .labelled_by(l.id);
+                });
+                ui.horizontal(|ui| {
+                    column_combo(ui, "rationale column", &mut state.rationale_column, d);
+                });
+                let key = format!(
+                    "{}|{}|{}|{}|{}",
+                    state.judge_column,
+                    state.positive,
+                    state.threshold,
+                    state.rationale_column,
+                    project.labels.events().len()
+                );
+                if state.result.as_ref().is_none_or(|(k, _, _)| *k != key)
+                    && !state.judge_column.is_empty()
+                {
+                    let (a, spots) = compute(state, d, project);
+                    state.result = Some((key, a, spots));
+                }
+                let Some((_, a, spots)) = &state.result else {
+                    ui.weak("Choose the column that holds the judge's verdict.");
+                    return;
+                };
+                let dark = ui.visuals().dark_mode;
+                let pct =
+                    |x: Option<f64>| x.map_or("n/a".to_owned(), |v| format!("{:.1} %", v * 100.0));
+                ui.label(
+                    RichText::new(format!(
+                        "{} traces judged by both (failures are the positive class)",
+                        a.n
+                    ))
+                    .strong(),
+                );
+                egui::Grid::new("judge-figures")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for (k, v) in [
+                            ("agreement", pct(a.agreement)),
+                            ("true-positive rate", pct(a.tpr)),
+                            ("true-negative rate", pct(a.tnr)),
+                            (
+                                "Cohen's kappa",
+                                a.kappa
+                                    .map_or("undefined".to_owned(), |k| format!("{k:.3}")),
+                            ),
+                        ] {
+                            ui.label(k);
+                            ui.label(v);
+                            ui.end_row();
+                        }
+                    });
+                let c = a.confusion;
+                egui::Grid::new("confusion")
+                    .num_columns(3)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        ui.label("");
+                        ui.strong("human fail");
+                        ui.strong("human pass");
+                        ui.end_row();
+                        ui.strong("judge fail");
+                        ui.label(format!("tp {}", c.tp));
+                        ui.label(format!("fp {}", c.fp));
+                        ui.end_row();
+                        ui.strong("judge pass");
+                        ui.label(format!("fn {}", c.fn_));
+                        ui.label(format!("tn {}", c.tn));
+                        ui.end_row();
+                    });
+                for w in &a.warnings {
+                    ui.colored_label(theme::warn_color(dark), w);
+                }
+                ui.separator();
+                ui.label(RichText::new("Spot-check 5 (disagreements first)").strong());
+                for s in spots {
+                    ui.group(|ui| {
+                        ui.horizontal(|ui| {
+                            if ui.link(&s.trace_id).clicked() {
+                                actions.push(Action::JumpTo(s.trace_id.clone()));
+                            }
+                            ui.label(format!("judge: {}  ·  human: {}", s.judge, s.human));
+                            if s.disagree {
+                                ui.colored_label(theme::error_color(dark), "disagree");
+                            }
+                        });
+                        if !s.rationale.is_empty() {
+                            ui.add(
+                                egui::Label::new(crate::trace::content::one_line(
+                                    &s.rationale,
+                                    300,
+                                ))
+                                .wrap(),
+                            );
+                        }
+                    });
+                }
+            });
+        state.judge_open = open;
+    }
+    actions
+}
+
+fn compute(state: &WeeklyUi, d: &Dataset, project: &Project) -> (Agreement, Vec<SpotCheck>) {
+    let Some(col) = d.store.column_index(&state.judge_column) else {
+        return (Agreement::default(), Vec::new());
+    };
+    let rationale = d.store.column_index(&state.rationale_column);
+    let positive = (!state.positive.trim().is_empty()).then(|| state.positive.trim().to_owned());
+    let threshold = state.threshold.trim().parse::<f64>().ok();
+    let mut pairs = Vec::new();
+    let mut rows = Vec::new();
+    for ev in project.labels.latest() {
+        let Some(human) = ev.verdict else { continue };
+        let Some(r) = d.store.row_of_id(&ev.trace_id) else {
+            continue;
+        };
+        let Some(value) = d.store.cell(r, col) else {
+            continue;
+        };
+        let Some(judge_fail) = agreement::judge_fails(&value, positive.as_deref(), threshold)
+        else {
+            continue;
+        };
+        let human_fail = human == crate::coding::Verdict::Fail;
+        pairs.push((judge_fail, human_fail));
+        rows.push(SpotCheck {
+            trace_id: ev.trace_id.clone(),
+            judge: value,
+            rationale: rationale
+                .and_then(|i| d.store.cell(r, i))
+                .unwrap_or_default(),
+            human: if human_fail {
+                "fail".to_owned()
+            } else {
+                "pass".to_owned()
+            },
+            disagree: judge_fail != human_fail,
+        });
+    }
+    // seeded pick of five, disagreements first
+    let mut rng = crate::synth::Rng::new(5);
+    let mut order: Vec<(bool, u64, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (!s.disagree, rng.next_u64(), i))
+        .collect();
+    order.sort_unstable();
+    let spots = order
+        .iter()
+        .take(5)
+        .map(|&(_, _, i)| rows[i].clone())
+        .collect();
+    (agreement::binary(pairs), spots)
+}
