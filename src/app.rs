@@ -147,6 +147,9 @@ pub enum Action {
     ConfirmSuggestions,
     /// Reject the selected trace's suggested categories.
     RejectSuggestions,
+    /// Export the failing traces of the current view as regression cases (appending to an
+    /// existing file adds only new ids).
+    ExportRegression,
     /// Draw a review batch.
     DrawSample(ui::weekly::SampleRequest),
     /// Show one batch as the review queue (`None`: all traces).
@@ -1629,6 +1632,7 @@ impl ErrataApp {
             }),
             Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
             Action::DrawSample(req) => self.draw_sample(ctx, req),
+            Action::ExportRegression => self.export_regression(),
             Action::SetBatch(batch) => {
                 if let Some(d) = &mut self.data {
                     d.filters.batch = batch;
@@ -1801,6 +1805,73 @@ impl ErrataApp {
             error: false,
         });
         self.apply(ctx, Action::SetBatch(Some(req.name)));
+    }
+
+    fn export_regression(&mut self) {
+        let (Some(d), Some(p)) = (&self.data, &self.project) else {
+            return;
+        };
+        let batch_of = |id: &str| {
+            p.file
+                .batches
+                .iter()
+                .find(|b| b.trace_ids.iter().any(|t| t == id))
+                .map(|b| b.name.as_str())
+        };
+        let mut cases = Vec::new();
+        for &r in &d.view {
+            let r = r as usize;
+            let id = d.store.id(r);
+            let Some(ev) = p.state(id) else { continue };
+            if ev.verdict != Some(crate::coding::Verdict::Fail) {
+                continue;
+            }
+            cases.push(crate::coding::regression::Case {
+                id,
+                input: d.store.raw_input(r),
+                output: d.store.raw_output(r),
+                categories: &ev.categories,
+                note: &ev.note,
+                codebook_version: ev.codebook_version,
+                batch: ev.batch.as_deref().or_else(|| batch_of(id)),
+            });
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let Some(path) = rfd::FileDialog::new()
+                .set_file_name("regression.jsonl")
+                .add_filter("Regression set", &["jsonl"])
+                .save_file()
+            else {
+                return;
+            };
+            let existing = std::fs::read_to_string(&path).unwrap_or_default();
+            let (text, added, skipped) = crate::coding::regression::append(&existing, &cases);
+            let result = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+            match result {
+                Ok(()) => self.notices.push(Notice {
+                    text: format!(
+                        "regression set: {added} cases added, {skipped} already there: {}",
+                        path.display()
+                    ),
+                    error: false,
+                }),
+                Err(e) => self.error(format!("could not write ({e}): {}", path.display())),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (text, added, _) = crate::coding::regression::append("", &cases);
+            self.save_file("regression.jsonl", text.into_bytes());
+            self.notices.push(Notice {
+                text: format!("regression set: {added} cases downloaded"),
+                error: false,
+            });
+        }
     }
 
     /// Every open-coding note, once each, in trace-id order.

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod codebook;
 pub mod labels;
 pub mod pareto;
+pub mod regression;
 pub mod report;
 pub mod sampling;
 pub mod time;
