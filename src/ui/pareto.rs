@@ -140,7 +140,8 @@ pub fn chart(
         Measure::Frequency => r.count as f64,
         Measure::Weighted => r.weighted_score,
     };
-    let max = p.categories.iter().map(value).fold(0.0, f64::max).max(1.0);
+    // headroom above the tallest bar for its count
+    let max = p.categories.iter().map(value).fold(0.0, f64::max).max(1.0) * 1.12;
     let n = p.categories.len();
     let slot = plot.width() / n as f32;
     let bar_w = (slot * 0.7).max(2.0);
