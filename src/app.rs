@@ -105,6 +105,8 @@ pub enum Action {
     SetOwner(String),
     /// The owner signs off the current version.
     SignOff,
+    /// Accept a new category candidate into the codebook proper.
+    AcceptCandidate(String),
     /// Export the latest labels as JSONL.
     ExportLabels,
     /// Merge a labels JSONL file into the project.
@@ -1322,7 +1324,16 @@ impl ErrataApp {
                     .project
                     .as_ref()
                     .is_some_and(|p| p.codebook.index_of(&name).is_some());
-                if exists || self.change_codebook(|cb, a, t| cb.add(&name, a, t), None) {
+                // coined while reviewing a batch: a new category candidate for the owner
+                let batch = self.data.as_ref().and_then(|d| d.filters.batch.clone());
+                let coin = |cb: &mut crate::coding::Codebook, a: &str, t: &str| {
+                    cb.add(&name, a, t)?;
+                    if let Some(c) = cb.categories.last_mut() {
+                        c.candidate_from = batch;
+                    }
+                    Ok(())
+                };
+                if exists || self.change_codebook(coin, None) {
                     let on = self
                         .selected_trace()
                         .and_then(|(_, id)| {
@@ -1507,6 +1518,9 @@ impl ErrataApp {
                     let r = p.save_codebook();
                     self.report(r);
                 }
+            }
+            Action::AcceptCandidate(name) => {
+                self.change_codebook(|cb, a, t| cb.accept_candidate(&name, a, t), None);
             }
             Action::SignOff => {
                 let who = self.settings.author.clone();

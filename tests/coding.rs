@@ -587,6 +587,18 @@ fn weekly_batch_queue_and_judge_spot_check() {
     assert_eq!(d.view.len(), 15);
     assert_eq!(d.filters.batch.as_deref(), Some("2026-W48"));
     assert!(h.query_all_by_label("0 of 15 reviewed").next().is_some());
+    // a tag coined while reviewing the batch is a new category candidate
+    press(&mut h, Key::T);
+    type_text(&mut h, "overbooking");
+    press(&mut h, Key::Enter);
+    let cb = &h.state().project.as_ref().unwrap().codebook;
+    assert_eq!(cb.categories[0].candidate_from.as_deref(), Some("2026-W48"));
+    assert!(
+        h.query_all_by_label("new category candidates: overbooking")
+            .next()
+            .is_some()
+    );
+    press(&mut h, Key::Num1); // untag again: the verdict test below wants clean traces
     // review the queue: verdicts for the first three (the judge says pass or fail per trace)
     press(&mut h, Key::Home);
     for k in [Key::F, Key::J, Key::P, Key::J, Key::F] {
@@ -631,5 +643,19 @@ fn weekly_batch_queue_and_judge_spot_check() {
     assert_eq!(spots.len(), 3);
     assert!(spots.iter().all(|s| !s.rationale.is_empty()));
     assert!(!a.warnings.is_empty(), "3 traces cannot support a rate");
+    // the owner accepts the candidate
+    h.state_mut().weekly.judge_open = false;
+    press(&mut h, Key::B);
+    h.get_by_label("Accept candidate").click();
+    h.run_steps(2);
+    let cb = &h.state().project.as_ref().unwrap().codebook;
+    assert_eq!(cb.categories[0].candidate_from, None);
+    assert!(
+        cb.changelog
+            .last()
+            .unwrap()
+            .change
+            .contains("a candidate from batch 2026-W48")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

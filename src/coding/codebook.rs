@@ -53,6 +53,9 @@ pub struct Category {
     pub reporting_label: Option<String>,
     /// Example trace ids.
     pub examples: Vec<String>,
+    /// Coined while reviewing this batch: a new category candidate until the owner accepts it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate_from: Option<String>,
 }
 
 /// One changelog entry.
@@ -297,6 +300,27 @@ impl Codebook {
             .clone()
             .filter(|l| !l.trim().is_empty());
         self.bump(author, at, format!("edited \"{name}\""));
+        Ok(())
+    }
+
+    /// Accepts a new category candidate (coined during a batch) into the codebook proper.
+    pub fn accept_candidate(
+        &mut self,
+        name: &str,
+        author: &str,
+        at: &str,
+    ) -> Result<(), CodebookError> {
+        let i = self
+            .index_of(name)
+            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let Some(batch) = self.categories[i].candidate_from.take() else {
+            return Ok(());
+        };
+        self.bump(
+            author,
+            at,
+            format!("accepted \"{name}\", a candidate from batch {batch}"),
+        );
         Ok(())
     }
 

@@ -225,6 +225,15 @@ fn category_row(
         if ui.small_button("v").on_hover_text("Move down").clicked() {
             actions.push(Action::MoveCategory(c.name.clone(), 1));
         }
+        if let Some(batch) = &c.candidate_from {
+            ui.colored_label(
+                theme::warn_color(ui.visuals().dark_mode),
+                format!("candidate from {batch}"),
+            );
+            if ui.small_button("Accept candidate").clicked() {
+                actions.push(Action::AcceptCandidate(c.name.clone()));
+            }
+        }
         if ui.small_button("Rename").clicked() {
             state.rename = Some((c.name.clone(), c.name.clone()));
         }

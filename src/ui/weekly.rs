@@ -167,6 +167,19 @@ pub fn ui(
                             actions.push(Action::SetBatch(Some(b.name.clone())));
                         }
                     });
+                    let candidates: Vec<&str> = project
+                        .codebook
+                        .categories
+                        .iter()
+                        .filter(|c| c.candidate_from.as_deref() == Some(b.name.as_str()))
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    if !candidates.is_empty() {
+                        ui.colored_label(
+                            theme::warn_color(ui.visuals().dark_mode),
+                            format!("new category candidates: {}", candidates.join(", ")),
+                        );
+                    }
                 }
             }
         });
