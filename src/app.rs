@@ -720,10 +720,11 @@ impl ErrataApp {
         };
         let before = project.state(&id).cloned();
         let mut ev = ui::coding::next_event(before.as_ref(), &id, f);
-        if before
-            .as_ref()
-            .is_some_and(|b| b.same_content(&ev) && b.codebook_version == project.codebook.version)
-        {
+        if before.as_ref().is_some_and(|b| {
+            b.same_content(&ev)
+                && b.codebook_version == project.codebook.version
+                && b.author == author
+        }) {
             return;
         }
         ev.author = author;

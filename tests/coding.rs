@@ -659,3 +659,30 @@ fn weekly_batch_queue_and_judge_spot_check() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn inter_annotator_agreement_lists_disagreements() {
+    let dir = root("annotators");
+    let mut h = app(&dir);
+    for (author, keys) in [
+        ("ana", [Key::F, Key::J, Key::F]),
+        ("bo", [Key::F, Key::J, Key::P]),
+    ] {
+        h.state_mut().settings.author = author.into();
+        press(&mut h, Key::Home);
+        for k in keys {
+            press(&mut h, k);
+        }
+    }
+    h.state_mut().weekly.judge_open = true;
+    h.state_mut().weekly.annotators = ("ana".into(), "bo".into());
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("2 traces labelled by both")
+            .next()
+            .is_some()
+    );
+    assert!(h.query_all_by_label("they disagree on 1:").next().is_some());
+    assert!(h.query_all_by_label("tr-0000001").next().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -186,3 +186,118 @@ mod tests {
         assert_eq!(judge_fails("maybe", None, None), None);
     }
 }
+
+/// Two annotators compared on the traces both labelled (each one's latest label per trace).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Annotators {
+    /// Traces both labelled.
+    pub shared: usize,
+    /// Verdict agreement (the first annotator's fail as the "judge").
+    pub verdict: Agreement,
+    /// Per category: kappa of "has this category" (sorted by name).
+    pub categories: Vec<(String, Agreement)>,
+    /// Trace ids where they differ in verdict or categories (sorted).
+    pub disagreements: Vec<String>,
+}
+
+/// Compares annotators `a` and `b` from the full event log.
+pub fn annotators(events: &[super::LabelEvent], a: &str, b: &str) -> Annotators {
+    use std::collections::{BTreeMap, BTreeSet};
+    let latest = |who: &str| {
+        let mut m: BTreeMap<&str, &super::LabelEvent> = BTreeMap::new();
+        for e in events.iter().filter(|e| e.author == who) {
+            m.insert(e.trace_id.as_str(), e);
+        }
+        m
+    };
+    let (la, lb) = (latest(a), latest(b));
+    let shared: Vec<(&super::LabelEvent, &super::LabelEvent)> = la
+        .iter()
+        .filter_map(|(id, ea)| lb.get(id).map(|eb| (*ea, *eb)))
+        .collect();
+    let fail = |e: &super::LabelEvent| e.verdict == Some(super::Verdict::Fail);
+    let verdict = binary(
+        shared
+            .iter()
+            .filter(|(x, y)| x.verdict.is_some() && y.verdict.is_some())
+            .map(|(x, y)| (fail(x), fail(y))),
+    );
+    let names: BTreeSet<&str> = shared
+        .iter()
+        .flat_map(|(x, y)| x.categories.iter().chain(&y.categories).map(String::as_str))
+        .collect();
+    let categories = names
+        .into_iter()
+        .map(|c| {
+            let has = |e: &super::LabelEvent| e.categories.iter().any(|x| x == c);
+            (
+                c.to_owned(),
+                binary(shared.iter().map(|(x, y)| (has(x), has(y)))),
+            )
+        })
+        .collect();
+    let mut disagreements: Vec<String> = shared
+        .iter()
+        .filter(|(x, y)| {
+            let mut cx = x.categories.clone();
+            let mut cy = y.categories.clone();
+            cx.sort();
+            cy.sort();
+            x.verdict != y.verdict || cx != cy
+        })
+        .map(|(x, _)| x.trace_id.clone())
+        .collect();
+    disagreements.sort();
+    Annotators {
+        shared: shared.len(),
+        verdict,
+        categories,
+        disagreements,
+    }
+}
+
+#[cfg(test)]
+mod annotator_tests {
+    use super::*;
+    use crate::coding::{LabelEvent, Verdict};
+
+    fn ev(id: &str, who: &str, v: Verdict, cats: &[&str]) -> LabelEvent {
+        LabelEvent {
+            trace_id: id.into(),
+            author: who.into(),
+            verdict: Some(v),
+            categories: cats.iter().map(|c| (*c).to_owned()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn compares_two_annotators() {
+        use Verdict::{Fail, Pass};
+        let events = vec![
+            ev("1", "ana", Fail, &["x"]),
+            ev("1", "bo", Fail, &["x"]),
+            ev("2", "ana", Fail, &["x", "y"]),
+            ev("2", "bo", Fail, &["y"]),
+            ev("3", "ana", Pass, &[]),
+            ev("3", "bo", Fail, &["x"]),
+            ev("4", "ana", Pass, &[]),    // only ana
+            ev("3", "ana", Fail, &["x"]), // ana changes her mind: latest counts
+        ];
+        let r = annotators(&events, "ana", "bo");
+        assert_eq!(r.shared, 3);
+        assert_eq!(r.verdict.confusion.tp, 3);
+        assert_eq!(r.disagreements, ["2"]);
+        let x = &r.categories.iter().find(|(c, _)| c == "x").unwrap().1;
+        assert_eq!(
+            x.confusion,
+            Confusion {
+                tp: 2,
+                fp: 1,
+                tn: 0,
+                fn_: 0
+            }
+        );
+        assert_eq!(r.categories.len(), 2);
+    }
+}

@@ -55,6 +55,8 @@ pub struct WeeklyUi {
     pub rationale_column: String,
     /// Computed figures, and the inputs they were computed for.
     pub result: Option<(String, Agreement, Vec<SpotCheck>)>,
+    /// The two annotators compared.
+    pub annotators: (String, String),
 }
 
 /// One spot-checked trace.
@@ -91,6 +93,7 @@ impl Default for WeeklyUi {
             threshold: String::new(),
             rationale_column: String::new(),
             result: None,
+            annotators: (String::new(), String::new()),
         }
     }
 }
@@ -225,6 +228,8 @@ pub fn ui(
                     let (a, spots) = compute(state, d, project);
                     state.result = Some((key, a, spots));
                 }
+                annotators_ui(ui, state, project, &mut actions);
+                ui.separator();
                 let Some((_, a, spots)) = &state.result else {
                     ui.weak("Choose the column that holds the judge's verdict.");
                     return;
@@ -306,6 +311,74 @@ pub fn ui(
         state.judge_open = open;
     }
     actions
+}
+
+/// Inter-annotator agreement: two authors on the traces both labelled.
+fn annotators_ui(
+    ui: &mut egui::Ui,
+    state: &mut WeeklyUi,
+    project: &Project,
+    actions: &mut Vec<Action>,
+) {
+    let mut authors: Vec<&str> = project
+        .labels
+        .events()
+        .iter()
+        .map(|e| e.author.as_str())
+        .filter(|a| !a.is_empty())
+        .collect();
+    authors.sort_unstable();
+    authors.dedup();
+    if authors.len() < 2 {
+        ui.weak("Inter-annotator agreement needs labels from two authors.");
+        return;
+    }
+    ui.label(RichText::new("Annotators").strong());
+    ui.horizontal(|ui| {
+        for (label, slot) in [
+            ("first", &mut state.annotators.0),
+            ("second", &mut state.annotators.1),
+        ] {
+            egui::ComboBox::from_label(label)
+                .selected_text(if slot.is_empty() {
+                    "choose…"
+                } else {
+                    slot.as_str()
+                })
+                .show_ui(ui, |ui| {
+                    for a in &authors {
+                        ui.selectable_value(slot, (*a).to_owned(), *a);
+                    }
+                });
+        }
+    });
+    let (a, b) = &state.annotators;
+    if a.is_empty() || b.is_empty() || a == b {
+        return;
+    }
+    let r = agreement::annotators(project.labels.events(), a, b);
+    let k = |x: &Agreement| {
+        x.kappa
+            .map_or("undefined".to_owned(), |k| format!("{k:.2}"))
+    };
+    ui.label(format!(
+        "{} traces labelled by both · verdict kappa {}",
+        r.shared,
+        k(&r.verdict)
+    ));
+    for (c, ag) in &r.categories {
+        ui.label(format!("  {c}: kappa {} (n {})", k(ag), ag.n));
+    }
+    if !r.disagreements.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("they disagree on {}:", r.disagreements.len()));
+            for id in r.disagreements.iter().take(30) {
+                if ui.link(id).clicked() {
+                    actions.push(Action::JumpTo(id.clone()));
+                }
+            }
+        });
+    }
 }
 
 fn compute(state: &WeeklyUi, d: &Dataset, project: &Project) -> (Agreement, Vec<SpotCheck>) {
