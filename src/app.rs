@@ -2807,26 +2807,15 @@ impl eframe::App for ErrataApp {
                 .open(&mut open)
                 .default_size([900.0, 600.0])
                 .show(&ctx, |ui| {
-                    pareto_actions.extend(ui::pareto::controls(ui, &mut self.pareto_ui));
-                    if self.pareto_ui.by_week {
-                        let order: Vec<String> = pareto
-                            .categories
-                            .iter()
-                            .map(|r| r.category.clone())
-                            .collect();
-                        ui::pareto::by_period(ui, &by_week, &order);
-                    } else if self.pareto_ui.reporting {
-                        ui::pareto::reporting(ui, &pareto);
-                    } else {
-                        let (rect, acts) = ui::pareto::chart(
-                            ui,
-                            &pareto,
-                            selected_category.as_deref(),
-                            &self.pareto_ui,
-                        );
-                        self.chart_rect = Some(rect);
-                        pareto_actions.extend(acts);
-                    }
+                    let (rect, acts) = ui::pareto::panel(
+                        ui,
+                        &mut self.pareto_ui,
+                        &pareto,
+                        &by_week,
+                        selected_category.as_deref(),
+                    );
+                    self.chart_rect = rect.or(self.chart_rect);
+                    pareto_actions.extend(acts);
                 });
             self.pareto_ui.full &= open;
         }
@@ -2852,27 +2841,15 @@ impl eframe::App for ErrataApp {
                                         self.pareto_ui.docked = false;
                                     }
                                 });
-                                pareto_actions
-                                    .extend(ui::pareto::controls(ui, &mut self.pareto_ui));
-                                if self.pareto_ui.by_week {
-                                    let order: Vec<String> = pareto
-                                        .categories
-                                        .iter()
-                                        .map(|r| r.category.clone())
-                                        .collect();
-                                    ui::pareto::by_period(ui, &by_week, &order);
-                                } else if self.pareto_ui.reporting {
-                                    ui::pareto::reporting(ui, &pareto);
-                                } else {
-                                    let (rect, acts) = ui::pareto::chart(
-                                        ui,
-                                        &pareto,
-                                        selected_category.as_deref(),
-                                        &self.pareto_ui,
-                                    );
-                                    self.chart_rect = Some(rect);
-                                    pareto_actions.extend(acts);
-                                }
+                                let (rect, acts) = ui::pareto::panel(
+                                    ui,
+                                    &mut self.pareto_ui,
+                                    &pareto,
+                                    &by_week,
+                                    selected_category.as_deref(),
+                                );
+                                self.chart_rect = rect.or(self.chart_rect);
+                                pareto_actions.extend(acts);
                             });
                     }
                     // the table scrolls sideways within its own clipped area, so that its rows

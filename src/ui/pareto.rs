@@ -75,6 +75,30 @@ pub fn controls(ui: &mut egui::Ui, state: &mut ParetoUi) -> Vec<Action> {
     actions
 }
 
+/// The controls and the view they select (chart, per-week shares or the reporting roll-up);
+/// returns the chart's rect when the chart was drawn, and the actions.
+pub fn panel(
+    ui: &mut egui::Ui,
+    state: &mut ParetoUi,
+    p: &Pareto,
+    by_week: &[(String, Pareto)],
+    selected: Option<&str>,
+) -> (Option<Rect>, Vec<Action>) {
+    let mut actions = controls(ui, state);
+    if state.by_week {
+        let order: Vec<String> = p.categories.iter().map(|r| r.category.clone()).collect();
+        by_period(ui, by_week, &order);
+        (None, actions)
+    } else if state.reporting {
+        reporting(ui, p);
+        (None, actions)
+    } else {
+        let (rect, acts) = chart(ui, p, selected, state);
+        actions.extend(acts);
+        (Some(rect), actions)
+    }
+}
+
 /// Draws the chart; returns the rect it used (for the PNG export) and the actions.
 pub fn chart(
     ui: &mut egui::Ui,
