@@ -152,6 +152,8 @@ pub enum Action {
     /// Export the failing traces of the current view as regression cases (appending to an
     /// existing file adds only new ids).
     ExportRegression,
+    /// Add traces from files to the open dump as a new batch (asks for the files).
+    AddTraces,
     /// Draw a review batch.
     DrawSample(ui::weekly::SampleRequest),
     /// Show one batch as the review queue (`None`: all traces).
@@ -419,6 +421,11 @@ enum JobKind {
     /// Native: a worker thread sends the finished load.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Thread(mpsc::Receiver<Result<(Loaded, f64), load::LoadError>>),
+    /// Adding traces to the open dump (natively on a thread; in the browser the result is sent
+    /// at once).
+    Append(
+        mpsc::Receiver<Result<(Loaded, crate::trace::append::Appended, String), load::LoadError>>,
+    ),
     /// An HTTP fetch or a browser file read in flight.
     Fetch(mpsc::Receiver<Result<Vec<Source>, String>>),
     /// The browser: parsed a range of records per frame.
@@ -498,6 +505,8 @@ pub struct ErrataApp {
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     project_root: Option<std::path::PathBuf>,
     undo: Option<UndoDelete>,
+    /// The next files opened are added to the open dump as this batch.
+    pub adding_batch: Option<String>,
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     import_rx: Option<mpsc::Receiver<(Import, String, String)>>,
     pending: Vec<Action>,
@@ -533,6 +542,7 @@ impl ErrataApp {
             screenshot_rx: None,
             project_root: start.project_root.clone(),
             undo: None,
+            adding_batch: None,
             import_rx: None,
             pending: Vec::new(),
             file_rx: None,
@@ -605,6 +615,90 @@ impl ErrataApp {
         self.codebook_ui = Default::default();
         self.scroll_to_selected = true;
         self.pending.push(Action::Refresh);
+    }
+
+    /// Adds `sources` to the open dump as `batch`: duplicates by identity are skipped.
+    fn start_append(&mut self, ctx: &egui::Context, sources: Vec<Source>, batch: String) {
+        let Some(d) = &self.data else { return };
+        let store = d.store.clone();
+        let key = d.key.clone();
+        let progress = Arc::new(Progress::default());
+        let (tx, rx) = mpsc::channel();
+        let label = format!("traces for batch {batch}");
+        let p = progress.clone();
+        let run = move || {
+            let threads = if cfg!(target_arch = "wasm32") {
+                1
+            } else {
+                std::thread::available_parallelism().map_or(1, usize::from)
+            };
+            let r = crate::trace::append::append(&store, sources, &batch, &p, threads)
+                .map(|(l, a)| (l, a, batch));
+            let _ = tx.send(r);
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let repaint = ctx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("errata-append".to_owned())
+                .spawn(move || {
+                    run();
+                    repaint.request_repaint();
+                });
+            if let Err(e) = spawned {
+                self.error(format!("could not start the loader thread: {e}"));
+                return;
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            run();
+            ctx.request_repaint();
+        }
+        self.job = Some(LoadJob {
+            label,
+            progress,
+            key,
+            started_secs: ctx.input(|i| i.time),
+            kind: JobKind::Append(rx),
+        });
+    }
+
+    fn finish_append(
+        &mut self,
+        loaded: Loaded,
+        stats: crate::trace::append::Appended,
+        key: String,
+        batch: &str,
+    ) {
+        self.finish_load(loaded, key, 0.0);
+        let n = stats.added.len();
+        if let Some(p) = &mut self.project
+            && n > 0
+        {
+            p.file.batches.retain(|b| b.name != batch);
+            p.file.batches.push(crate::coding::sampling::Batch {
+                name: batch.to_owned(),
+                seed: 0,
+                strategy: "added traces".to_owned(),
+                trace_ids: stats.added,
+                at: crate::coding::time::now_rfc3339(),
+            });
+            let r = p.store.save_project(&p.file);
+            self.report(r);
+        }
+        self.notices.push(Notice {
+            text: format!(
+                "added {n} traces as batch {batch}; {} already in the dump were skipped{}",
+                stats.duplicates,
+                if stats.skipped_lines > 0 {
+                    format!(", {} unreadable lines", stats.skipped_lines)
+                } else {
+                    String::new()
+                }
+            ),
+            error: false,
+        });
     }
 
     /// Opens (or creates) the project that belongs to the dump: a sidecar folder natively,
@@ -844,6 +938,12 @@ impl ErrataApp {
     }
 
     fn start_sources(&mut self, ctx: &egui::Context, sources: Vec<Source>, label: String) {
+        if let Some(batch) = self.adding_batch.take()
+            && self.data.is_some()
+        {
+            self.start_append(ctx, sources, batch);
+            return;
+        }
         let key = sources
             .iter()
             .map(|s| s.name.as_str())
@@ -914,6 +1014,28 @@ impl ErrataApp {
 
     #[cfg(not(target_arch = "wasm32"))]
     fn start_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
+        if self.adding_batch.is_some() && self.data.is_some() {
+            let progress = Progress::default();
+            match paths
+                .iter()
+                .map(|p| load::read_file(p, &progress))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(sources) => {
+                    let label = sources
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.start_sources(ctx, sources, label);
+                }
+                Err(e) => {
+                    self.adding_batch = None;
+                    self.error(e.to_string());
+                }
+            }
+            return;
+        }
         let key = paths
             .iter()
             .map(|p| p.display().to_string())
@@ -1081,6 +1203,25 @@ impl ErrataApp {
         };
         let now = ctx.input(|i| i.time);
         match &mut job.kind {
+            JobKind::Append(rx) => match rx.try_recv() {
+                Ok(result) => {
+                    let Some(job) = self.job.take() else { return };
+                    match result {
+                        Ok((loaded, stats, batch)) => {
+                            self.finish_append(loaded, stats, job.key, &batch);
+                        }
+                        Err(load::LoadError::Cancelled) => {}
+                        Err(e) => self.error(e.to_string()),
+                    }
+                }
+                Err(mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                }
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.job = None;
+                    self.error("adding traces stopped unexpectedly".to_owned());
+                }
+            },
             JobKind::Thread(rx) => match rx.try_recv() {
                 Ok(result) => {
                     let Some(job) = self.job.take() else { return };
@@ -1647,6 +1788,12 @@ impl ErrataApp {
             }),
             Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
             Action::DrawSample(req) => self.draw_sample(ctx, req),
+            Action::AddTraces => {
+                if self.data.is_some() {
+                    self.adding_batch = Some(self.weekly.name.clone());
+                    self.open_dialog(ctx);
+                }
+            }
             Action::ExportRegression => self.export_regression(),
             Action::SetBatch(batch) => {
                 if let Some(d) = &mut self.data {
@@ -2610,6 +2757,13 @@ impl ErrataApp {
                 }
                 if ui.button("Open URL…").clicked() {
                     self.dialogs.url = Some(String::new());
+                }
+                if ui
+                    .add_enabled(self.data.is_some(), egui::Button::new("Add traces to this dump…"))
+                    .on_hover_text("Append another dump as a batch (named in View > Sample a review batch); duplicates are skipped")
+                    .clicked()
+                {
+                    self.pending.push(Action::AddTraces);
                 }
                 if ui.button("Open demo traces").clicked() {
                     self.open_demo();

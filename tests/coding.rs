@@ -686,3 +686,55 @@ fn inter_annotator_agreement_lists_disagreements() {
     assert!(h.query_all_by_label("tr-0000001").next().is_some());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn add_traces_appends_a_batch_and_skips_duplicates() {
+    let dir = root("add");
+    let week2 = dir.join("week2.jsonl");
+    std::fs::create_dir_all(&dir).unwrap();
+    // one trace already in the demo (same id), two new ones
+    let demo_line = errata::demo::DEMO_JSONL
+        .split(|b| *b == b'\n')
+        .next()
+        .unwrap();
+    let mut text = String::from_utf8(demo_line.to_vec()).unwrap();
+    text.push('\n');
+    for i in 0..2 {
+        text.push_str(&format!("{{\"trace_id\":\"new-{i}\",\"input\":[{{\"role\":\"user\",\"content\":\"q{i}\"}}],\"output\":{{\"role\":\"assistant\",\"content\":\"a{i}\"}}}}\n"));
+    }
+    std::fs::write(&week2, text).unwrap();
+    let mut h = app(&dir);
+    press(&mut h, Key::F); // a label on the old dump survives the append
+    h.state_mut().adding_batch = Some("2026-W49".into());
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::OpenPaths(vec![week2]));
+    for _ in 0..300 {
+        h.step();
+        if h.state().job.is_none() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.store.len(), 302);
+    assert_eq!(d.store.id(301), "new-1");
+    let p = h.state().project.as_ref().unwrap();
+    let batch = p
+        .file
+        .batches
+        .iter()
+        .find(|b| b.name == "2026-W49")
+        .unwrap();
+    assert_eq!(batch.trace_ids, ["new-0", "new-1"]);
+    assert_eq!(
+        state(&h, "tr-0000000").unwrap().verdict,
+        Some(Verdict::Fail)
+    );
+    assert!(h.state().notices.iter().any(|n| {
+        n.text
+            .contains("added 2 traces as batch 2026-W49; 1 already in the dump")
+    }));
+    let _ = std::fs::remove_dir_all(&dir);
+}

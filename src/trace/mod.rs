@@ -1,6 +1,7 @@
 //! Traces as data: loading dumps, detecting fields, the polars-backed store and views over it.
 //! Nothing here imports egui; it builds for wasm and is tested without a window.
 
+pub mod append;
 pub mod columns;
 pub mod content;
 pub mod filter;
