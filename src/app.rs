@@ -2193,11 +2193,35 @@ impl ErrataApp {
         }
     }
 
-    /// The Pareto per ISO week of the traces' timestamps, oldest first.
+    /// The Pareto per review batch, or (with no batches) per ISO week of the traces' timestamps,
+    /// oldest first.
     pub fn pareto_by_week(&self) -> Vec<(String, crate::coding::pareto::Pareto)> {
         let (Some(p), Some(d)) = (&self.project, &self.data) else {
             return Vec::new();
         };
+        // with review batches, one row per batch (in the order they were made)
+        if !p.file.batches.is_empty() {
+            return p
+                .file
+                .batches
+                .iter()
+                .map(|b| {
+                    let mut combos: HashMap<crate::coding::labels::Combo, usize> = HashMap::new();
+                    for ev in b.trace_ids.iter().filter_map(|id| p.state(id)) {
+                        let mut cats = ev.categories.clone();
+                        cats.sort();
+                        *combos.entry((ev.verdict, cats)).or_insert(0) += 1;
+                    }
+                    let pareto = crate::coding::pareto::compute(
+                        combos.iter().map(|(k, v)| (k, *v)),
+                        &p.codebook,
+                        self.pareto_ui.measure,
+                        false,
+                    );
+                    (format!("batch {}", b.name), pareto)
+                })
+                .collect();
+        }
         let Some(col) = ["timestamp", "created_at", "start_time", "time", "date"]
             .iter()
             .find_map(|c| d.store.column_index(c))

@@ -397,7 +397,7 @@ fn pareto_by_week_shows_small_multiples() {
     press(&mut h, Key::T);
     type_text(&mut h, "x");
     press(&mut h, Key::Enter);
-    h.get_by_label("by week").click();
+    h.get_by_label("by batch / week").click();
     h.run_steps(2);
     let weeks = h.state().pareto_by_week();
     assert_eq!(weeks.len(), 1);

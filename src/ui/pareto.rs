@@ -49,7 +49,7 @@ pub fn controls(ui: &mut egui::Ui, state: &mut ParetoUi) -> Vec<Action> {
         ui.checkbox(&mut state.scope_view, "current view");
         ui.checkbox(&mut state.include_zero, "zero counts");
         ui.toggle_value(&mut state.reporting, "report view");
-        ui.toggle_value(&mut state.by_week, "by week");
+        ui.toggle_value(&mut state.by_week, "by batch / week");
         if ui
             .small_button("CSV")
             .on_hover_text("Export the chart's data as CSV")
@@ -314,7 +314,7 @@ pub fn reporting(ui: &mut egui::Ui, p: &Pareto) {
 
 /// Small multiples: per period, the failing traces' category shares as a stacked bar.
 pub fn by_period(ui: &mut egui::Ui, periods: &[(String, Pareto)], order: &[String]) {
-    ui.label(egui::RichText::new("Category shares of failures, per week").strong());
+    ui.label(egui::RichText::new("Category shares of failures, per batch (or per week)").strong());
     if periods.is_empty() {
         ui.weak("No timestamps on the labelled traces (a `timestamp`, `created_at` or `start_time` column).");
         return;
