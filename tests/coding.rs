@@ -738,3 +738,24 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     }));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn category_judge_precision_recall_is_shown() {
+    let dir = root("catjudge");
+    let mut h = app(&dir);
+    // the demo's `feature` column stands in for a category judge
+    press(&mut h, Key::T);
+    type_text(&mut h, "refunds");
+    press(&mut h, Key::Enter);
+    {
+        let w = &mut h.state_mut().weekly;
+        w.judge_open = true;
+        w.judge_column = "feature".into();
+        w.category_judge = true;
+    }
+    h.run_steps(3);
+    // tr-0000000 is a refunds trace tagged "refunds": precision and recall 100 %
+    assert!(h.query_all_by_label("100 %").count() >= 2);
+    assert!(h.query_all_by_label("refunds").next().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -301,3 +301,89 @@ mod annotator_tests {
         assert_eq!(r.categories.len(), 2);
     }
 }
+
+/// Precision and recall of a category judge, per category.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CategoryScore {
+    /// The category.
+    pub category: String,
+    /// Of the traces the judge gave it, the share the human also gave it.
+    pub precision: Option<f64>,
+    /// Of the traces the human gave it, the share the judge also gave it.
+    pub recall: Option<f64>,
+    /// Traces the human gave it.
+    pub support: usize,
+}
+
+/// The categories named in a judge's cell: a JSON array, or text split at `,` `;` `|`.
+pub fn judge_categories(value: &str) -> Vec<String> {
+    let v = value.trim();
+    if let Ok(list) = serde_json::from_str::<Vec<String>>(v) {
+        return list
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+    }
+    v.split([',', ';', '|'])
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Per-category precision/recall over `(judge categories, human categories)` pairs, by name.
+pub fn per_category(pairs: &[(Vec<String>, Vec<String>)]) -> Vec<CategoryScore> {
+    let names: std::collections::BTreeSet<&str> = pairs
+        .iter()
+        .flat_map(|(j, h)| j.iter().chain(h).map(String::as_str))
+        .collect();
+    names
+        .into_iter()
+        .map(|c| {
+            let (mut both, mut judge, mut human) = (0, 0, 0);
+            for (j, h) in pairs {
+                let (in_j, in_h) = (j.iter().any(|x| x == c), h.iter().any(|x| x == c));
+                both += usize::from(in_j && in_h);
+                judge += usize::from(in_j);
+                human += usize::from(in_h);
+            }
+            CategoryScore {
+                category: c.to_owned(),
+                precision: ratio(both, judge),
+                recall: ratio(both, human),
+                support: human,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod category_tests {
+    use super::*;
+
+    #[test]
+    fn precision_recall_by_category() {
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        let pairs = vec![
+            (s(&["a"]), s(&["a"])),
+            (s(&["a", "b"]), s(&["a"])),
+            (s(&[]), s(&["b"])),
+            (s(&["b"]), s(&["b"])),
+        ];
+        let r = per_category(&pairs);
+        assert_eq!(
+            r[0],
+            CategoryScore {
+                category: "a".into(),
+                precision: Some(1.0),
+                recall: Some(1.0),
+                support: 2
+            }
+        );
+        assert_eq!(r[1].precision, Some(0.5));
+        assert_eq!(r[1].recall, Some(0.5));
+        assert_eq!(judge_categories("a, b;c"), ["a", "b", "c"]);
+        assert_eq!(judge_categories(r#"["x","y"]"#), ["x", "y"]);
+        assert!(judge_categories(" ").is_empty());
+    }
+}

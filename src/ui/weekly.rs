@@ -57,6 +57,8 @@ pub struct WeeklyUi {
     pub result: Option<(String, Agreement, Vec<SpotCheck>)>,
     /// The two annotators compared.
     pub annotators: (String, String),
+    /// The judge's column names categories (per-category precision/recall).
+    pub category_judge: bool,
 }
 
 /// One spot-checked trace.
@@ -94,6 +96,7 @@ impl Default for WeeklyUi {
             rationale_column: String::new(),
             result: None,
             annotators: (String::new(), String::new()),
+            category_judge: false,
         }
     }
 }
@@ -214,6 +217,13 @@ pub fn ui(
                 ui.horizontal(|ui| {
                     column_combo(ui, "rationale column", &mut state.rationale_column, d);
                 });
+                ui.checkbox(
+                    &mut state.category_judge,
+                    "the judge names categories (precision / recall per category)",
+                );
+                if state.category_judge && !state.judge_column.is_empty() {
+                    category_scores(ui, state, d, project);
+                }
                 let key = format!(
                     "{}|{}|{}|{}|{}",
                     state.judge_column,
@@ -311,6 +321,46 @@ pub fn ui(
         state.judge_open = open;
     }
     actions
+}
+
+/// A category judge against the human categories, per category.
+fn category_scores(ui: &mut egui::Ui, state: &WeeklyUi, d: &Dataset, project: &Project) {
+    let Some(col) = d.store.column_index(&state.judge_column) else {
+        return;
+    };
+    let mut pairs = Vec::new();
+    for ev in project.labels.latest() {
+        if !ev.is_coded() && ev.verdict.is_none() {
+            continue;
+        }
+        let Some(r) = d.store.row_of_id(&ev.trace_id) else {
+            continue;
+        };
+        let judge = d
+            .store
+            .cell(r, col)
+            .map(|v| agreement::judge_categories(&v))
+            .unwrap_or_default();
+        pairs.push((judge, ev.categories.clone()));
+    }
+    let pct = |x: Option<f64>| x.map_or("n/a".to_owned(), |v| format!("{:.0} %", v * 100.0));
+    egui::Grid::new("category-judge")
+        .num_columns(4)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.strong("category");
+            ui.strong("precision");
+            ui.strong("recall");
+            ui.strong("support");
+            ui.end_row();
+            for s in agreement::per_category(&pairs) {
+                ui.label(&s.category);
+                ui.label(pct(s.precision));
+                ui.label(pct(s.recall));
+                ui.label(s.support.to_string());
+                ui.end_row();
+            }
+        });
 }
 
 /// Inter-annotator agreement: two authors on the traces both labelled.
