@@ -202,6 +202,16 @@ pub struct CodingDraft {
     pub error: Option<String>,
 }
 
+/// Characters of notes sent to the LLM in one request (large note sets go in several).
+const LLM_BATCH_CHARS: usize = 60_000;
+
+/// An LLM proposal over several batches of notes, reconciled as answers arrive.
+struct ProposeJob {
+    all_notes: Vec<String>,
+    remaining: std::collections::VecDeque<Vec<String>>,
+    acc: crate::llm::proposal::Proposal,
+}
+
 /// What a picked file is imported as.
 #[derive(Clone, Copy, Debug)]
 enum Import {
@@ -499,6 +509,7 @@ pub struct ErrataApp {
     pub weekly: ui::weekly::WeeklyUi,
     propose_rx: Option<mpsc::Receiver<Result<crate::llm::proposal::Proposal, String>>>,
     test_rx: Option<mpsc::Receiver<Result<String, String>>>,
+    propose_job: Option<ProposeJob>,
     /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
     chart_rect: Option<egui::Rect>,
     screenshot_rx: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
@@ -538,6 +549,7 @@ impl ErrataApp {
             weekly: Default::default(),
             propose_rx: None,
             test_rx: None,
+            propose_job: None,
             chart_rect: None,
             screenshot_rx: None,
             project_root: start.project_root.clone(),
@@ -1137,10 +1149,27 @@ impl ErrataApp {
             && let Ok(result) = rx.try_recv()
         {
             self.propose_rx = None;
-            self.axial.waiting = false;
             match result {
-                Ok(p) => self.axial.proposal = Some((p, self.axial.provider.label())),
-                Err(e) => self.axial.error = Some(e),
+                Ok(part) => {
+                    let next = self.propose_job.as_mut().and_then(|job| {
+                        crate::llm::proposal::reconcile(&mut job.acc, part, &job.all_notes);
+                        job.remaining.pop_front()
+                    });
+                    match next {
+                        Some(batch) => self.send_batch(ctx, batch),
+                        None => {
+                            self.axial.waiting = false;
+                            if let Some(job) = self.propose_job.take() {
+                                self.axial.proposal = Some((job.acc, self.axial.provider.label()));
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.axial.waiting = false;
+                    self.propose_job = None;
+                    self.axial.error = Some(e);
+                }
             }
         }
         let arrived = self
@@ -1775,6 +1804,7 @@ impl ErrataApp {
             }
             Action::CancelPropose => {
                 self.propose_rx = None;
+                self.propose_job = None;
                 self.axial.waiting = false;
             }
             Action::DiscardProposal => self.axial.proposal = None,
@@ -2056,7 +2086,24 @@ impl ErrataApp {
             self.axial.error = Some("no notes yet: write some while reading traces (e)".to_owned());
             return;
         }
-        let existing: Vec<(String, String)> = self
+        let mut batches: std::collections::VecDeque<Vec<String>> =
+            crate::llm::proposal::batches(&notes, LLM_BATCH_CHARS).into();
+        let Some(first) = batches.pop_front() else {
+            return;
+        };
+        self.propose_job = Some(ProposeJob {
+            all_notes: notes,
+            remaining: batches,
+            acc: Default::default(),
+        });
+        self.send_batch(ctx, first);
+        self.axial.waiting = true;
+        self.axial.error = None;
+    }
+
+    /// Sends one batch of notes; the codebook's and the running proposal's categories go along.
+    fn send_batch(&mut self, ctx: &egui::Context, batch: Vec<String>) {
+        let mut existing: Vec<(String, String)> = self
             .project
             .as_ref()
             .map(|p| {
@@ -2067,15 +2114,23 @@ impl ErrataApp {
                     .collect()
             })
             .unwrap_or_default();
+        if let Some(job) = &self.propose_job {
+            existing.extend(
+                job.acc
+                    .categories
+                    .iter()
+                    .map(|c| (c.name.clone(), c.description.clone())),
+            );
+        }
         let provider = self.axial.provider.clone();
-        let mut request = provider.request(&crate::llm::proposal::prompt(&notes, &existing));
+        let mut request = provider.request(&crate::llm::proposal::prompt(&batch, &existing));
         request.timeout = Some(std::time::Duration::from_secs(120));
         let (tx, rx) = mpsc::channel();
         let repaint = ctx.clone();
         ehttp::fetch(request, move |result| {
             let r = match result {
                 Ok(resp) => crate::llm::client::answer_text(provider.api, &resp).and_then(|text| {
-                    crate::llm::proposal::parse(&text, &notes).map_err(|e| e.to_string())
+                    crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())
                 }),
                 Err(e) => Err(format!("the request failed: {e}")),
             };
@@ -2083,8 +2138,6 @@ impl ErrataApp {
             repaint.request_repaint();
         });
         self.propose_rx = Some(rx);
-        self.axial.waiting = true;
-        self.axial.error = None;
     }
 
     /// Accepts the reviewed proposal: its new categories enter the codebook as one version, and

@@ -52,7 +52,7 @@ usage:
                                          label counts, categories and saturation of a project
   errata report DUMP [--project DIR] [--format md|csv|json] [--by severity]
                                          the Pareto of failure categories and the report
-  errata propose DUMP [--project DIR] (--offline | --provider anthropic|openai --base-url URL --model NAME [--timeout S]) [--json]
+  errata propose DUMP [--project DIR] (--offline | --provider anthropic|openai --base-url URL --model NAME [--timeout S] [--batch-chars N]) [--json]
                                          propose failure categories from the notes (the codebook is not changed)
   errata judge DUMP --column NAME [--positive VALUE] [--threshold T] [--project DIR] [--json]
                                          judge-vs-human agreement (failures are the positive class)
@@ -435,6 +435,7 @@ fn propose(args: &[String]) -> Result<(), String> {
     };
     let mut api = None;
     let mut timeout_secs = 120u64;
+    let mut batch_chars = 60_000usize;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -450,6 +451,12 @@ fn propose(args: &[String]) -> Result<(), String> {
             }
             "--base-url" => provider.base_url = it.next().ok_or("--base-url needs a URL")?.clone(),
             "--model" => provider.model = it.next().ok_or("--model needs a name")?.clone(),
+            "--batch-chars" => {
+                batch_chars = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--batch-chars needs a number")?;
+            }
             "--timeout" => {
                 timeout_secs = it
                     .next()
@@ -494,19 +501,31 @@ fn propose(args: &[String]) -> Result<(), String> {
             Api::OpenAi => "OPENAI_API_KEY",
         })
         .unwrap_or_default();
-        let existing: Vec<(String, String)> = opened
-            .codebook
-            .categories
-            .iter()
-            .map(|c| (c.name.clone(), c.description.clone()))
-            .collect();
-        let prompt = crate::llm::proposal::prompt(&notes, &existing);
-        let mut request = provider.request(&prompt);
-        request.timeout = Some(std::time::Duration::from_secs(timeout_secs));
-        let response = ehttp::fetch_blocking(&request)
-            .map_err(|e| format!("request failed ({e}): {}", request.url))?;
-        let text = answer_text(api, &response)?;
-        crate::llm::proposal::parse(&text, &notes).map_err(|e| e.to_string())?
+        // large note sets go in batches that fit the context; each batch sees the categories
+        // found so far, and the answers are reconciled by name
+        let mut acc = crate::llm::proposal::Proposal::default();
+        for batch in crate::llm::proposal::batches(&notes, batch_chars) {
+            let existing: Vec<(String, String)> = opened
+                .codebook
+                .categories
+                .iter()
+                .map(|c| (c.name.clone(), c.description.clone()))
+                .chain(
+                    acc.categories
+                        .iter()
+                        .map(|c| (c.name.clone(), c.description.clone())),
+                )
+                .collect();
+            let prompt = crate::llm::proposal::prompt(&batch, &existing);
+            let mut request = provider.request(&prompt);
+            request.timeout = Some(std::time::Duration::from_secs(timeout_secs));
+            let response = ehttp::fetch_blocking(&request)
+                .map_err(|e| format!("request failed ({e}): {}", request.url))?;
+            let text = answer_text(api, &response)?;
+            let part = crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())?;
+            crate::llm::proposal::reconcile(&mut acc, part, &notes);
+        }
+        acc
     };
     if json_out {
         println!("{}", serde_json::to_string(&proposal).unwrap_or_default());

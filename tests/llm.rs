@@ -273,3 +273,38 @@ fn a_slow_server_times_out_with_a_message() {
     );
     server.join().unwrap();
 }
+
+#[test]
+fn large_note_sets_go_in_batches_and_are_reconciled() {
+    let dir = project();
+    let a = r#"{\"categories\":[{\"name\":\"Tools\",\"description\":\"No tool.\",\"examples\":[\"did not call the booking tool\",\"booking tool never invoked\"]}]}"#;
+    let b = r#"{\"categories\":[{\"name\":\"tools\",\"description\":\"\",\"examples\":[\"made up a fee\"]},{\"name\":\"Dates\",\"description\":\"Wrong dates.\",\"examples\":[\"wrong date given\"]}]}"#;
+    let reply = |t: &str| {
+        format!(r#"{{"choices":[{{"message":{{"role":"assistant","content":"{t}"}}}}]}}"#)
+    };
+    let (port, server) = serve(vec![("200 OK", "", reply(a)), ("200 OK", "", reply(b))]);
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let (code, out, err) = propose(
+        &dir,
+        &[
+            "--provider",
+            "openai",
+            "--base-url",
+            &base,
+            "--model",
+            "m",
+            "--batch-chars",
+            "72",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let cats = v["categories"].as_array().unwrap();
+    assert_eq!(cats.len(), 2, "Tools and tools merged: {out}");
+    assert_eq!(cats[0]["examples"].as_array().unwrap().len(), 3);
+    assert_eq!(v["unassigned"], serde_json::json!([]));
+    let seen = server.join().unwrap();
+    assert_eq!(seen.len(), 2);
+    // the second batch is told about the category the first one found
+    assert!(seen[1].contains("- Tools: No tool."), "{}", seen[1]);
+}

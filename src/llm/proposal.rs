@@ -252,3 +252,108 @@ mod tests {
         assert!(p.contains("\"categories\""));
     }
 }
+
+/// Splits notes into batches whose prompt text stays under `max_chars` (at least one note each).
+pub fn batches(notes: &[String], max_chars: usize) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut size = 0;
+    for n in notes {
+        let len = n.len() + 8;
+        if out.is_empty() || (size + len > max_chars && !out.last().is_some_and(Vec::is_empty)) {
+            out.push(Vec::new());
+            size = 0;
+        }
+        if let Some(last) = out.last_mut() {
+            last.push(n.clone());
+        }
+        size += len;
+    }
+    out
+}
+
+/// Folds the proposal for one batch into the running one: categories with the same name (case
+/// and spacing aside) merge; unassigned notes are recomputed over `all_notes` at the end.
+pub fn reconcile(acc: &mut Proposal, next: Proposal, all_notes: &[String]) {
+    let key = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    for c in next.categories {
+        match acc
+            .categories
+            .iter_mut()
+            .find(|a| key(&a.name) == key(&c.name))
+        {
+            Some(a) => {
+                if a.description.is_empty() {
+                    a.description = c.description;
+                }
+                for e in c.examples {
+                    if !a.examples.contains(&e) {
+                        a.examples.push(e);
+                    }
+                }
+            }
+            None => acc.categories.push(c),
+        }
+    }
+    acc.rejected_examples.extend(next.rejected_examples);
+    let claimed: std::collections::HashSet<&String> =
+        acc.categories.iter().flat_map(|c| &c.examples).collect();
+    acc.unassigned = all_notes
+        .iter()
+        .filter(|n| !claimed.contains(n))
+        .cloned()
+        .collect();
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn batches_and_reconciliation() {
+        let notes: Vec<String> = (0..10).map(|i| format!("note number {i}")).collect();
+        let b = batches(&notes, 60);
+        assert!(b.len() > 1);
+        assert_eq!(b.iter().map(Vec::len).sum::<usize>(), 10);
+        assert_eq!(
+            batches(&notes, 1).len(),
+            10,
+            "a note longer than the budget still goes alone"
+        );
+        let mut acc = Proposal::default();
+        let p1 = Proposal {
+            categories: vec![ProposedCategory {
+                name: "Dates".into(),
+                description: "d".into(),
+                examples: vec![notes[0].clone()],
+            }],
+            ..Default::default()
+        };
+        let p2 = Proposal {
+            categories: vec![
+                ProposedCategory {
+                    name: "dates ".into(),
+                    description: String::new(),
+                    examples: vec![notes[1].clone()],
+                },
+                ProposedCategory {
+                    name: "Tools".into(),
+                    description: "t".into(),
+                    examples: vec![notes[2].clone()],
+                },
+            ],
+            rejected_examples: vec!["x".into()],
+            ..Default::default()
+        };
+        reconcile(&mut acc, p1, &notes);
+        reconcile(&mut acc, p2, &notes);
+        assert_eq!(acc.categories.len(), 2);
+        assert_eq!(acc.categories[0].examples.len(), 2);
+        assert_eq!(acc.unassigned.len(), 7);
+        assert_eq!(acc.rejected_examples, ["x"]);
+    }
+}
