@@ -1777,9 +1777,20 @@ impl ErrataApp {
                 if notes.is_empty() {
                     self.axial.error =
                         Some("no notes yet: write some while reading traces (e)".to_owned());
-                } else {
+                } else if let Some(p) = &self.project {
+                    // against the codebook: coded notes keep their category, the rest cluster
+                    let mut seen = std::collections::HashSet::new();
+                    let pairs: Vec<(String, Vec<String>)> = p
+                        .labels
+                        .latest()
+                        .into_iter()
+                        .filter(|e| {
+                            !e.note.trim().is_empty() && seen.insert(e.note.trim().to_owned())
+                        })
+                        .map(|e| (e.note.trim().to_owned(), e.categories.clone()))
+                        .collect();
                     self.axial.proposal = Some((
-                        crate::coding::cluster::cluster(&notes),
+                        crate::coding::cluster::cluster_against(&pairs, &p.codebook),
                         "offline clusterer".to_owned(),
                     ));
                 }

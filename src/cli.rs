@@ -481,7 +481,16 @@ fn propose(args: &[String]) -> Result<(), String> {
         return Err("the project has no notes to cluster".to_owned());
     }
     let proposal = if offline {
-        crate::coding::cluster::cluster(&notes)
+        // against the codebook: notes of coded traces keep their category, the rest cluster
+        let mut seen = std::collections::HashSet::new();
+        let pairs: Vec<(String, Vec<String>)> = opened
+            .labels
+            .latest()
+            .into_iter()
+            .filter(|e| !e.note.trim().is_empty() && seen.insert(e.note.trim().to_owned()))
+            .map(|e| (e.note.trim().to_owned(), e.categories.clone()))
+            .collect();
+        crate::coding::cluster::cluster_against(&pairs, &opened.codebook)
     } else {
         let Some(api) = api else {
             return Err("choose --offline or --provider anthropic|openai".to_owned());

@@ -304,3 +304,72 @@ mod tests {
         assert_eq!(cluster(&["one".to_owned()]).categories.len(), 1);
     }
 }
+
+/// Proposes against an existing codebook: notes of traces already coded with a codebook
+/// category are assigned to it; the other notes are clustered into new category candidates.
+/// `coded` pairs each note with the codebook categories its trace carries.
+pub fn cluster_against(
+    notes: &[(String, Vec<String>)],
+    codebook: &crate::coding::Codebook,
+) -> Proposal {
+    let mut existing: Vec<ProposedCategory> = Vec::new();
+    let mut fresh: Vec<String> = Vec::new();
+    for (note, cats) in notes {
+        let known: Vec<&String> = cats.iter().filter(|c| codebook.get(c).is_some()).collect();
+        if known.is_empty() {
+            fresh.push(note.clone());
+            continue;
+        }
+        for c in known {
+            match existing.iter_mut().find(|e| &e.name == c) {
+                Some(e) => {
+                    if !e.examples.contains(note) {
+                        e.examples.push(note.clone());
+                    }
+                }
+                None => existing.push(ProposedCategory {
+                    name: c.clone(),
+                    description: codebook
+                        .get(c)
+                        .map(|x| x.description.clone())
+                        .unwrap_or_default(),
+                    examples: vec![note.clone()],
+                }),
+            }
+        }
+    }
+    // keep the codebook's order
+    existing.sort_by_key(|e| codebook.index_of(&e.name).unwrap_or(usize::MAX));
+    let mut proposal = cluster(&fresh);
+    existing.append(&mut proposal.categories);
+    proposal.categories = existing;
+    proposal
+}
+
+#[cfg(test)]
+mod against_tests {
+    use super::*;
+    use crate::coding::{Category, Codebook};
+
+    #[test]
+    fn coded_notes_keep_their_category_and_new_ones_are_clustered() {
+        let codebook = Codebook {
+            categories: vec![Category {
+                name: "Dates".into(),
+                description: "Wrong dates.".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let notes = vec![
+            ("wrong date".to_owned(), vec!["Dates".to_owned()]),
+            ("tool not called".to_owned(), vec![]),
+            ("tool skipped".to_owned(), vec![]),
+        ];
+        let p = cluster_against(&notes, &codebook);
+        assert_eq!(p.categories[0].name, "Dates");
+        assert_eq!(p.categories[0].examples, ["wrong date"]);
+        let rest: usize = p.categories[1..].iter().map(|c| c.examples.len()).sum();
+        assert_eq!(rest, 2);
+    }
+}
