@@ -258,6 +258,9 @@ pub struct Settings {
     pub columns: BTreeMap<String, Vec<String>>,
     /// The user's name, carried by every label event.
     pub author: String,
+    /// LLM API key, only when the user ticked "remember" (kept in the app's own settings
+    /// storage, never in a project folder or an export).
+    pub remembered_api_key: Option<String>,
 }
 
 /// A one-line message shown in the status bar until dismissed.
@@ -561,6 +564,10 @@ impl ErrataApp {
         };
         if app.settings.author.is_empty() {
             app.settings.author = default_author();
+        }
+        if let Some(key) = &app.settings.remembered_api_key {
+            app.axial.provider.api_key.clone_from(key);
+            app.axial.remember_key = true;
         }
         if !start.paths.is_empty() {
             app.pending.push(Action::OpenPaths(start.paths));
@@ -3175,6 +3182,11 @@ impl eframe::App for ErrataApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.remembered_api_key = self
+            .axial
+            .remember_key
+            .then(|| self.axial.provider.api_key.clone())
+            .filter(|k| !k.is_empty());
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }

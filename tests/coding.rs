@@ -759,3 +759,83 @@ fn category_judge_precision_recall_is_shown() {
     assert!(h.query_all_by_label("refunds").next().is_some());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn review_split_adds_a_category_to_move_notes_into() {
+    let dir = root("split");
+    let mut h = app(&dir);
+    for n in ["tool not called", "booking tool skipped", "wrong date"] {
+        press(&mut h, Key::E);
+        type_text(&mut h, n);
+        press(&mut h, Key::Escape);
+        press(&mut h, Key::J);
+    }
+    press(&mut h, Key::A);
+    h.get_by_label("Propose categories (offline)").click();
+    h.run_steps(3);
+    let before = h
+        .state()
+        .axial
+        .proposal
+        .as_ref()
+        .unwrap()
+        .0
+        .categories
+        .len();
+    let first = h.state().axial.proposal.as_ref().unwrap().0.categories[0]
+        .name
+        .clone();
+    h.get_all_by_label("Split").next().unwrap().click();
+    h.run_steps(2);
+    let cats = &h.state().axial.proposal.as_ref().unwrap().0.categories;
+    assert_eq!(cats.len(), before + 1);
+    assert_eq!(cats[1].name, format!("{first} (split)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[derive(Default)]
+struct MemStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn the_api_key_is_stored_only_when_remembered_and_never_in_the_project() {
+    use eframe::Storage as _;
+    let dir = root("key");
+    let mut h = app(&dir);
+    h.state_mut().axial.provider.api_key = "sk-secret".into();
+    let mut storage = MemStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    assert!(
+        !storage
+            .get_string(eframe::APP_KEY)
+            .unwrap()
+            .contains("sk-secret")
+    );
+    h.state_mut().axial.remember_key = true;
+    eframe::App::save(h.state_mut(), &mut storage);
+    assert!(
+        storage
+            .get_string(eframe::APP_KEY)
+            .unwrap()
+            .contains("sk-secret")
+    );
+    // coding writes the project folder; the key is in none of its files
+    press(&mut h, Key::F);
+    for f in std::fs::read_dir(dir.join("demo_traces_jsonl.errata")).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        assert!(!text.contains("sk-secret"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,8 +24,10 @@ pub struct AxialUi {
     pub error: Option<String>,
     /// The result of "test connection".
     pub status: Option<String>,
-    /// Provider settings (the key in memory only).
+    /// Provider settings (the key in memory only, unless `remember_key`).
     pub provider: Provider,
+    /// Keep the key in the app's settings storage (never in a project folder).
+    pub remember_key: bool,
 }
 
 impl Default for AxialUi {
@@ -53,6 +55,7 @@ impl Default for AxialUi {
             error: None,
             status: None,
             provider,
+            remember_key: false,
         }
     }
 }
@@ -148,6 +151,8 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                         .desired_width(110.0),
                 )
                 .labelled_by(l.id);
+                ui.checkbox(&mut state.remember_key, "remember")
+                    .on_hover_text("Keep the key in errata's settings on this machine (never in the project folder)");
                 if ui.button("Test connection").clicked() {
                     actions.push(Action::TestConnection);
                 }
@@ -205,6 +210,7 @@ fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
     let mut moves: Vec<(usize, usize, usize)> = Vec::new(); // (from, note index, to)
     let mut merge: Option<(usize, usize)> = None;
     let mut drop: Option<usize> = None;
+    let mut split: Option<usize> = None;
     egui::ScrollArea::vertical()
         .id_salt("axial-proposal")
         .max_height(300.0)
@@ -227,6 +233,15 @@ fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
                         });
                         if ui.button("Drop").clicked() {
                             drop = Some(ci);
+                        }
+                        if ui
+                            .button("Split")
+                            .on_hover_text(
+                                "Add an empty category after this one; move notes into it",
+                            )
+                            .clicked()
+                        {
+                            split = Some(ci);
                         }
                     });
                     ui.horizontal(|ui| {
@@ -282,6 +297,18 @@ fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
         let moved = proposal.categories.remove(from);
         let into = if into > from { into - 1 } else { into };
         proposal.categories[into].examples.extend(moved.examples);
+    }
+    if let Some(i) = split
+        && i < proposal.categories.len()
+    {
+        let name = format!("{} (split)", proposal.categories[i].name);
+        proposal.categories.insert(
+            i + 1,
+            ProposedCategory {
+                name,
+                ..Default::default()
+            },
+        );
     }
     if let Some(i) = drop
         && i < proposal.categories.len()
