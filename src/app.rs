@@ -430,15 +430,19 @@ pub struct LoadJob {
     kind: JobKind,
 }
 
-enum JobKind {
-    /// Native: a worker thread sends the finished load.
+/// What a worker sends when it is done.
+enum Finished {
+    /// A dump loaded, and how long it took (native; the browser parses between frames).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-    Thread(mpsc::Receiver<Result<(Loaded, f64), load::LoadError>>),
-    /// Adding traces to the open dump (natively on a thread; in the browser the result is sent
-    /// at once).
-    Append(
-        mpsc::Receiver<Result<(Loaded, crate::trace::append::Appended, String), load::LoadError>>,
-    ),
+    Load(Loaded, f64),
+    /// Traces added to the open dump as a batch.
+    Append(Loaded, crate::trace::append::Appended, String),
+}
+
+enum JobKind {
+    /// A worker (a named thread natively; in the browser the result is sent at once) sends the
+    /// finished load or append.
+    Thread(mpsc::Receiver<Result<Finished, load::LoadError>>),
     /// An HTTP fetch or a browser file read in flight.
     Fetch(mpsc::Receiver<Result<Vec<Source>, String>>),
     /// The browser: parsed a range of records per frame.
@@ -652,7 +656,7 @@ impl ErrataApp {
                 std::thread::available_parallelism().map_or(1, usize::from)
             };
             let r = crate::trace::append::append(&store, sources, &batch, &p, threads)
-                .map(|(l, a)| (l, a, batch));
+                .map(|(l, a)| Finished::Append(l, a, batch));
             let _ = tx.send(r);
         };
         #[cfg(not(target_arch = "wasm32"))]
@@ -679,7 +683,7 @@ impl ErrataApp {
             progress,
             key,
             started_secs: ctx.input(|i| i.time),
-            kind: JobKind::Append(rx),
+            kind: JobKind::Thread(rx),
         });
     }
 
@@ -989,7 +993,7 @@ impl ErrataApp {
                     let t = std::time::Instant::now();
                     let threads = std::thread::available_parallelism().map_or(1, usize::from);
                     let r = load::load(sources, mapping, &p, threads)
-                        .map(|l| (l, t.elapsed().as_secs_f64() * 1e3));
+                        .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3));
                     let _ = tx.send(r);
                     repaint.request_repaint();
                 });
@@ -1085,7 +1089,7 @@ impl ErrataApp {
                         let threads = std::thread::available_parallelism().map_or(1, usize::from);
                         load::load(sources, mapping, &p, threads)
                     })
-                    .map(|l| (l, t.elapsed().as_secs_f64() * 1e3));
+                    .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3));
                 let _ = tx.send(r);
                 repaint.request_repaint();
             });
@@ -1239,30 +1243,14 @@ impl ErrataApp {
         };
         let now = ctx.input(|i| i.time);
         match &mut job.kind {
-            JobKind::Append(rx) => match rx.try_recv() {
-                Ok(result) => {
-                    let Some(job) = self.job.take() else { return };
-                    match result {
-                        Ok((loaded, stats, batch)) => {
-                            self.finish_append(loaded, stats, job.key, &batch);
-                        }
-                        Err(load::LoadError::Cancelled) => {}
-                        Err(e) => self.error(e.to_string()),
-                    }
-                }
-                Err(mpsc::TryRecvError::Empty) => {
-                    ctx.request_repaint_after(std::time::Duration::from_millis(100));
-                }
-                Err(mpsc::TryRecvError::Disconnected) => {
-                    self.job = None;
-                    self.error("adding traces stopped unexpectedly".to_owned());
-                }
-            },
             JobKind::Thread(rx) => match rx.try_recv() {
                 Ok(result) => {
                     let Some(job) = self.job.take() else { return };
                     match result {
-                        Ok((loaded, ms)) => self.finish_load(loaded, job.key, ms),
+                        Ok(Finished::Load(loaded, ms)) => self.finish_load(loaded, job.key, ms),
+                        Ok(Finished::Append(loaded, stats, batch)) => {
+                            self.finish_append(loaded, stats, job.key, &batch);
+                        }
                         Err(load::LoadError::Cancelled) => {}
                         Err(e) => self.error(e.to_string()),
                     }
@@ -2351,7 +2339,7 @@ impl ErrataApp {
             pareto: &pareto,
             codebook: &p.codebook,
             labels: &p.labels,
-            saturation: &p.saturation,
+            saturation: p.saturation(),
             threshold: p.file.saturation_threshold,
             measure: match self.pareto_ui.measure {
                 crate::coding::pareto::Measure::Frequency => "frequency",

@@ -283,7 +283,7 @@ fn labels(args: &[String]) -> Result<(), String> {
             "failed": s.failed,
             "coded": s.coded,
             "categories": s.categories,
-            "since_last_new_category": project.saturation.since_last_new,
+            "since_last_new_category": project.saturation().since_last_new,
             "unknown_trace_ids": unknown.len(),
             "codebook_version": project.codebook.version,
         });
@@ -311,7 +311,8 @@ fn labels(args: &[String]) -> Result<(), String> {
         }
         println!(
             "saturation: {} coded traces since the last new category (stop at {})",
-            project.saturation.since_last_new, project.file.saturation_threshold
+            project.saturation().since_last_new,
+            project.file.saturation_threshold
         );
         if !unknown.is_empty() {
             println!("labels for traces not in the dump: {}", unknown.len());
@@ -409,7 +410,7 @@ fn report(args: &[String]) -> Result<(), String> {
                     pareto: &pareto,
                     codebook: &codebook,
                     labels: &labels,
-                    saturation: &labels.saturation(),
+                    saturation: labels.saturation(),
                     threshold,
                     measure: if measure == crate::coding::pareto::Measure::Weighted {
                         "frequency × severity weight"

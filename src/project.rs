@@ -24,8 +24,6 @@ pub struct Project {
     pub problems: Vec<LogProblem>,
     /// Counts of the latest states.
     pub stats: LabelStats,
-    /// Saturation counter and curve.
-    pub saturation: Saturation,
     /// Labelled trace ids that are not in the dump (kept, counted).
     pub unknown_ids: usize,
     file_saved: bool,
@@ -56,7 +54,6 @@ impl Project {
             file,
             problems: opened.problems,
             stats: LabelStats::default(),
-            saturation: Saturation::default(),
             unknown_ids: 0,
             file_saved: false,
         };
@@ -73,7 +70,11 @@ impl Project {
     /// Recomputes the derived statistics.
     pub fn refresh(&mut self) {
         self.stats = self.labels.stats();
-        self.saturation = self.labels.saturation();
+    }
+
+    /// Saturation counter and discovery curve (kept by the labels as events arrive).
+    pub fn saturation(&self) -> &Saturation {
+        self.labels.saturation()
     }
 
     /// The current state of a trace.

@@ -124,6 +124,24 @@ impl Codebook {
         self.categories.iter().find(|c| c.name == name)
     }
 
+    /// Position of an existing category, or why not.
+    fn position(&self, name: &str) -> Result<usize, CodebookError> {
+        self.index_of(name)
+            .ok_or_else(|| CodebookError::Missing(name.to_owned()))
+    }
+
+    /// A trimmed name that no category has yet, or why not.
+    fn free_name<'a>(&self, name: &'a str) -> Result<&'a str, CodebookError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CodebookError::EmptyName);
+        }
+        match self.index_of(name) {
+            Some(_) => Err(CodebookError::Exists(name.to_owned())),
+            None => Ok(name),
+        }
+    }
+
     fn bump(&mut self, author: &str, at: &str, change: String) {
         self.version += 1;
         self.changelog.push(ChangeEntry {
@@ -137,13 +155,7 @@ impl Codebook {
 
     /// Adds a category at the end.
     pub fn add(&mut self, name: &str, author: &str, at: &str) -> Result<(), CodebookError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(CodebookError::EmptyName);
-        }
-        if self.index_of(name).is_some() {
-            return Err(CodebookError::Exists(name.to_owned()));
-        }
+        let name = self.free_name(name)?;
         self.categories.push(Category {
             name: name.to_owned(),
             ..Default::default()
@@ -160,16 +172,8 @@ impl Codebook {
         author: &str,
         at: &str,
     ) -> Result<(), CodebookError> {
-        let new = new.trim();
-        if new.is_empty() {
-            return Err(CodebookError::EmptyName);
-        }
-        let i = self
-            .index_of(old)
-            .ok_or_else(|| CodebookError::Missing(old.to_owned()))?;
-        if self.index_of(new).is_some() {
-            return Err(CodebookError::Exists(new.to_owned()));
-        }
+        let new = self.free_name(new)?;
+        let i = self.position(old)?;
         self.categories[i].name = new.to_owned();
         self.bump(author, at, format!("renamed \"{old}\" to \"{new}\""));
         Ok(())
@@ -186,12 +190,8 @@ impl Codebook {
         if from == into {
             return Err(CodebookError::SelfMerge(from.to_owned()));
         }
-        let i = self
-            .index_of(from)
-            .ok_or_else(|| CodebookError::Missing(from.to_owned()))?;
-        let j = self
-            .index_of(into)
-            .ok_or_else(|| CodebookError::Missing(into.to_owned()))?;
+        let i = self.position(from)?;
+        let j = self.position(into)?;
         let removed = self.categories.remove(i);
         let j = if j > i { j - 1 } else { j };
         for ex in removed.examples {
@@ -211,16 +211,8 @@ impl Codebook {
         author: &str,
         at: &str,
     ) -> Result<(), CodebookError> {
-        let new = new.trim();
-        if new.is_empty() {
-            return Err(CodebookError::EmptyName);
-        }
-        let i = self
-            .index_of(from)
-            .ok_or_else(|| CodebookError::Missing(from.to_owned()))?;
-        if self.index_of(new).is_some() {
-            return Err(CodebookError::Exists(new.to_owned()));
-        }
+        let new = self.free_name(new)?;
+        let i = self.position(from)?;
         let severity = self.categories[i].severity;
         self.categories.insert(
             i + 1,
@@ -242,9 +234,7 @@ impl Codebook {
         author: &str,
         at: &str,
     ) -> Result<(usize, Category), CodebookError> {
-        let i = self
-            .index_of(name)
-            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let i = self.position(name)?;
         let c = self.categories.remove(i);
         self.bump(author, at, format!("deleted \"{name}\""));
         Ok((i, c))
@@ -258,9 +248,7 @@ impl Codebook {
         author: &str,
         at: &str,
     ) -> Result<(), CodebookError> {
-        let i = self
-            .index_of(name)
-            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let i = self.position(name)?;
         let j = (i as i64 + i64::from(delta)).clamp(0, self.categories.len() as i64 - 1) as usize;
         if i == j {
             return Ok(());
@@ -283,9 +271,7 @@ impl Codebook {
         author: &str,
         at: &str,
     ) -> Result<(), CodebookError> {
-        let i = self
-            .index_of(name)
-            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let i = self.position(name)?;
         let c = &mut self.categories[i];
         if c.description == edited.description
             && c.severity == edited.severity
@@ -310,9 +296,7 @@ impl Codebook {
         author: &str,
         at: &str,
     ) -> Result<(), CodebookError> {
-        let i = self
-            .index_of(name)
-            .ok_or_else(|| CodebookError::Missing(name.to_owned()))?;
+        let i = self.position(name)?;
         let Some(batch) = self.categories[i].candidate_from.take() else {
             return Ok(());
         };

@@ -101,8 +101,7 @@ pub type Combo = (Option<Verdict>, Vec<String>);
 struct SaturationState {
     seen_categories: std::collections::HashSet<String>,
     coded: std::collections::HashSet<String>,
-    since_last_new: usize,
-    curve: Vec<(usize, usize)>,
+    current: Saturation,
 }
 
 fn combo_of(ev: &LabelEvent) -> Combo {
@@ -167,11 +166,8 @@ impl Labels {
     }
 
     /// The saturation counter and discovery curve, kept up to date.
-    pub fn saturation(&self) -> Saturation {
-        Saturation {
-            since_last_new: self.saturation.since_last_new,
-            curve: self.saturation.curve.clone(),
-        }
+    pub fn saturation(&self) -> &Saturation {
+        &self.saturation.current
     }
 
     /// Number of traces with a label.
@@ -305,14 +301,14 @@ impl SaturationState {
             }
         }
         let newly_coded = ev.is_coded() && self.coded.insert(ev.trace_id.clone());
+        let s = &mut self.current;
         if new_category {
-            self.since_last_new = 0;
+            s.since_last_new = 0;
         } else if newly_coded {
-            self.since_last_new += 1;
+            s.since_last_new += 1;
         }
         if newly_coded {
-            self.curve
-                .push((self.coded.len(), self.seen_categories.len()));
+            s.curve.push((self.coded.len(), self.seen_categories.len()));
         }
     }
 }
@@ -444,7 +440,7 @@ mod tests {
         for e in &events {
             l.push(e.clone());
         }
-        assert_eq!(l.saturation(), s, "incremental = recomputed");
+        assert_eq!(l.saturation(), &s, "incremental = recomputed");
         assert_eq!(s.since_last_new, 2);
         assert_eq!(s.curve, [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2)]);
         assert!(s.reached(2));

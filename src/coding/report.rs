@@ -149,7 +149,7 @@ mod tests {
             pareto: &pareto,
             codebook: &codebook,
             labels: &labels,
-            saturation: &labels.saturation(),
+            saturation: labels.saturation(),
             threshold: 20,
             measure: "frequency",
         });

@@ -218,11 +218,11 @@ pub fn ui(
     // saturation
     ui.separator();
     let threshold = project.file.saturation_threshold;
-    let since = project.saturation.since_last_new;
+    let since = project.saturation().since_last_new;
     ui.label(format!(
         "{since} coded traces since the last new category (stop at {threshold})"
     ));
-    if project.saturation.reached(threshold) {
+    if project.saturation().reached(threshold) {
         ui.colored_label(
             theme::verdict_color(false, dark),
             "Saturation reached: move on to axial coding.",
@@ -240,7 +240,7 @@ pub fn ui(
         }
         ui.label("coded traces in a row with no new category");
     });
-    discovery_curve(ui, &project.saturation.curve);
+    discovery_curve(ui, &project.saturation().curve);
     let s = &project.stats;
     ui.weak(format!(
         "{} reviewed · {} pass · {} fail · {} coded{}",
