@@ -97,7 +97,7 @@ fn code_a_trace_by_keyboard_and_find_it_after_reopening() {
         let p = h.state().project.as_ref().unwrap();
         assert_eq!(p.codebook.version, 2);
         assert_eq!(p.stats.coded, 2);
-        assert_eq!(p.saturation.since_last_new, 0);
+        assert_eq!(p.saturation().since_last_new, 0);
     }
     // re-open: everything is back
     let h = app(&dir);
