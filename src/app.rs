@@ -202,6 +202,15 @@ pub struct CodingDraft {
     pub error: Option<String>,
 }
 
+/// What the chart's data depends on: label events, codebook version, options, the view.
+type ChartKey = (usize, u32, bool, bool, bool, bool, u64, usize);
+
+/// The Pareto and its per-batch (or per-week) small multiples.
+type ChartData = (
+    crate::coding::pareto::Pareto,
+    Vec<(String, crate::coding::pareto::Pareto)>,
+);
+
 /// Characters of notes sent to the LLM in one request (large note sets go in several).
 const LLM_BATCH_CHARS: usize = 60_000;
 
@@ -519,6 +528,9 @@ pub struct ErrataApp {
     propose_job: Option<ProposeJob>,
     /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
     chart_rect: Option<egui::Rect>,
+    /// The chart's data and what it was computed from (recomputed only when that changes, not
+    /// every frame: scoped and per-week views scan rows).
+    chart_cache: Option<(ChartKey, ChartData)>,
     screenshot_rx: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     project_root: Option<std::path::PathBuf>,
@@ -558,6 +570,7 @@ impl ErrataApp {
             test_rx: None,
             propose_job: None,
             chart_rect: None,
+            chart_cache: None,
             screenshot_rx: None,
             project_root: start.project_root.clone(),
             undo: None,
@@ -635,6 +648,7 @@ impl ErrataApp {
             ..Default::default()
         };
         self.undo = None;
+        self.chart_cache = None;
         self.codebook_ui = Default::default();
         self.scroll_to_selected = true;
         self.pending.push(Action::Refresh);
@@ -772,7 +786,7 @@ impl ErrataApp {
             }
         }
         // a log mostly made of superseded events is compacted (new file, then rename)
-        let (events, latest) = (project.labels.events().len(), project.labels.latest().len());
+        let (events, latest) = (project.labels.events().len(), project.labels.len());
         if events > 1000 && events > 2 * latest && project.problems.is_empty() {
             let labels = project.labels.clone();
             if let Err(e) = project.store.compact(&labels) {
@@ -2322,6 +2336,40 @@ impl ErrataApp {
             .collect()
     }
 
+    /// The chart's data, recomputed only when labels, codebook, options or the view changed.
+    fn chart_data(&mut self) -> ChartData {
+        let ui = &self.pareto_ui;
+        let key: ChartKey = (
+            self.project.as_ref().map_or(0, |p| p.labels.events().len()),
+            self.project.as_ref().map_or(0, |p| p.codebook.version),
+            ui.measure == crate::coding::pareto::Measure::Weighted,
+            ui.include_zero,
+            ui.scope_view,
+            ui.by_week,
+            // the view: its query generation, and whether its result has arrived
+            self.data
+                .as_ref()
+                .map_or(0, |d| d.generation * 2 + u64::from(d.querying)),
+            self.project.as_ref().map_or(0, |p| {
+                p.file.batches.iter().map(|b| b.trace_ids.len() + 1).sum()
+            }),
+        );
+        if let Some((k, data)) = &self.chart_cache
+            && *k == key
+        {
+            return data.clone();
+        }
+        let pareto = self.pareto();
+        // per-batch shares only while shown (they scan the labelled traces' rows)
+        let by_week = if self.pareto_ui.by_week {
+            self.pareto_by_week()
+        } else {
+            Vec::new()
+        };
+        self.chart_cache = Some((key, (pareto.clone(), by_week.clone())));
+        (pareto, by_week)
+    }
+
     /// The Markdown report of the current chart.
     pub fn report_markdown(&self) -> String {
         let Some(p) = &self.project else {
@@ -3026,13 +3074,7 @@ impl eframe::App for ErrataApp {
         }
         let mut actions = Vec::new();
         // the chart is recomputed every frame from the kept label counts (cheap: O(combinations))
-        let pareto = self.pareto();
-        // per-week shares only while shown (they scan the labelled traces' rows)
-        let by_week = if self.pareto_ui.by_week {
-            self.pareto_by_week()
-        } else {
-            Vec::new()
-        };
+        let (pareto, by_week) = self.chart_data();
         let selected_category = self.data.as_ref().and_then(|d| {
             (d.label_filter.categories.len() == 1).then(|| d.label_filter.categories[0].clone())
         });

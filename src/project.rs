@@ -123,13 +123,16 @@ impl Project {
     /// Traces coded under the current version, and traces in structured-coding scope.
     pub fn structured_progress(&self) -> (usize, usize) {
         let v = self.codebook.version;
-        let latest = self.labels.latest();
-        let scope: Vec<_> = latest
-            .iter()
+        let (mut done, mut scope) = (0, 0);
+        for e in self
+            .labels
+            .latest_in_log_order()
             .filter(|e| in_structured_scope(Some(e)))
-            .collect();
-        let done = scope.iter().filter(|e| !needs_coding(Some(e), v)).count();
-        (done, scope.len())
+        {
+            scope += 1;
+            done += usize::from(!needs_coding(Some(e), v));
+        }
+        (done, scope)
     }
 }
 

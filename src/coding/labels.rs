@@ -190,6 +190,16 @@ impl Labels {
         &self.events
     }
 
+    /// The latest state of every trace in log order (when each was last changed): no sort, no
+    /// allocation, for the per-frame paths.
+    pub fn latest_in_log_order(&self) -> impl Iterator<Item = &LabelEvent> {
+        self.events
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| self.latest.get(&e.trace_id) == Some(i))
+            .map(|(_, e)| e)
+    }
+
     /// The latest state of every trace, sorted by trace id (deterministic exports).
     pub fn latest(&self) -> Vec<&LabelEvent> {
         let mut v: Vec<&LabelEvent> = self

@@ -110,6 +110,8 @@ pub struct TraceStore {
     /// How identity was decided.
     pub identity: Identity,
     facet_columns: std::sync::OnceLock<Vec<String>>,
+    /// id → row, built on the first lookup.
+    rows_by_id: std::sync::OnceLock<std::collections::HashMap<Box<str>, u32>>,
 }
 
 fn is_id_like(name: &str) -> bool {
@@ -168,6 +170,7 @@ impl TraceStore {
             paths,
             identity,
             facet_columns: std::sync::OnceLock::new(),
+            rows_by_id: std::sync::OnceLock::new(),
         };
         store.refresh_access();
         Ok(store)
@@ -276,9 +279,17 @@ impl TraceStore {
         self.ids.get(row).unwrap_or("")
     }
 
-    /// Row of the trace with this identity (linear scan; for jumps, not per frame).
+    /// Row of the trace with this identity (an index built on the first call, then O(1)).
     pub fn row_of_id(&self, id: &str) -> Option<usize> {
-        self.ids.iter().position(|v| v == Some(id))
+        let index = self.rows_by_id.get_or_init(|| {
+            let mut m = std::collections::HashMap::with_capacity(self.len());
+            for (r, v) in self.ids.iter().enumerate() {
+                // ids are unique; should a load ever repeat one, the first row wins
+                m.entry(v.unwrap_or("").into()).or_insert(r as u32);
+            }
+            m
+        });
+        index.get(id).map(|&r| r as usize)
     }
 
     /// The original record text, complete and unmodified.

@@ -163,7 +163,7 @@ pub fn ui(ctx: &egui::Context, state: &mut CodebookUi, project: &Project) -> Vec
                 egui::ScrollArea::vertical()
                     .max_height(300.0)
                     .show(ui, |ui| {
-                        for ev in project.labels.latest() {
+                        for ev in project.labels.latest_in_log_order() {
                             if !ev.categories.contains(&split.from) {
                                 continue;
                             }
@@ -332,7 +332,7 @@ fn category_row(
         ui.horizontal_wrapped(|ui| {
             ui.weak("examples:");
             let mut shown = 0;
-            for ev in project.labels.latest() {
+            for ev in project.labels.latest_in_log_order() {
                 if shown >= 5 {
                     break;
                 }

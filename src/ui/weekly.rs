@@ -59,6 +59,8 @@ pub struct WeeklyUi {
     pub annotators: (String, String),
     /// The judge's column names categories (per-category precision/recall).
     pub category_judge: bool,
+    /// Per-category scores, and the inputs they were computed for.
+    category_result: Option<(String, Vec<agreement::CategoryScore>)>,
 }
 
 /// One spot-checked trace.
@@ -97,6 +99,7 @@ impl Default for WeeklyUi {
             result: None,
             annotators: (String::new(), String::new()),
             category_judge: false,
+            category_result: None,
         }
     }
 }
@@ -323,26 +326,38 @@ pub fn ui(
     actions
 }
 
-/// A category judge against the human categories, per category.
-fn category_scores(ui: &mut egui::Ui, state: &WeeklyUi, d: &Dataset, project: &Project) {
+/// A category judge against the human categories, per category (recomputed only when the
+/// column or the labels change).
+fn category_scores(ui: &mut egui::Ui, state: &mut WeeklyUi, d: &Dataset, project: &Project) {
     let Some(col) = d.store.column_index(&state.judge_column) else {
         return;
     };
-    let mut pairs = Vec::new();
-    for ev in project.labels.latest() {
-        if !ev.is_coded() && ev.verdict.is_none() {
-            continue;
+    let key = format!("{}|{}", state.judge_column, project.labels.events().len());
+    if state
+        .category_result
+        .as_ref()
+        .is_none_or(|(k, _)| *k != key)
+    {
+        let mut pairs = Vec::new();
+        for ev in project.labels.latest_in_log_order() {
+            if !ev.is_coded() && ev.verdict.is_none() {
+                continue;
+            }
+            let Some(r) = d.store.row_of_id(&ev.trace_id) else {
+                continue;
+            };
+            let judge = d
+                .store
+                .cell(r, col)
+                .map(|v| agreement::judge_categories(&v))
+                .unwrap_or_default();
+            pairs.push((judge, ev.categories.clone()));
         }
-        let Some(r) = d.store.row_of_id(&ev.trace_id) else {
-            continue;
-        };
-        let judge = d
-            .store
-            .cell(r, col)
-            .map(|v| agreement::judge_categories(&v))
-            .unwrap_or_default();
-        pairs.push((judge, ev.categories.clone()));
+        state.category_result = Some((key, agreement::per_category(&pairs)));
     }
+    let Some((_, scores)) = &state.category_result else {
+        return;
+    };
     let pct = |x: Option<f64>| x.map_or("n/a".to_owned(), |v| format!("{:.0} %", v * 100.0));
     egui::Grid::new("category-judge")
         .num_columns(4)
@@ -353,7 +368,7 @@ fn category_scores(ui: &mut egui::Ui, state: &WeeklyUi, d: &Dataset, project: &P
             ui.strong("recall");
             ui.strong("support");
             ui.end_row();
-            for s in agreement::per_category(&pairs) {
+            for s in scores {
                 ui.label(&s.category);
                 ui.label(pct(s.precision));
                 ui.label(pct(s.recall));
