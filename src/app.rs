@@ -655,49 +655,50 @@ impl ErrataApp {
     }
 
     /// Adds `sources` to the open dump as `batch`: duplicates by identity are skipped.
-    fn start_append(&mut self, ctx: &egui::Context, sources: Vec<Source>, batch: String) {
-        let Some(d) = &self.data else { return };
-        let store = d.store.clone();
-        let key = d.key.clone();
-        let progress = Arc::new(Progress::default());
+    /// Runs `work` as the current job: on a named thread natively, at once in the browser; its
+    /// result arrives through a channel and a repaint.
+    fn run_job(
+        &mut self,
+        ctx: &egui::Context,
+        label: String,
+        key: String,
+        progress: Arc<Progress>,
+        work: impl FnOnce(&Progress) -> Result<Finished, load::LoadError> + Send + 'static,
+    ) {
         let (tx, rx) = mpsc::channel();
-        let label = format!("traces for batch {batch}");
         let p = progress.clone();
+        let repaint = ctx.clone();
         let run = move || {
-            let threads = if cfg!(target_arch = "wasm32") {
-                1
-            } else {
-                std::thread::available_parallelism().map_or(1, usize::from)
-            };
-            let r = crate::trace::append::append(&store, sources, &batch, &p, threads)
-                .map(|(l, a)| Finished::Append(l, a, batch));
-            let _ = tx.send(r);
+            let _ = tx.send(work(&p));
+            repaint.request_repaint();
         };
         #[cfg(not(target_arch = "wasm32"))]
+        if let Err(e) = std::thread::Builder::new()
+            .name("errata-load".to_owned())
+            .spawn(run)
         {
-            let repaint = ctx.clone();
-            let spawned = std::thread::Builder::new()
-                .name("errata-append".to_owned())
-                .spawn(move || {
-                    run();
-                    repaint.request_repaint();
-                });
-            if let Err(e) = spawned {
-                self.error(format!("could not start the loader thread: {e}"));
-                return;
-            }
+            self.error(format!("could not start the loader thread: {e}"));
+            return;
         }
         #[cfg(target_arch = "wasm32")]
-        {
-            run();
-            ctx.request_repaint();
-        }
+        run();
         self.job = Some(LoadJob {
             label,
             progress,
             key,
             started_secs: ctx.input(|i| i.time),
             kind: JobKind::Thread(rx),
+        });
+    }
+
+    fn start_append(&mut self, ctx: &egui::Context, sources: Vec<Source>, batch: String) {
+        let Some(d) = &self.data else { return };
+        let store = d.store.clone();
+        let key = d.key.clone();
+        let label = format!("traces for batch {batch}");
+        self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
+            crate::trace::append::append(&store, sources, &batch, p, worker_threads())
+                .map(|(l, a)| Finished::Append(l, a, batch))
         });
     }
 
@@ -995,36 +996,15 @@ impl ErrataApp {
         progress
             .bytes_done
             .store(total, std::sync::atomic::Ordering::Relaxed);
-        let started_secs = ctx.input(|i| i.time);
         #[cfg(not(target_arch = "wasm32"))]
-        {
-            let (tx, rx) = mpsc::channel();
-            let p = progress.clone();
-            let repaint = ctx.clone();
-            let spawned = std::thread::Builder::new()
-                .name("errata-load".to_owned())
-                .spawn(move || {
-                    let t = std::time::Instant::now();
-                    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-                    let r = load::load(sources, mapping, &p, threads)
-                        .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3));
-                    let _ = tx.send(r);
-                    repaint.request_repaint();
-                });
-            if let Err(e) = spawned {
-                self.error(format!("could not start the loader thread: {e}"));
-                return;
-            }
-            self.job = Some(LoadJob {
-                label,
-                progress,
-                key,
-                started_secs,
-                kind: JobKind::Thread(rx),
-            });
-        }
+        self.run_job(ctx, label, key, progress, move |p| {
+            let t = std::time::Instant::now();
+            load::load(sources, mapping, p, worker_threads())
+                .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3))
+        });
         #[cfg(target_arch = "wasm32")]
         {
+            let started_secs = ctx.input(|i| i.time);
             match Prepared::new(sources, mapping) {
                 Ok(prepared) => {
                     progress.records_total.store(
@@ -1087,38 +1067,15 @@ impl ErrataApp {
                 .project
                 .mapping
         });
-        let progress = Arc::new(Progress::default());
-        let (tx, rx) = mpsc::channel();
-        let p = progress.clone();
-        let repaint = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("errata-load".to_owned())
-            .spawn(move || {
-                let t = std::time::Instant::now();
-                let r = paths
-                    .iter()
-                    .map(|path| load::read_file(path, &p))
-                    .collect::<Result<Vec<_>, _>>()
-                    .and_then(|sources| {
-                        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-                        load::load(sources, mapping, &p, threads)
-                    })
-                    .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3));
-                let _ = tx.send(r);
-                repaint.request_repaint();
-            });
-        match spawned {
-            Ok(_) => {
-                self.job = Some(LoadJob {
-                    label,
-                    progress,
-                    key,
-                    started_secs: ctx.input(|i| i.time),
-                    kind: JobKind::Thread(rx),
-                });
-            }
-            Err(e) => self.error(format!("could not start the loader thread: {e}")),
-        }
+        self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
+            let t = std::time::Instant::now();
+            paths
+                .iter()
+                .map(|path| load::read_file(path, p))
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|sources| load::load(sources, mapping, p, worker_threads()))
+                .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3))
+        });
     }
 
     fn start_url(&mut self, ctx: &egui::Context, url: String) {
@@ -3015,6 +2972,18 @@ impl ErrataApp {
                 ui.colored_label(color, &n.text);
             });
         }
+    }
+}
+
+/// Parser threads for a load: the cores natively, one in the browser.
+fn worker_threads() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
     }
 }
 
