@@ -46,6 +46,10 @@ pub enum Action {
     CancelLoad,
     /// Re-read the open dump with another field mapping (remembered for that dump).
     SetMapping(FieldMapping),
+    /// Add the waiting files (shaped unlike the dump) with this mapping of their fields.
+    AppendMapped(FieldMapping),
+    /// Drop the waiting append.
+    CancelAppend,
     /// Show or hide a metadata column.
     ToggleColumn(String),
     /// Dismiss a notice.
@@ -444,8 +448,28 @@ enum Finished {
     /// A dump loaded, and how long it took (native; the browser parses between frames).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Load(Loaded, f64),
-    /// Traces added to the open dump as a batch.
-    Append(Loaded, crate::trace::append::Appended, String),
+    /// Traces added to the open dump as a batch (`restored`: the project's kept batches,
+    /// re-added when the dump was opened).
+    Append {
+        loaded: Loaded,
+        stats: crate::trace::append::Appended,
+        batch: String,
+        restored: bool,
+    },
+    /// The added file's fields differ from the dump's: the user maps them (the files are kept).
+    AppendNeedsMapping(Box<crate::trace::append::ShapeDiff>, Vec<Source>, String),
+}
+
+/// An append waiting for the user to map the new file's fields.
+pub struct PendingAppend {
+    /// The files to add.
+    pub sources: Vec<Source>,
+    /// Their batch.
+    pub batch: String,
+    /// How they differ from the dump, and what detection found in them.
+    pub diff: crate::trace::append::ShapeDiff,
+    /// The mapping being edited (starts as detected on the new files).
+    pub draft: FieldMapping,
 }
 
 enum JobKind {
@@ -486,6 +510,8 @@ pub struct StartOptions {
     pub paths: Vec<std::path::PathBuf>,
     /// URLs to fetch.
     pub urls: Vec<String>,
+    /// Labels files to fetch and import once the dump is open (the page's `&labels=`).
+    pub label_urls: Vec<String>,
     /// Where projects of dumps without a path (the demo, drops, URLs) are kept natively;
     /// defaults to errata's data folder. Tests point it at a temporary folder.
     pub project_root: Option<std::path::PathBuf>,
@@ -537,8 +563,15 @@ pub struct ErrataApp {
     undo: Option<UndoDelete>,
     /// The next files opened are added to the open dump as this batch.
     pub adding_batch: Option<String>,
+    /// An append waiting for the user to map the new file's fields.
+    pub pending_append: Option<PendingAppend>,
+    /// The kept batches of the project just opened are to be re-added.
+    restore_added: bool,
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     import_rx: Option<mpsc::Receiver<(Import, String, String)>>,
+    /// Labels files to import once a dump and its project are open.
+    label_urls: Vec<String>,
+    label_rx: Option<mpsc::Receiver<Result<(String, String), String>>>,
     pending: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
 }
@@ -575,7 +608,11 @@ impl ErrataApp {
             project_root: start.project_root.clone(),
             undo: None,
             adding_batch: None,
+            pending_append: None,
+            restore_added: false,
             import_rx: None,
+            label_urls: start.label_urls.clone(),
+            label_rx: None,
             pending: Vec::new(),
             file_rx: None,
         };
@@ -633,6 +670,7 @@ impl ErrataApp {
         self.commit_note();
         let mut data = Dataset::new(loaded, key, load_ms, &self.settings);
         self.open_project(&data);
+        self.restore_added = true;
         if let Some(p) = &self.project {
             data.filters = p.file.filters.clone();
             data.label_filter = p.file.label_filter.clone();
@@ -691,14 +729,90 @@ impl ErrataApp {
         });
     }
 
-    fn start_append(&mut self, ctx: &egui::Context, sources: Vec<Source>, batch: String) {
+    /// Adds `sources` to the open dump as `batch` (duplicates by identity are skipped). With
+    /// `mapping`, the new files' fields are read with it and rewritten to the dump's; without,
+    /// the dump's mapping is reused, and a file shaped otherwise is handed back to be mapped.
+    fn start_append(
+        &mut self,
+        ctx: &egui::Context,
+        sources: Vec<Source>,
+        batch: String,
+        mapping: Option<FieldMapping>,
+    ) {
         let Some(d) = &self.data else { return };
         let store = d.store.clone();
         let key = d.key.clone();
         let label = format!("traces for batch {batch}");
         self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
-            crate::trace::append::append(&store, sources, &batch, p, worker_threads())
-                .map(|(l, a)| Finished::Append(l, a, batch))
+            use crate::trace::append::{AppendError, append};
+            let retry = if mapping.is_none() {
+                sources.clone()
+            } else {
+                Vec::new()
+            };
+            match append(
+                &store,
+                sources,
+                &batch,
+                mapping.as_ref(),
+                p,
+                worker_threads(),
+            ) {
+                Ok((loaded, stats)) => Ok(Finished::Append {
+                    loaded,
+                    stats,
+                    batch,
+                    restored: false,
+                }),
+                Err(AppendError::ShapeDiffers(diff)) => {
+                    Ok(Finished::AppendNeedsMapping(diff, retry, batch))
+                }
+                Err(AppendError::Load(e)) => Err(e),
+            }
+        });
+    }
+
+    /// Re-adds the traces the project keeps from earlier "Add traces…" (after the dump opened).
+    fn restore_added(&mut self, ctx: &egui::Context) {
+        self.restore_added = false;
+        let (Some(d), Some(p)) = (&self.data, &self.project) else {
+            return;
+        };
+        let names: Vec<&str> = p
+            .file
+            .batches
+            .iter()
+            .filter(|b| b.is_added())
+            .map(|b| b.name.as_str())
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        let (sources, errors) = p.store.added_sources(&names);
+        let store = d.store.clone();
+        let key = d.key.clone();
+        for e in errors {
+            self.error(format!("the added traces could not be read back: {e}"));
+        }
+        if sources.is_empty() {
+            return;
+        }
+        let label = "traces added in earlier batches".to_owned();
+        self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
+            let mapping = store.mapping.clone();
+            crate::trace::append::append(&store, sources, "", Some(&mapping), p, worker_threads())
+                .map(|(loaded, stats)| Finished::Append {
+                    loaded,
+                    stats,
+                    batch: String::new(),
+                    restored: true,
+                })
+                .map_err(|e| match e {
+                    crate::trace::append::AppendError::Load(e) => e,
+                    other => load::LoadError::Polars(polars::prelude::PolarsError::ComputeError(
+                        other.to_string().into(),
+                    )),
+                })
         });
     }
 
@@ -708,26 +822,60 @@ impl ErrataApp {
         stats: crate::trace::append::Appended,
         key: String,
         batch: &str,
+        restored: bool,
     ) {
         self.finish_load(loaded, key, 0.0);
+        self.restore_added = false;
         let n = stats.added.len();
+        if restored {
+            if n > 0 {
+                let names: Vec<&str> = stats.kept.iter().map(|(b, _)| b.as_str()).collect();
+                self.notices.push(Notice {
+                    text: format!(
+                        "{n} traces added earlier are back (batches {})",
+                        names.join(", ")
+                    ),
+                    error: false,
+                });
+            }
+            return;
+        }
         if let Some(p) = &mut self.project
             && n > 0
         {
-            p.file.batches.retain(|b| b.name != batch);
-            p.file.batches.push(crate::coding::sampling::Batch {
-                name: batch.to_owned(),
-                seed: 0,
-                strategy: "added traces".to_owned(),
-                trace_ids: stats.added,
-                at: crate::coding::time::now_rfc3339(),
-            });
+            // keep the records, so that reopening the dump brings them back
+            for (name, text) in &stats.kept {
+                if let Err(e) = p.store.append_added(name, text) {
+                    self.notices.push(Notice {
+                        text: format!(
+                            "the added traces are shown but could not be kept for the next \
+                             open: {e}"
+                        ),
+                        error: true,
+                    });
+                }
+            }
+            match p.file.batches.iter_mut().find(|b| b.name == batch) {
+                // a second file added to the same batch joins it
+                Some(b) if b.is_added() => b.trace_ids.extend(stats.added),
+                _ => {
+                    p.file.batches.retain(|b| b.name != batch);
+                    p.file.batches.push(crate::coding::sampling::Batch {
+                        name: batch.to_owned(),
+                        seed: 0,
+                        strategy: crate::coding::sampling::ADDED.to_owned(),
+                        trace_ids: stats.added,
+                        at: crate::coding::time::now_rfc3339(),
+                    });
+                }
+            }
             let r = p.store.save_project(&p.file);
             self.report(r);
         }
         self.notices.push(Notice {
             text: format!(
-                "added {n} traces as batch {batch}; {} already in the dump were skipped{}",
+                "added {n} traces as batch {batch} (column `batch`); {} already in the dump \
+                 were skipped{}",
                 stats.duplicates,
                 if stats.skipped_lines > 0 {
                     format!(", {} unreadable lines", stats.skipped_lines)
@@ -979,7 +1127,7 @@ impl ErrataApp {
         if let Some(batch) = self.adding_batch.take()
             && self.data.is_some()
         {
-            self.start_append(ctx, sources, batch);
+            self.start_append(ctx, sources, batch, None);
             return;
         }
         let key = sources
@@ -1078,16 +1226,38 @@ impl ErrataApp {
         });
     }
 
+    /// Fetches the labels files given at start (`&labels=`) and imports each as it arrives.
+    fn fetch_labels(&mut self, ctx: &egui::Context) {
+        let (tx, rx) = mpsc::channel();
+        for url in std::mem::take(&mut self.label_urls) {
+            let tx = tx.clone();
+            let repaint = ctx.clone();
+            ehttp::fetch(ehttp::Request::get(&url), move |result| {
+                let r = match result {
+                    Ok(resp) if resp.ok => Ok((
+                        url.clone(),
+                        String::from_utf8_lossy(&resp.bytes).into_owned(),
+                    )),
+                    Ok(resp) => Err(format!(
+                        "the labels could not be fetched: HTTP {} {}: {url}",
+                        resp.status, resp.status_text
+                    )),
+                    Err(e) => Err(format!("the labels could not be fetched ({e}): {url}")),
+                };
+                let _ = tx.send(r);
+                repaint.request_repaint();
+            });
+        }
+        self.label_rx = Some(rx);
+    }
+
     fn start_url(&mut self, ctx: &egui::Context, url: String) {
         let (tx, rx) = mpsc::channel();
         let repaint = ctx.clone();
         let name = url.clone();
         ehttp::fetch(ehttp::Request::get(&url), move |result| {
             let r = match result {
-                Ok(resp) if resp.ok => Ok(vec![Source {
-                    name: name.clone(),
-                    bytes: resp.bytes,
-                }]),
+                Ok(resp) if resp.ok => Ok(vec![Source::new(name.clone(), resp.bytes)]),
                 Ok(resp) => Err(format!(
                     "HTTP {} {} ({}): {name}",
                     resp.status,
@@ -1180,6 +1350,23 @@ impl ErrataApp {
             self.import_rx = None;
             self.import_text(kind, &name, &text);
         }
+        if self.restore_added && self.job.is_none() {
+            self.restore_added(ctx);
+        }
+        if !self.label_urls.is_empty() && self.project.is_some() && self.job.is_none() {
+            self.fetch_labels(ctx);
+        }
+        let arrived: Vec<_> = self
+            .label_rx
+            .as_ref()
+            .map(|rx| rx.try_iter().collect())
+            .unwrap_or_default();
+        for r in arrived {
+            match r {
+                Ok((name, text)) => self.merge_labels_text(&name, &text),
+                Err(e) => self.error(e),
+            }
+        }
         if let Some(t) = self.draft.dirty_since {
             let now = ctx.input(|i| i.time);
             if now - t >= NOTE_DEBOUNCE_SECS {
@@ -1219,8 +1406,21 @@ impl ErrataApp {
                     let Some(job) = self.job.take() else { return };
                     match result {
                         Ok(Finished::Load(loaded, ms)) => self.finish_load(loaded, job.key, ms),
-                        Ok(Finished::Append(loaded, stats, batch)) => {
-                            self.finish_append(loaded, stats, job.key, &batch);
+                        Ok(Finished::Append {
+                            loaded,
+                            stats,
+                            batch,
+                            restored,
+                        }) => {
+                            self.finish_append(loaded, stats, job.key, &batch, restored);
+                        }
+                        Ok(Finished::AppendNeedsMapping(diff, sources, batch)) => {
+                            self.pending_append = Some(PendingAppend {
+                                draft: diff.detected.clone(),
+                                sources,
+                                batch,
+                                diff: *diff,
+                            });
                         }
                         Err(load::LoadError::Cancelled) => {}
                         Err(e) => self.error(e.to_string()),
@@ -1307,7 +1507,7 @@ impl ErrataApp {
                 for f in &dropped {
                     let name = f.path().display().to_string();
                     match f.bytes_async().await {
-                        Ok(bytes) => sources.push(Source { name, bytes }),
+                        Ok(bytes) => sources.push(Source::new(name, bytes)),
                         Err(e) => {
                             let _ = tx.send(Err(format!(
                                 "could not read the dropped file ({e}): {name}"
@@ -1348,10 +1548,7 @@ impl ErrataApp {
                 let Some(files) = files else { return };
                 let mut sources = Vec::new();
                 for f in files {
-                    sources.push(Source {
-                        name: f.file_name(),
-                        bytes: f.read().await,
-                    });
+                    sources.push(Source::new(f.file_name(), f.read().await));
                 }
                 let _ = tx.send(Ok(sources));
                 repaint.request_repaint();
@@ -1409,6 +1606,12 @@ impl ErrataApp {
                 }
             }
             Action::SetMapping(mapping) => self.remap(ctx, mapping),
+            Action::AppendMapped(mapping) => {
+                if let Some(p) = self.pending_append.take() {
+                    self.start_append(ctx, p.sources, p.batch, Some(mapping));
+                }
+            }
+            Action::CancelAppend => self.pending_append = None,
             Action::ToggleColumn(name) => {
                 if let Some(d) = &mut self.data {
                     if let Some(i) = d.visible_columns.iter().position(|c| *c == name) {
@@ -1825,11 +2028,11 @@ impl ErrataApp {
             }
             Action::ExportParetoCsv => {
                 let csv = self.pareto().to_csv();
-                self.save_file("pareto.csv", csv.into_bytes());
+                self.save_file("pareto.csv", csv.as_bytes());
             }
             Action::ExportReport => {
                 let md = self.report_markdown();
-                self.save_file("error-analysis-report.md", md.into_bytes());
+                self.save_file("error-analysis-report.md", md.as_bytes());
             }
             Action::ExportParetoPng => {
                 let (tx, rx) = mpsc::channel();
@@ -1872,7 +2075,7 @@ impl ErrataApp {
                             "codebook.json",
                         )
                     };
-                    self.save_file(name, text.into_bytes());
+                    self.save_file(name, text.as_bytes());
                 }
             }
         }
@@ -2035,7 +2238,7 @@ impl ErrataApp {
         #[cfg(target_arch = "wasm32")]
         {
             let (text, added, _) = crate::coding::regression::append("", &cases);
-            self.save_file("regression.jsonl", text.into_bytes());
+            self.save_file("regression.jsonl", text.as_bytes());
             self.notices.push(Notice {
                 text: format!("regression set: {added} cases downloaded"),
                 error: false,
@@ -2375,7 +2578,7 @@ impl ErrataApp {
         let region = image.region(&rect, Some(ppp));
         let rgba: Vec<u8> = region.pixels.iter().flat_map(|c| c.to_array()).collect();
         let png = crate::png::encode_rgba(region.size[0] as u32, region.size[1] as u32, &rgba);
-        self.save_file("pareto.png", png);
+        self.save_file("pareto.png", &png);
     }
 
     fn export_labels(&mut self) {
@@ -2407,7 +2610,7 @@ impl ErrataApp {
             out.push_str(&serde_json::Value::Object(obj).to_string());
             out.push('\n');
         }
-        self.save_file("labels.jsonl", out.into_bytes());
+        self.save_file("labels.jsonl", out.as_bytes());
     }
 
     /// Merges a labels JSONL into the project: newer `at` wins; conflicts are reported.
@@ -2524,7 +2727,7 @@ impl ErrataApp {
     }
 
     /// Saves bytes as a file the user names (native dialog; a download in the browser).
-    fn save_file(&mut self, name: &str, bytes: Vec<u8>) {
+    fn save_file(&mut self, name: &str, bytes: &[u8]) {
         #[cfg(not(target_arch = "wasm32"))]
         {
             if let Some(path) = rfd::FileDialog::new().set_file_name(name).save_file() {
@@ -2538,17 +2741,12 @@ impl ErrataApp {
             }
         }
         #[cfg(target_arch = "wasm32")]
-        {
-            let name = name.to_owned();
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Some(handle) = rfd::AsyncFileDialog::new()
-                    .set_file_name(&name)
-                    .save_file()
-                    .await
-                {
-                    let _ = handle.write(&bytes).await;
-                }
-            });
+        match crate::web::download(name, bytes) {
+            Ok(()) => self.notices.push(Notice {
+                text: format!("downloaded {name}"),
+                error: false,
+            }),
+            Err(e) => self.error(e),
         }
     }
 
@@ -2975,6 +3173,54 @@ impl ErrataApp {
     }
 }
 
+/// What the app holds, in a few figures: the browser page publishes it (title and a `data-`
+/// attribute) so that scripts and the end-to-end test can tell when a dump is open and labelled.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct AppStatus {
+    /// The open dump's name (empty when none).
+    pub dump: String,
+    /// Traces in the dump.
+    pub traces: usize,
+    /// Traces the view shows.
+    pub shown: usize,
+    /// Traces with a verdict.
+    pub reviewed: usize,
+    /// Traces marked failing.
+    pub failed: usize,
+    /// Traces with at least one category.
+    pub coded: usize,
+    /// What is loading, if anything.
+    pub loading: Option<String>,
+    /// Error messages shown in the status bar.
+    pub errors: Vec<String>,
+}
+
+impl ErrataApp {
+    /// The app's state in a few figures (see [`AppStatus`]).
+    pub fn status(&self) -> AppStatus {
+        let stats = self.project.as_ref().map(|p| &p.stats);
+        AppStatus {
+            dump: self
+                .data
+                .as_ref()
+                .map(|d| d.key.clone())
+                .unwrap_or_default(),
+            traces: self.data.as_ref().map_or(0, |d| d.store.len()),
+            shown: self.data.as_ref().map_or(0, |d| d.view.len()),
+            reviewed: stats.map_or(0, |s| s.reviewed),
+            failed: stats.map_or(0, |s| s.failed),
+            coded: stats.map_or(0, |s| s.coded),
+            loading: self.job.as_ref().map(|j| j.label.clone()),
+            errors: self
+                .notices
+                .iter()
+                .filter(|n| n.error)
+                .map(|n| n.text.clone())
+                .collect(),
+        }
+    }
+}
+
 /// Parser threads for a load: the cores natively, one in the browser.
 fn worker_threads() -> usize {
     #[cfg(not(target_arch = "wasm32"))]
@@ -3023,6 +3269,16 @@ impl eframe::App for ErrataApp {
             self.apply(ctx, a);
         }
         self.poll(ctx);
+        #[cfg(target_arch = "wasm32")]
+        {
+            if let Some(warning) = crate::web::check_storage(ctx.input(|i| i.time)) {
+                self.notices.push(Notice {
+                    text: warning,
+                    error: false,
+                });
+            }
+            crate::web::publish(&self.status());
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -3161,6 +3417,9 @@ impl eframe::App for ErrataApp {
         }
         actions.extend(pareto_actions);
         actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.data.as_ref()));
+        if let (Some(pending), Some(d)) = (&mut self.pending_append, &self.data) {
+            actions.extend(ui::dialogs::append_mapping(&ctx, pending, &d.store));
+        }
         if let Some(project) = &self.project {
             actions.extend(ui::codebook::ui(&ctx, &mut self.codebook_ui, project));
             actions.extend(ui::axial::ui(&ctx, &mut self.axial, project));

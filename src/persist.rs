@@ -14,6 +14,28 @@ pub const LABELS_FILE: &str = "labels.jsonl";
 pub const CODEBOOK_FILE: &str = "codebook.json";
 /// The project file's name.
 pub const PROJECT_FILE: &str = "project.json";
+/// The folder (natively; a key prefix in the browser) that keeps the traces added as batches, one
+/// `<batch>.jsonl` each, so that reopening the dump brings them back.
+pub const ADDED_DIR: &str = "added";
+
+/// A batch's file stem: its name with anything but letters, digits, `-`, `_` and `.` replaced.
+fn added_stem(batch: &str) -> String {
+    let stem: String = batch
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.is_empty() || stem.starts_with('.') {
+        format!("batch{stem}")
+    } else {
+        stem
+    }
+}
 
 /// `project.json`: what belongs to the dump rather than to the user.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -94,6 +116,7 @@ enum Backend {
     /// In memory only (tests, or when no storage is available).
     Memory {
         files: std::collections::HashMap<&'static str, String>,
+        added: std::collections::HashMap<String, String>,
     },
 }
 
@@ -173,6 +196,7 @@ impl ProjectStore {
             location: "memory".to_owned(),
             backend: Backend::Memory {
                 files: Default::default(),
+                added: Default::default(),
             },
             pending: Vec::new(),
             protect: Vec::new(),
@@ -241,6 +265,90 @@ impl ProjectStore {
         }
     }
 
+    /// Appends the records added as `batch` (JSON lines, each ending in a newline) to what the
+    /// project keeps of that batch.
+    pub fn append_added(&mut self, batch: &str, text: &str) -> Result<(), PersistError> {
+        let stem = added_stem(batch);
+        let where_ = format!("{}/{ADDED_DIR}/{stem}.jsonl", self.location);
+        match &mut self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Dir { dir, .. } => {
+                use std::io::Write as _;
+                let folder = dir.join(ADDED_DIR);
+                let io = |e: std::io::Error| PersistError::Io {
+                    path: where_.clone(),
+                    reason: e.to_string(),
+                };
+                std::fs::create_dir_all(&folder).map_err(io)?;
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(folder.join(format!("{stem}.jsonl")))
+                    .map_err(io)?;
+                f.write_all(text.as_bytes())
+                    .and_then(|()| f.sync_data())
+                    .map_err(io)?;
+            }
+            #[cfg(target_arch = "wasm32")]
+            Backend::Web { prefix } => {
+                web_append(&format!("{prefix}{ADDED_DIR}/{stem}"), text).map_err(|reason| {
+                    PersistError::Io {
+                        path: where_,
+                        reason,
+                    }
+                })?;
+            }
+            Backend::Memory { added, .. } => added.entry(stem).or_default().push_str(text),
+        }
+        Ok(())
+    }
+
+    /// The records kept for each of `batches` (see [`ProjectStore::append_added`]), as sources
+    /// tagged with their batch. A batch with nothing kept is left out; one that cannot be read is
+    /// reported.
+    pub fn added_sources(
+        &self,
+        batches: &[&str],
+    ) -> (Vec<crate::trace::load::Source>, Vec<PersistError>) {
+        let mut sources = Vec::new();
+        let mut errors = Vec::new();
+        for batch in batches {
+            let stem = added_stem(batch);
+            let where_ = format!("{}/{ADDED_DIR}/{stem}.jsonl", self.location);
+            let text: Result<Option<String>, String> = match &self.backend {
+                #[cfg(not(target_arch = "wasm32"))]
+                Backend::Dir { dir, .. } => {
+                    match std::fs::read(dir.join(ADDED_DIR).join(format!("{stem}.jsonl"))) {
+                        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+                #[cfg(target_arch = "wasm32")]
+                Backend::Web { prefix } => local_storage()
+                    .ok_or_else(|| "browser storage is not available".to_owned())
+                    .and_then(|s| {
+                        s.get_item(&format!("{prefix}{ADDED_DIR}/{stem}"))
+                            .map_err(|e| format!("{e:?}"))
+                    }),
+                Backend::Memory { added, .. } => Ok(added.get(&stem).cloned()),
+            };
+            match text {
+                Ok(Some(text)) if !text.trim().is_empty() => {
+                    let mut source = crate::trace::load::Source::new(where_, text.into_bytes());
+                    source.batch = Some((*batch).to_owned());
+                    sources.push(source);
+                }
+                Ok(_) => {}
+                Err(reason) => errors.push(PersistError::Io {
+                    path: where_,
+                    reason,
+                }),
+            }
+        }
+        (sources, errors)
+    }
+
     /// Events written nowhere yet (shown as "unsaved" in the UI).
     pub fn pending(&self) -> usize {
         self.pending.len()
@@ -306,7 +414,7 @@ impl ProjectStore {
                     reason,
                 })?;
             }
-            Backend::Memory { files } => files.entry(LABELS_FILE).or_default().push_str(&text),
+            Backend::Memory { files, .. } => files.entry(LABELS_FILE).or_default().push_str(&text),
         }
         self.pending.clear();
         Ok(())
@@ -357,7 +465,7 @@ impl ProjectStore {
                         ),
                     })?;
             }
-            Backend::Memory { files } => {
+            Backend::Memory { files, .. } => {
                 files.insert(name, text.to_owned());
             }
         }
@@ -440,6 +548,8 @@ pub fn sidecar_dir(dump: &std::path::Path) -> std::path::PathBuf {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn tmp(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("errata-persist-{name}-{}", std::process::id()));

@@ -215,6 +215,8 @@ impl LabelFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ev(
         verdict: Option<Verdict>,

@@ -279,6 +279,8 @@ pub fn jsonl(n: usize, seed: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn deterministic_and_varied() {

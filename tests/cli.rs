@@ -1,5 +1,6 @@
 //! The headless `errata summary` command: its flags and `--json` keys are a contract.
 
+#![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml allows it in #[test] fns, not helpers)
 
 use std::process::Command;

@@ -1,6 +1,7 @@
 //! The coding loop driven through the real app with egui_kittest: notes, verdicts, tags by
 //! keyboard, the codebook panel, and everything restored after re-opening.
 
+#![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
 use egui::Key;
@@ -709,17 +710,14 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     let ctx = h.ctx.clone();
     h.state_mut()
         .apply(&ctx, errata::app::Action::OpenPaths(vec![week2]));
-    for _ in 0..300 {
-        h.step();
-        if h.state().job.is_none() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    h.run_steps(3);
+    wait_for_jobs(&mut h);
     let d = h.state().data.as_ref().unwrap();
     assert_eq!(d.store.len(), 302);
     assert_eq!(d.store.id(301), "new-1");
+    // the batch is a column: filterable like any metadata
+    let batch = d.store.column_index("batch").unwrap();
+    assert_eq!(d.store.cell(301, batch).as_deref(), Some("2026-W49"));
+    assert_eq!(d.store.cell(0, batch), None);
     let p = h.state().project.as_ref().unwrap();
     let batch = p
         .file
@@ -734,9 +732,86 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     );
     assert!(h.state().notices.iter().any(|n| {
         n.text
-            .contains("added 2 traces as batch 2026-W49; 1 already in the dump")
+            .contains("added 2 traces as batch 2026-W49 (column `batch`); 1 already in the dump")
     }));
+    h.state_mut().filter_bar.sql = "batch = '2026-W49'".into();
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(
+        &ctx,
+        errata::app::Action::SetSql("batch = '2026-W49'".into()),
+    );
+    wait_for_jobs(&mut h);
+    assert_eq!(h.state().data.as_ref().unwrap().view, [300, 301]);
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::SetSql(String::new()));
+    drop(h);
+    // reopening the dump brings the added traces back, in their batch
+    let mut h = app(&dir);
+    wait_for_jobs(&mut h);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.store.len(), 302);
+    let batch = d.store.column_index("batch").unwrap();
+    assert_eq!(d.store.cell(300, batch).as_deref(), Some("2026-W49"));
+    assert!(
+        h.state()
+            .notices
+            .iter()
+            .any(|n| n.text.contains("2 traces added earlier are back (batches 2026-W49)"))
+    );
+    assert_eq!(
+        state(&h, "tr-0000000").unwrap().verdict,
+        Some(Verdict::Fail)
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn adding_a_differently_shaped_file_asks_for_its_fields() {
+    let dir = root("addshape");
+    let week = dir.join("other.jsonl");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        &week,
+        "{\"span\":\"s-1\",\"prompt\":\"Is my bag free?\",\"completion\":\"Yes.\"}\n\
+         {\"span\":\"s-2\",\"prompt\":\"Can I bring my cat?\",\"completion\":\"No.\"}\n",
+    )
+    .unwrap();
+    let mut h = app(&dir);
+    h.state_mut().adding_batch = Some("2026-W50".into());
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::OpenPaths(vec![week]));
+    wait_for_jobs(&mut h);
+    // nothing added yet: the window names what differs and asks
+    assert_eq!(h.state().data.as_ref().unwrap().store.len(), 300);
+    h.get_by_label_contains("`trace_id` (the dump's id) is missing in 2 of 2 new records");
+    {
+        let pending = h.state_mut().pending_append.as_mut().unwrap();
+        pending.draft.id = Some(errata::trace::FieldPath::top("span"));
+        pending.draft.input = Some(errata::trace::FieldPath::top("prompt"));
+        pending.draft.output = Some(errata::trace::FieldPath::top("completion"));
+    }
+    h.run_steps(2);
+    h.get_by_label("Add with this mapping").click();
+    h.run_steps(2);
+    wait_for_jobs(&mut h);
+    assert!(h.state().pending_append.is_none());
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.store.len(), 302);
+    assert_eq!(d.store.id(300), "s-1");
+    assert_eq!(d.store.raw_input(300), Some("\"Is my bag free?\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn wait_for_jobs(h: &mut Harness<'_, ErrataApp>) {
+    for _ in 0..500 {
+        h.step();
+        if h.state().job.is_none() && !h.state().data.as_ref().is_some_and(|d| d.querying) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(3);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Labels survive a kill -9: every event the writer reported as saved is in the log after it
 //! is killed mid-stream; a torn last line is tolerated.
 
+#![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::io::{BufRead as _, BufReader};

@@ -6,6 +6,8 @@
 use errata::trace::filter::{self, Facet, FilterError, Scope, Search};
 use errata::trace::load;
 use errata::trace::view::{self, Filters, Sort, SortColumn};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn store() -> errata::trace::TraceStore {
     let text = [

@@ -1,6 +1,7 @@
 //! `errata propose` against a real HTTP server on 127.0.0.1 that the test starts, speaking both
 //! APIs with canned answers, an error status and a 429; and the offline clusterer.
 
+#![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::io::{Read as _, Write as _};

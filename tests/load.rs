@@ -5,17 +5,24 @@
 use std::io::Write as _;
 
 use errata::trace::content::{self, Content};
-use errata::trace::load::{self, LoadError, Progress, Source};
+use errata::trace::load::{self, Progress, Source};
 use errata::trace::{FieldMapping, FieldPath, Identity};
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+/// The fixtures are compiled in, so that these tests also run as wasm (no file system there).
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    match name {
+        "malformed.jsonl" => include_bytes!("fixtures/malformed.jsonl").to_vec(),
+        "openinference.jsonl" => include_bytes!("fixtures/openinference.jsonl").to_vec(),
+        "anthropic.json" => include_bytes!("fixtures/anthropic.json").to_vec(),
+        "not_traces.html" => include_bytes!("fixtures/not_traces.html").to_vec(),
+        other => panic!("no fixture {other}"),
+    }
 }
 
+/// A course dump from `../shared/data` (absent in the browser build: those tests skip).
 fn shared(name: &str) -> Option<Vec<u8>> {
     std::fs::read(format!(
         "{}/../shared/data/{name}",
@@ -68,10 +75,7 @@ fn types_are_inferred_over_the_whole_file() {
         ));
     }
     let l = load::load(
-        vec![Source {
-            name: "t.jsonl".into(),
-            bytes: text.into_bytes(),
-        }],
+        vec![Source::new("t.jsonl", text.into_bytes())],
         None,
         &Progress::default(),
         4,
@@ -223,12 +227,17 @@ fn files_that_are_not_traces_get_clear_messages() {
     );
     assert!(msg("bad.gz", &[0x1f, 0x8b, 0x00, 0x01]).contains("gzip"));
     assert!(msg("arr.json", b"[{\"a\":1},").contains("JSON array that does not parse"));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn unreadable_file_is_named() {
     let err = load::read_file(
         std::path::Path::new("/nonexistent/traces.jsonl"),
         &Progress::default(),
     )
     .unwrap_err();
-    assert!(matches!(err, LoadError::Io { .. }));
+    assert!(matches!(err, load::LoadError::Io { .. }));
     assert!(err.to_string().ends_with("/nonexistent/traces.jsonl"));
 }
 
@@ -276,14 +285,14 @@ fn random_bytes_never_panic() {
 
 #[test]
 fn mapping_override_and_several_files() {
-    let a = Source {
-        name: "a.jsonl".into(),
-        bytes: b"{\"id\":\"1\",\"question\":\"q\",\"answer\":\"x\",\"alt\":\"y\"}\n".to_vec(),
-    };
-    let b = Source {
-        name: "b.jsonl".into(),
-        bytes: b"{\"id\":\"2\",\"question\":\"q2\",\"answer\":\"x2\",\"alt\":\"y2\"}\n".to_vec(),
-    };
+    let a = Source::new(
+        "a.jsonl",
+        b"{\"id\":\"1\",\"question\":\"q\",\"answer\":\"x\",\"alt\":\"y\"}\n".to_vec(),
+    );
+    let b = Source::new(
+        "b.jsonl",
+        b"{\"id\":\"2\",\"question\":\"q2\",\"answer\":\"x2\",\"alt\":\"y2\"}\n".to_vec(),
+    );
     let mapping = FieldMapping {
         id: Some(FieldPath::top("id")),
         input: Some(FieldPath::top("question")),
@@ -398,6 +407,7 @@ fn sorting_is_stable_with_nulls_last() {
     );
 }
 
+#[cfg(not(target_arch = "wasm32"))] // polars reads CSV and Parquet natively only
 #[test]
 fn csv_and_parquet_go_through_the_same_detection() {
     let csv =

@@ -1,5 +1,6 @@
 //! UI tests: egui_kittest drives the real app (click, keys) and checks state and what is shown.
 
+#![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml allows it in #[test] fns, not helpers)
 
 use egui::Key;

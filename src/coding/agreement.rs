@@ -121,6 +121,8 @@ pub fn judge_fails(value: &str, positive: Option<&str>, threshold: Option<f64>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn hand_computed() {

@@ -255,6 +255,8 @@ pub fn cluster(notes: &[String]) -> Proposal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn groups_similar_notes_deterministically() {

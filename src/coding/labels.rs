@@ -359,6 +359,8 @@ impl Saturation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ev(id: &str, verdict: Option<Verdict>, cats: &[&str]) -> LabelEvent {
         LabelEvent {

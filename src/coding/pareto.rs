@@ -214,6 +214,8 @@ fn csv_field(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::coding::{Category, LabelEvent, Labels};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn labels(rows: &[(Option<Verdict>, &[&str])]) -> Labels {
         let mut l = Labels::default();

@@ -62,6 +62,8 @@ pub fn append(existing: &str, cases: &[Case<'_>]) -> (String, usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn appends_only_new_ids() {

@@ -114,6 +114,8 @@ mod tests {
     use super::*;
     use crate::coding::pareto::{Measure, compute};
     use crate::coding::{Category, LabelEvent};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn markdown_states_the_figures() {

@@ -140,6 +140,9 @@ pub fn sample(
     }
 }
 
+/// The strategy recorded for a batch of traces added with "Add traces…" (not sampled).
+pub const ADDED: &str = "added traces";
+
 /// A review batch as recorded in `project.json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -156,9 +159,18 @@ pub struct Batch {
     pub at: String,
 }
 
+impl Batch {
+    /// Whether its traces were added to the dump ("Add traces…") rather than sampled from it.
+    pub fn is_added(&self) -> bool {
+        self.strategy == ADDED
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ids(n: u32) -> Vec<u32> {
         (0..n).collect()

@@ -141,6 +141,8 @@ pub fn answer_text(api: Api, response: &ehttp::Response) -> Result<String, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn requests_per_api() {

@@ -177,6 +177,8 @@ pub fn prompt(notes: &[String], existing: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn notes() -> Vec<String> {
         vec![

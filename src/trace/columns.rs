@@ -269,6 +269,8 @@ pub fn kind_of_series(s: &Series) -> Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn build(cells: Vec<Cell<'_>>) -> Series {
         let mut b = ColumnBuilder::default();

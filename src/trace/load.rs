@@ -23,6 +23,8 @@ const SAMPLE_RECORDS: usize = 500;
 pub const MAX_SKIPPED_KEPT: usize = 200;
 /// Column that names the file a trace came from, when several files are opened together.
 pub const FILE_COLUMN: &str = "file";
+/// Column that names the batch a trace was added in ("Add traces…"); null for the dump's own.
+pub const BATCH_COLUMN: &str = "batch";
 
 /// Errors of the loading layer. Each names the file it concerns, last.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,19 @@ pub struct Source {
     pub name: String,
     /// Raw file content (possibly gzip).
     pub bytes: Vec<u8>,
+    /// The batch its traces were added as (their `batch` column), if any.
+    pub batch: Option<String>,
+}
+
+impl Source {
+    /// A source that belongs to no batch.
+    pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Source {
+        Source {
+            name: name.into(),
+            bytes,
+            batch: None,
+        }
+    }
 }
 
 /// Reads a file from disk, reporting bytes read to `progress` and honouring its cancel flag.
@@ -108,7 +123,7 @@ pub fn read_file(path: &std::path::Path, progress: &Progress) -> Result<Source, 
         }
         progress.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
     }
-    Ok(Source { name, bytes })
+    Ok(Source::new(name, bytes))
 }
 
 /// Shared progress of one load; the UI reads it while a worker writes it.
@@ -381,6 +396,7 @@ fn split_records(
 pub struct Prepared {
     text: String,
     files: Vec<String>,
+    batches: Vec<Option<String>>,
     ranges: Vec<Range<usize>>,
     spans: Vec<RecordSpan>,
     /// The mapping in use (the override, or the detected one).
@@ -440,6 +456,7 @@ impl Prepared {
         let mut skipped_count = 0;
         let mut text = String::new();
         let mut files = Vec::new();
+        let mut batches = Vec::new();
         let mut ranges = Vec::new();
         let mut spans = Vec::new();
         for (i, source) in sources.into_iter().enumerate() {
@@ -464,6 +481,7 @@ impl Prepared {
                 &mut skipped_count,
             )?);
             files.push(source.name);
+            batches.push(source.batch);
             ranges.push(base..text.len());
         }
         let mut stats = SampleStats::default();
@@ -479,6 +497,7 @@ impl Prepared {
             paths: stats.all_paths(),
             text,
             files,
+            batches,
             ranges,
             spans,
             skipped,
@@ -577,6 +596,10 @@ impl Prepared {
                     out.set(key, row, Cell::from_raw(value));
                 }
             }
+            // after the record's own fields: the batch errata added it in wins
+            if let Some(Some(batch)) = self.batches.get(usize::from(s.file)) {
+                out.set(BATCH_COLUMN, row, Cell::Text(batch.as_str().into()));
+            }
         }
         progress
             .records_done
@@ -650,6 +673,7 @@ impl Prepared {
         let store = TraceStore::new(
             self.text,
             self.files,
+            self.batches,
             self.ranges,
             records,
             columns,
@@ -749,10 +773,7 @@ fn parse_parallel(
 /// Loads from in-memory bytes on the current thread (tests, the demo, small files).
 pub fn load_bytes(name: &str, bytes: Vec<u8>) -> Result<Loaded, LoadError> {
     load(
-        vec![Source {
-            name: name.to_owned(),
-            bytes,
-        }],
+        vec![Source::new(name.to_owned(), bytes)],
         None,
         &Progress::default(),
         1,

@@ -168,6 +168,8 @@ pub fn offset_in(outer: &str, inner: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn parses_fields_in_order_with_escaped_keys() {

@@ -251,6 +251,8 @@ impl SampleStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn detect(lines: &[&str]) -> FieldMapping {
         let mut stats = SampleStats::default();

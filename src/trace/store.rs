@@ -96,6 +96,8 @@ pub struct TraceStore {
     df: DataFrame,
     text: String,
     files: Vec<String>,
+    /// The batch each file was added as ("Add traces…"), parallel to `files`.
+    batches: Vec<Option<String>>,
     ranges: Vec<std::ops::Range<usize>>,
     records: Vec<RecordRef>,
     ids: StringChunked,
@@ -138,6 +140,7 @@ impl TraceStore {
     pub(crate) fn new(
         text: String,
         files: Vec<String>,
+        batches: Vec<Option<String>>,
         ranges: Vec<std::ops::Range<usize>>,
         records: Vec<RecordRef>,
         columns: Vec<Column>,
@@ -160,6 +163,7 @@ impl TraceStore {
             df,
             text,
             files,
+            batches,
             ranges,
             records,
             ids,
@@ -203,19 +207,12 @@ impl TraceStore {
     pub fn into_sources(self) -> Vec<super::load::Source> {
         if self.files.len() == 1 {
             let name = self.files.into_iter().next().unwrap_or_default();
-            return vec![super::load::Source {
-                name,
-                bytes: self.text.into_bytes(),
-            }];
+            let batch = self.batches.into_iter().next().flatten();
+            let mut source = super::load::Source::new(name, self.text.into_bytes());
+            source.batch = batch;
+            return vec![source];
         }
-        self.files
-            .into_iter()
-            .zip(self.ranges)
-            .map(|(name, r)| super::load::Source {
-                name,
-                bytes: self.text.as_bytes().get(r).unwrap_or(&[]).to_vec(),
-            })
-            .collect()
+        self.sources()
     }
 
     /// Low-cardinality columns offered as facets (decided on first use, by the first query,
@@ -225,16 +222,23 @@ impl TraceStore {
             .get_or_init(|| super::filter::facet_columns(self, 30))
     }
 
-    /// The loaded files as sources, copied (when the store is shared).
+    /// The loaded files as sources, copied (when the store is shared), with their batches.
     pub fn sources(&self) -> Vec<super::load::Source> {
         self.files
             .iter()
             .zip(&self.ranges)
-            .map(|(name, r)| super::load::Source {
+            .zip(&self.batches)
+            .map(|((name, r), batch)| super::load::Source {
                 name: name.clone(),
                 bytes: self.text.as_bytes().get(r.clone()).unwrap_or(&[]).to_vec(),
+                batch: batch.clone(),
             })
             .collect()
+    }
+
+    /// Index (into [`TraceStore::files`]) of the file a row came from.
+    pub fn file_of(&self, row: usize) -> usize {
+        self.records.get(row).map_or(0, |r| usize::from(r.file))
     }
 
     /// Number of traces.

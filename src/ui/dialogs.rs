@@ -2,8 +2,8 @@
 
 use egui::{Color32, RichText};
 
-use crate::app::{Action, Dataset, Dialogs};
-use crate::trace::FieldPath;
+use crate::app::{Action, Dataset, Dialogs, PendingAppend};
+use crate::trace::{FieldPath, TraceStore};
 
 /// Every shortcut, for the help overlay.
 pub const SHORTCUTS: &[(&str, &str)] = &[
@@ -41,6 +41,85 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("?", "show or hide this help"),
     ("Esc", "close this help"),
 ];
+
+/// The window that asks which of an added file's fields are the id, input and output, when they
+/// differ from the dump's.
+pub fn append_mapping(
+    ctx: &egui::Context,
+    pending: &mut PendingAppend,
+    store: &TraceStore,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let mut open = true;
+    egui::Window::new(format!(
+        "Add traces as {}: map the new fields",
+        pending.batch
+    ))
+    .open(&mut open)
+    .collapsible(false)
+    .default_width(520.0)
+    .show(ctx, |ui| {
+        let names: Vec<&str> = pending.sources.iter().map(|s| s.name.as_str()).collect();
+        ui.label(format!(
+            "{} is shaped unlike the open dump:",
+            names.join(", ")
+        ));
+        for r in &pending.diff.reasons {
+            ui.label(format!("· {r}"));
+        }
+        ui.add_space(4.0);
+        ui.weak(format!(
+            "The dump reads {}, {}. Say which of the new file's fields hold the same; \
+                 its records are then added under the dump's field names.",
+            store.identity.describe(),
+            store.mapping.describe()
+        ));
+        ui.add_space(6.0);
+        egui::Grid::new("append-mapping-grid")
+            .num_columns(2)
+            .show(ui, |ui| {
+                for (label, slot) in [
+                    ("id", &mut pending.draft.id),
+                    ("input", &mut pending.draft.input),
+                    ("output", &mut pending.draft.output),
+                ] {
+                    ui.label(label);
+                    egui::ComboBox::from_id_salt(("append-mapping", label))
+                        .selected_text(show(slot))
+                        .width(260.0)
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(slot, None, "none");
+                            for p in &pending.diff.paths {
+                                ui.selectable_value(slot, Some(p.clone()), p.to_string());
+                            }
+                        });
+                    ui.end_row();
+                }
+            });
+        let needs_id = store.identity.field().is_some() && pending.draft.id.is_none();
+        if needs_id {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "Pick the id field: the dump identifies traces by a field.",
+            );
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!needs_id, egui::Button::new("Add with this mapping"))
+                .clicked()
+            {
+                actions.push(Action::AppendMapped(pending.draft.clone()));
+            }
+            if ui.button("Cancel").clicked() {
+                actions.push(Action::CancelAppend);
+            }
+        });
+    });
+    if !open {
+        actions.push(Action::CancelAppend);
+    }
+    actions
+}
 
 /// Draws the open windows.
 pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) -> Vec<Action> {

@@ -98,10 +98,7 @@ fn main() {
         let mut loaded = None;
         for _ in 0..3 {
             drop(loaded.take());
-            let src = Source {
-                name: "bench.jsonl".into(),
-                bytes: raw.clone(),
-            };
+            let src = Source::new("bench.jsonl", raw.clone());
             let t = Instant::now();
             loaded = Some(load::load(vec![src], None, &Progress::default(), threads).unwrap());
             times.push(t.elapsed().as_secs_f64() * 1e3);

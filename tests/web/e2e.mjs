@@ -1,0 +1,213 @@
+// End-to-end test of the web build in headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core from .ci/web). Serves dist/ and the fixtures on 127.0.0.1, opens the app with
+// ?url=, checks that the canvas shows the traces, labels one by keyboard, reloads and finds the
+// label again, imports labels with &labels=, and times a 50 MB dump. Any console error or panic
+// fails the test.
+//
+// usage: node tests/web/e2e.mjs [--dist DIR] [--screenshot FILE] [--keep]
+import { createRequire } from "node:module";
+import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, extname, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..", "..");
+const require = createRequire(join(root, ".ci", "web", "package.json"));
+const { chromium } = require("playwright-core");
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const dist = resolve(opt("--dist", join(root, "dist")));
+const screenshot = opt("--screenshot", null);
+const budgetMs = 5000;
+
+if (!existsSync(join(dist, "errata_bg.wasm"))) {
+  console.error(`no web build in ${dist}: run .ci/build-web first`);
+  process.exit(2);
+}
+
+// ---- the dumps: a small fixture, its labels, and ~50 MB made from the demo traces ----
+const fixture = readFileSync(join(here, "traces.jsonl"));
+const labels = readFileSync(join(here, "labels.jsonl"));
+const fixtureCount = fixture.toString().trim().split("\n").length;
+const demoLines = readFileSync(join(root, "assets", "demo_traces.jsonl"), "utf8").trim().split("\n");
+const big = [];
+let bigBytes = 0;
+for (let copy = 0; bigBytes < 50e6; copy++) {
+  for (const line of demoLines) {
+    const l = line.replace(/"trace_id":"([^"]*)"/, `"trace_id":"$1-${copy}"`);
+    big.push(l);
+    bigBytes += l.length + 1;
+  }
+}
+const bigBody = Buffer.from(big.join("\n") + "\n");
+const bigCount = big.length;
+
+// ---- a static server ----
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".webmanifest": "application/manifest+json",
+  ".jsonl": "application/x-ndjson",
+};
+const server = createServer((req, res) => {
+  const path = new URL(req.url, "http://x").pathname;
+  const send = (status, body, type) => {
+    res.writeHead(status, { "Content-Type": type, "Content-Length": body.length });
+    res.end(body);
+  };
+  if (path === "/fixtures/traces.jsonl") return send(200, fixture, types[".jsonl"]);
+  if (path === "/fixtures/labels.jsonl") return send(200, labels, types[".jsonl"]);
+  if (path === "/fixtures/big.jsonl") return send(200, bigBody, types[".jsonl"]);
+  const file = join(dist, path === "/" ? "index.html" : path.slice(1));
+  if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
+    return send(404, Buffer.from("not found"), "text/plain");
+  }
+  send(200, readFileSync(file), types[extname(file)] ?? "application/octet-stream");
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+// ---- the browser ----
+const profile = mkdtempSync(join(tmpdir(), "errata-e2e-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  viewport: { width: 1280, height: 800 },
+  args: [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+  ],
+});
+const problems = [];
+let failures = 0;
+const check = (ok, what) => {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+  if (!ok) failures++;
+};
+
+function watch(page) {
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("crash", () => problems.push("the page crashed"));
+}
+
+// The app publishes its state as JSON in <body data-errata>.
+async function status(page) {
+  const s = await page.evaluate(() => document.body.dataset.errata ?? null);
+  return s ? JSON.parse(s) : null;
+}
+
+async function waitFor(page, what, pred, timeoutMs = 60000) {
+  const t0 = Date.now();
+  let last = null;
+  while (Date.now() - t0 < timeoutMs) {
+    last = await status(page);
+    if (last && pred(last)) return last;
+    const crashed = await page.evaluate(() => document.getElementById("loading")?.className ?? "");
+    if (crashed === "crashed" || crashed === "failed") {
+      throw new Error(`${what}: the app failed: ` +
+        (await page.evaluate(() => document.getElementById("loading").textContent)));
+    }
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`${what}: timed out; last status ${JSON.stringify(last)}`);
+}
+
+// Distinct colours and the share of the most common one, over a screenshot of the canvas.
+async function pixels(page) {
+  const png = await page.locator("#errata_canvas").screenshot();
+  return page.evaluate(async (b64) => {
+    const blob = await (await fetch(`data:image/png;base64,${b64}`)).blob();
+    const bmp = await createImageBitmap(blob);
+    const c = new OffscreenCanvas(bmp.width, bmp.height);
+    const ctx = c.getContext("2d");
+    ctx.drawImage(bmp, 0, 0);
+    const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+    const counts = new Map();
+    for (let i = 0; i < d.length; i += 4) {
+      const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    const top = Math.max(...counts.values());
+    return { colours: counts.size, topShare: top / (d.length / 4) };
+  }, png.toString("base64"));
+}
+
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  watch(page);
+  const url = `${base}/?url=${encodeURIComponent(`${base}/fixtures/traces.jsonl`)}`;
+
+  // 1. open a dump by URL
+  await page.goto(url);
+  let s = await waitFor(page, "open ?url=", (s) => s.traces === fixtureCount && !s.loading);
+  check(s.traces === fixtureCount && s.shown === fixtureCount,
+    `?url= opened ${s.traces} traces, ${s.shown} shown (fixture has ${fixtureCount})`);
+  check((await page.title()).includes("traces.jsonl"), `title names the dump: "${await page.title()}"`);
+  check(await page.evaluate(() => !document.getElementById("loading")), "loading indicator removed");
+  await page.waitForTimeout(300);
+  const px = await pixels(page);
+  check(px.colours > 20 && px.topShare < 0.95,
+    `canvas is drawn (${px.colours} colours, most common ${(100 * px.topShare).toFixed(0)} %)`);
+  if (screenshot) await page.screenshot({ path: screenshot });
+
+  // 2. label by keyboard: select the first trace (j), mark it failing (f), the next passing (j, p)
+  await page.locator("#errata_canvas").focus();
+  await page.keyboard.press("j");
+  await page.keyboard.press("f");
+  await page.keyboard.press("j");
+  await page.keyboard.press("p");
+  s = await waitFor(page, "label by keyboard", (s) => s.reviewed === 2, 10000);
+  check(s.reviewed === 2 && s.failed === 1, `keyboard labels: reviewed ${s.reviewed}, failed ${s.failed}`);
+
+  // 3. reload: the labels come back from browser storage
+  await page.reload();
+  s = await waitFor(page, "reload", (s) => s.traces === fixtureCount && !s.loading);
+  await page.waitForTimeout(200);
+  s = await status(page);
+  check(s.reviewed === 2 && s.failed === 1, `after reload: reviewed ${s.reviewed}, failed ${s.failed}`);
+
+  // 4. &labels= imports a labels file into a project (the fixture under another URL = another project)
+  const withLabels = `${base}/?url=${encodeURIComponent(`${base}/fixtures/traces.jsonl?copy=2`)}` +
+    `&labels=${encodeURIComponent(`${base}/fixtures/labels.jsonl`)}`;
+  await page.goto(withLabels);
+  s = await waitFor(page, "&labels=", (s) => s.traces === fixtureCount && s.reviewed > 0, 20000);
+  const expected = labels.toString().trim().split("\n").length;
+  check(s.reviewed === expected, `&labels= imported ${s.reviewed} labels (file has ${expected})`);
+
+  // 5. a 50 MB dump: from navigation to the traces shown
+  const t0 = Date.now();
+  await page.goto(`${base}/?url=${encodeURIComponent(`${base}/fixtures/big.jsonl`)}`);
+  s = await waitFor(page, "50 MB dump", (s) => s.traces === bigCount && !s.loading, 120000);
+  const openMs = Date.now() - t0;
+  console.log(`info 50 MB dump (${(bigBody.length / 1e6).toFixed(1)} MB, ${bigCount} traces): ` +
+    `open ${openMs} ms from navigation (budget ${budgetMs} ms)`);
+  check(s.shown === bigCount, `50 MB dump: ${s.shown} of ${bigCount} shown`);
+
+  check(problems.length === 0, `no console errors or panics${problems.length ? ":\n  " + problems.join("\n  ") : ""}`);
+} catch (e) {
+  console.log(`FAIL ${e.message}`);
+  for (const p of problems) console.log(`  ${p}`);
+  failures++;
+} finally {
+  await context.close();
+  server.close();
+  if (!args.includes("--keep")) rmSync(profile, { recursive: true, force: true });
+}
+console.log(failures ? `web e2e: ${failures} failed` : "web e2e: all passed");
+process.exit(failures ? 1 : 0);
