@@ -3055,6 +3055,20 @@ impl ErrataApp {
                     self.open_demo();
                 }
                 ui.separator();
+                let has_project = self.project.is_some();
+                if ui
+                    .add_enabled(has_project, egui::Button::new("Import labels…"))
+                    .clicked()
+                {
+                    self.pending.push(Action::ImportLabels);
+                }
+                if ui
+                    .add_enabled(has_project, egui::Button::new("Export labels…"))
+                    .clicked()
+                {
+                    self.pending.push(Action::ExportLabels);
+                }
+                ui.separator();
                 let has = self.data.as_ref().is_some_and(|d| d.selected.is_some());
                 if ui
                     .add_enabled(
@@ -3100,6 +3114,22 @@ impl ErrataApp {
                         .clicked()
                     {
                         self.dialogs.skipped = true;
+                    }
+                    ui.separator();
+                    if ui
+                        .add(egui::Button::new("Axial coding…").shortcut_text("A"))
+                        .clicked()
+                    {
+                        self.axial.open = true;
+                    }
+                    if ui.button("Sample a review batch…").clicked() {
+                        self.weekly.sample_open = true;
+                    }
+                    if ui.button("Judge agreement…").clicked() {
+                        self.weekly.judge_open = true;
+                    }
+                    if ui.button("Export regression cases…").clicked() {
+                        self.pending.push(Action::ExportRegression);
                     }
                 }
             });

@@ -575,9 +575,13 @@ fn test_connection_reports_the_model_answer() {
 fn weekly_batch_queue_and_judge_spot_check() {
     let dir = root("weekly");
     let mut h = app(&dir);
-    h.state_mut().weekly.sample_open = true;
     h.state_mut().weekly.name = "2026-W48".into();
+    // reached from the menu, as a user does
+    h.get_by_label("View").click();
     h.run_steps(2);
+    h.get_by_label("Sample a review batch…").click();
+    h.run_steps(2);
+    assert!(h.state().weekly.sample_open);
     h.get_by_label("Draw").click();
     h.run_steps(3);
     let p = h.state().project.as_ref().unwrap();
@@ -615,8 +619,12 @@ fn weekly_batch_queue_and_judge_spot_check() {
             .map(|&r| d.store.id(r as usize).to_owned())
             .collect()
     };
-    // judge agreement against a hand count
-    h.state_mut().weekly.judge_open = true;
+    // judge agreement against a hand count (the window from the menu)
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Judge agreement…").click();
+    h.run_steps(2);
+    assert!(h.state().weekly.judge_open);
     h.state_mut().weekly.judge_column = "judge.verdict".into();
     h.state_mut().weekly.rationale_column = "judge.rationale".into();
     h.run_steps(3);
@@ -752,12 +760,10 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     assert_eq!(d.store.len(), 302);
     let batch = d.store.column_index("batch").unwrap();
     assert_eq!(d.store.cell(300, batch).as_deref(), Some("2026-W49"));
-    assert!(
-        h.state()
-            .notices
-            .iter()
-            .any(|n| n.text.contains("2 traces added earlier are back (batches 2026-W49)"))
-    );
+    assert!(h.state().notices.iter().any(|n| {
+        n.text
+            .contains("2 traces added earlier are back (batches 2026-W49)")
+    }));
     assert_eq!(
         state(&h, "tr-0000000").unwrap().verdict,
         Some(Verdict::Fail)
