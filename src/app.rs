@@ -156,6 +156,10 @@ pub enum Action {
     /// Export the failing traces of the current view as regression cases (appending to an
     /// existing file adds only new ids).
     ExportRegression,
+    /// The browser: pick an existing regression set, add the view's new failing cases to it,
+    /// and download it.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    AddToRegressionFile,
     /// Add traces from files to the open dump as a new batch (asks for the files).
     AddTraces,
     /// Draw a review batch.
@@ -230,6 +234,10 @@ struct ProposeJob {
 enum Import {
     Labels,
     Codebook,
+    /// A regression set to add the current failing traces to (the browser: the merged file is
+    /// downloaded).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Regression,
 }
 
 /// What a delete removed, to undo it.
@@ -2005,6 +2013,7 @@ impl ErrataApp {
                 }
             }
             Action::ExportRegression => self.export_regression(),
+            Action::AddToRegressionFile => self.pick_text_file(ctx, Import::Regression),
             Action::SetBatch(batch) => {
                 if let Some(d) = &mut self.data {
                     d.filters.batch = batch;
@@ -2180,6 +2189,14 @@ impl ErrataApp {
     }
 
     fn export_regression(&mut self) {
+        self.export_regression_onto(None);
+    }
+
+    /// The failing traces of the view as regression cases: natively into a file the user names
+    /// (an existing one gets only new ids); in the browser a download, of `onto` (an existing
+    /// set the user picked) with the new cases after it, or of the new cases alone.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
+    fn export_regression_onto(&mut self, onto: Option<(&str, &str)>) {
         let (Some(d), Some(p)) = (&self.data, &self.project) else {
             return;
         };
@@ -2237,10 +2254,19 @@ impl ErrataApp {
         }
         #[cfg(target_arch = "wasm32")]
         {
-            let (text, added, _) = crate::coding::regression::append("", &cases);
-            self.save_file("regression.jsonl", text.as_bytes());
+            let (name, existing) = onto.unwrap_or(("regression.jsonl", ""));
+            let (text, added, skipped) = crate::coding::regression::append(existing, &cases);
+            let mut all = existing.to_owned();
+            if !all.is_empty() && !all.ends_with('\n') {
+                all.push('\n');
+            }
+            all.push_str(&text);
+            let name = name.rsplit(['/', '\\']).next().unwrap_or(name).to_owned();
+            self.save_file(&name, all.as_bytes());
             self.notices.push(Notice {
-                text: format!("regression set: {added} cases downloaded"),
+                text: format!(
+                    "regression set: {added} cases added, {skipped} already there: {name} downloaded"
+                ),
                 error: false,
             });
         }
@@ -2680,7 +2706,7 @@ impl ErrataApp {
     /// Asks for a text file (native dialog; the browser's picker), then imports it as `kind`.
     fn pick_text_file(&mut self, ctx: &egui::Context, kind: Import) {
         let (filter, ext) = match kind {
-            Import::Labels => ("Labels", "jsonl"),
+            Import::Labels | Import::Regression => ("JSON Lines", "jsonl"),
             Import::Codebook => ("Codebook", "json"),
         };
         #[cfg(not(target_arch = "wasm32"))]
@@ -2722,6 +2748,7 @@ impl ErrataApp {
     fn import_text(&mut self, kind: Import, name: &str, text: &str) {
         match kind {
             Import::Labels => self.merge_labels_text(name, text),
+            Import::Regression => self.export_regression_onto(Some((name, text))),
             Import::Codebook => self.replace_codebook_text(name, text),
         }
     }
@@ -2982,10 +3009,24 @@ impl ErrataApp {
         let (mut jump, mut codebook, mut help, mut close, mut axial) =
             (false, false, false, false, false);
         ctx.input_mut(|i| {
-            for (m, k, a) in bindings {
-                if i.consume_key(m, k) {
-                    actions.push(a);
+            // in the order pressed (j f j p in one frame is two traces labelled, not one), each
+            // press by the first binding that matches it (Shift+N before N)
+            let events = std::mem::take(&mut i.events);
+            for ev in events {
+                if let egui::Event::Key {
+                    key,
+                    pressed: true,
+                    modifiers,
+                    ..
+                } = &ev
+                    && let Some((_, _, a)) = bindings
+                        .iter()
+                        .find(|(m, k, _)| k == key && modifiers.matches_logically(*m))
+                {
+                    actions.push(a.clone());
+                    continue;
                 }
+                i.events.push(ev);
             }
             let mut flag = |k: Key| i.consume_key(NONE, k);
             if flag(Key::E) {
@@ -3130,6 +3171,17 @@ impl ErrataApp {
                     }
                     if ui.button("Export regression cases…").clicked() {
                         self.pending.push(Action::ExportRegression);
+                    }
+                    #[cfg(target_arch = "wasm32")]
+                    if ui
+                        .button("Add regression cases to a file…")
+                        .on_hover_text(
+                            "Pick your regression set: the failing traces of the view that it \
+                             lacks are added, and the whole set downloads",
+                        )
+                        .clicked()
+                    {
+                        self.pending.push(Action::AddToRegressionFile);
                     }
                 }
             });
@@ -3415,6 +3467,14 @@ impl eframe::App for ErrataApp {
                             .unwrap_or_default();
                         self.draft.trace_id = id.clone();
                         self.draft.dirty_since = None;
+                    } else if self.draft.dirty_since.is_none()
+                        && self.draft.error.is_none()
+                        && let Some(saved) = project.state(&id).map(|s| &s.note)
+                        && *saved != self.draft.note
+                    {
+                        // the note changed elsewhere (an import, a codebook change) while the
+                        // draft was clean: show what is saved, never write the stale draft back
+                        self.draft.note.clone_from(saved);
                     }
                     egui::Panel::right("coding")
                         .resizable(true)

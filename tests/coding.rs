@@ -920,3 +920,46 @@ fn the_api_key_is_stored_only_when_remembered_and_never_in_the_project() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_imported_note_replaces_a_clean_draft_and_is_not_written_back() {
+    let dir = root("importdraft");
+    let mut h = app(&dir);
+    h.run_steps(2);
+    assert_eq!(h.state().draft.trace_id, "tr-0000000");
+    h.state_mut().merge_labels_text(
+        "colleague.jsonl",
+        r#"{"trace_id":"tr-0000000","verdict":"fail","note":"quoted the wrong fee","author":"bo","at":"2026-11-20T10:00:00Z"}"#,
+    );
+    h.run_steps(3);
+    assert_eq!(h.state().draft.note, "quoted the wrong fee");
+    assert!(h.query_by_label("saving…").is_none());
+    // leaving the trace does not overwrite the imported note with the old empty draft
+    press(&mut h, Key::J);
+    assert_eq!(
+        state(&h, "tr-0000000").unwrap().note,
+        "quoted the wrong fee"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn keys_pressed_within_one_frame_apply_in_order() {
+    let dir = root("keyorder");
+    let mut h = app(&dir);
+    // a fast typist (or a script): four keys before the next frame
+    for k in [Key::J, Key::F, Key::J, Key::P] {
+        h.key_press(k);
+    }
+    h.run_steps(2);
+    assert_eq!(
+        state(&h, "tr-0000001").unwrap().verdict,
+        Some(Verdict::Fail)
+    );
+    assert_eq!(
+        state(&h, "tr-0000002").unwrap().verdict,
+        Some(Verdict::Pass)
+    );
+    assert!(state(&h, "tr-0000000").is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
