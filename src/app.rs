@@ -581,6 +581,8 @@ pub struct ErrataApp {
     label_urls: Vec<String>,
     label_rx: Option<mpsc::Receiver<Result<(String, String), String>>>,
     pending: Vec<Action>,
+    /// Actions of a pass egui discarded, applied if the pass that replaces it has none.
+    discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
 }
 
@@ -622,6 +624,7 @@ impl ErrataApp {
             label_urls: start.label_urls.clone(),
             label_rx: None,
             pending: Vec::new(),
+            discarded: Vec::new(),
             file_rx: None,
         };
         if app.settings.author.is_empty() {
@@ -3518,8 +3521,15 @@ impl eframe::App for ErrataApp {
             }
         }
         if ctx.will_discard() {
-            self.pending.truncate(pending_before);
+            // kept aside: a click that closes a menu is seen only by the discarded pass (the
+            // menu is gone in the next one)
+            self.discarded = self.pending.split_off(pending_before);
+            self.discarded.extend(actions);
         } else {
+            let discarded = std::mem::take(&mut self.discarded);
+            if self.pending.len() == pending_before && actions.is_empty() {
+                self.pending.extend(discarded);
+            }
             self.keys(&ctx);
             self.pending.extend(actions);
         }
