@@ -2008,7 +2008,7 @@ impl ErrataApp {
                 }
             }),
             Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
-            Action::DrawSample(req) => self.draw_sample(ctx, req),
+            Action::DrawSample(req) => self.draw_sample(ctx, &req),
             Action::AddTraces => {
                 if self.data.is_some() {
                     self.adding_batch = Some(self.weekly.name.clone());
@@ -2095,15 +2095,22 @@ impl ErrataApp {
 
     /// Draws a review batch of traces not reviewed yet, records it in the project, and shows it
     /// as the review queue.
-    fn draw_sample(&mut self, ctx: &egui::Context, req: ui::weekly::SampleRequest) {
+    fn draw_sample(&mut self, ctx: &egui::Context, req: &ui::weekly::SampleRequest) {
         use crate::coding::sampling::{Batch, Strategy, sample};
         let (Some(d), Some(p)) = (&self.data, &self.project) else {
             return;
         };
         let store = &d.store;
-        let candidates: Vec<u32> = (0..store.len())
-            .filter(|&r| p.state(store.id(r)).is_none_or(|e| e.verdict.is_none()))
-            .map(|r| r as u32)
+        // the unreviewed traces the view shows: filter first (e.g. `batch = '2026-W48'`) to
+        // sample this week's traces only
+        let candidates: Vec<u32> = d
+            .view
+            .iter()
+            .copied()
+            .filter(|&r| {
+                p.state(store.id(r as usize))
+                    .is_none_or(|e| e.verdict.is_none())
+            })
             .collect();
         let marked = match &req.strategy {
             Strategy::Oversample { predicate, .. } => {
@@ -2164,8 +2171,19 @@ impl ErrataApp {
                 )
             }
         };
+        // the week's added traces may carry the same (default) name: the review batch is kept apart
+        let name = if p
+            .file
+            .batches
+            .iter()
+            .any(|b| b.name == req.name && b.is_added())
+        {
+            format!("{} review", req.name)
+        } else {
+            req.name.clone()
+        };
         let batch = Batch {
-            name: req.name.clone(),
+            name: name.clone(),
             seed: req.seed,
             strategy,
             trace_ids: rows
@@ -2183,12 +2201,13 @@ impl ErrataApp {
         }
         self.notices.push(Notice {
             text: format!(
-                "drew {n} traces into batch {} (seed {})",
-                req.name, req.seed
+                "drew {n} of {} unreviewed traces in the view into batch {name} (seed {})",
+                candidates.len(),
+                req.seed
             ),
             error: false,
         });
-        self.apply(ctx, Action::SetBatch(Some(req.name)));
+        self.apply(ctx, Action::SetBatch(Some(name)));
     }
 
     fn export_regression(&mut self) {

@@ -750,6 +750,27 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     );
     wait_for_jobs(&mut h);
     assert_eq!(h.state().data.as_ref().unwrap().view, [300, 301]);
+    // sampling draws from the view; the week's review batch does not replace the added batch
+    h.state_mut().apply(
+        &ctx,
+        errata::app::Action::DrawSample(errata::ui::weekly::SampleRequest {
+            name: "2026-W49".into(),
+            n: 15,
+            seed: 1,
+            strategy: errata::coding::sampling::Strategy::Uniform,
+        }),
+    );
+    h.run_steps(2);
+    {
+        let p = h.state().project.as_ref().unwrap();
+        let names: Vec<&str> = p.file.batches.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["2026-W49", "2026-W49 review"]);
+        let mut drawn = p.file.batches[1].trace_ids.clone();
+        drawn.sort();
+        assert_eq!(drawn, ["new-0", "new-1"]);
+    }
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::SetBatch(None));
     h.state_mut()
         .apply(&ctx, errata::app::Action::SetSql(String::new()));
     drop(h);

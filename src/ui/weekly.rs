@@ -129,7 +129,7 @@ pub fn ui(
     if state.sample_open {
         let mut open = true;
         egui::Window::new("Sample a review batch").id(egui::Id::unique("sample-window")).open(&mut open).show(ctx, |ui| {
-            ui.weak("Draws traces that have no verdict yet; the seed and strategy are kept with the batch.");
+            ui.weak("Draws from the traces the view shows that have no verdict yet (filter first, e.g. WHERE batch = '2026-W48'); the seed and strategy are kept with the batch.");
             ui.horizontal(|ui| {
                 let l = ui.label("batch");
                 ui.add(TextEdit::singleline(&mut state.name).desired_width(120.0)).labelled_by(l.id);
