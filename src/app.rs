@@ -2113,6 +2113,14 @@ impl ErrataApp {
             })
             .collect();
         let marked = match &req.strategy {
+            Strategy::Oversample { predicate, .. } if predicate.trim().is_empty() => {
+                self.error(
+                    "oversampling needs a WHERE predicate that marks the failures, e.g. \
+                     judge.verdict = 'fail'"
+                        .to_owned(),
+                );
+                return;
+            }
             Strategy::Oversample { predicate, .. } => {
                 match crate::trace::filter::sql_mask(store, predicate) {
                     Ok(m) => Some(

@@ -984,3 +984,30 @@ fn keys_pressed_within_one_frame_apply_in_order() {
     assert!(state(&h, "tr-0000000").is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn oversampling_without_a_predicate_says_what_is_missing() {
+    let dir = root("nopredicate");
+    let mut h = app(&dir);
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(
+        &ctx,
+        errata::app::Action::DrawSample(errata::ui::weekly::SampleRequest {
+            name: "w".into(),
+            n: 15,
+            seed: 1,
+            strategy: errata::coding::sampling::Strategy::Oversample {
+                predicate: " ".into(),
+                share: 0.5,
+            },
+        }),
+    );
+    h.run_steps(2);
+    assert!(h.state().notices.iter().any(|n| {
+        n.error
+            && n.text
+                .starts_with("oversampling needs a WHERE predicate that marks the failures")
+    }));
+    assert!(h.state().project.as_ref().unwrap().file.batches.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
