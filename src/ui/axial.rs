@@ -30,12 +30,44 @@ pub struct AxialUi {
     pub remember_key: bool,
 }
 
+/// An API's default base URL and model.
+fn defaults(api: Api) -> (&'static str, &'static str) {
+    match api {
+        Api::Anthropic => ("https://api.anthropic.com", "claude-sonnet-4-5"),
+        Api::OpenAi => ("https://api.openai.com", "gpt-4o-mini"),
+    }
+}
+
+/// After the API changed: the base URL, model (and, natively, the key from the environment)
+/// follow it, unless the user had typed their own.
+pub fn switch_defaults(provider: &mut Provider, from: Api) {
+    let (old_url, old_model) = defaults(from);
+    let (url, model) = defaults(provider.api);
+    if provider.base_url.trim().is_empty() || provider.base_url == old_url {
+        url.clone_into(&mut provider.base_url);
+    }
+    if provider.model.trim().is_empty() || provider.model == old_model {
+        model.clone_into(&mut provider.model);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let var = |api: Api| match api {
+            Api::Anthropic => "ANTHROPIC_API_KEY",
+            Api::OpenAi => "OPENAI_API_KEY",
+        };
+        let old_key = std::env::var(var(from)).unwrap_or_default();
+        if provider.api_key.is_empty() || provider.api_key == old_key {
+            provider.api_key = std::env::var(var(provider.api)).unwrap_or_default();
+        }
+    }
+}
+
 impl Default for AxialUi {
     fn default() -> Self {
         let mut provider = Provider {
             api: Api::Anthropic,
-            base_url: "https://api.anthropic.com".to_owned(),
-            model: "claude-sonnet-4-5".to_owned(),
+            base_url: defaults(Api::Anthropic).0.to_owned(),
+            model: defaults(Api::Anthropic).1.to_owned(),
             max_tokens: 4096,
             ..Default::default()
         };
@@ -124,6 +156,7 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                     actions.push(Action::ProposeOffline);
                 }
                 ui.separator();
+                let api_before = state.provider.api;
                 egui::ComboBox::from_label("API")
                     .selected_text(if state.provider.api == Api::Anthropic {
                         "Anthropic"
@@ -138,6 +171,9 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                             "OpenAI-compatible",
                         );
                     });
+                if state.provider.api != api_before {
+                    switch_defaults(&mut state.provider, api_before);
+                }
                 let l = ui.label("base URL");
                 ui.add(TextEdit::singleline(&mut state.provider.base_url).desired_width(200.0))
                     .labelled_by(l.id);
@@ -315,5 +351,31 @@ fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
     {
         let dropped = proposal.categories.remove(i);
         proposal.unassigned.extend(dropped.examples);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn switching_the_api_switches_untouched_defaults_only() {
+        let mut p = AxialUi::default().provider;
+        p.api = Api::OpenAi;
+        switch_defaults(&mut p, Api::Anthropic);
+        assert_eq!(
+            (p.base_url.as_str(), p.model.as_str()),
+            ("https://api.openai.com", "gpt-4o-mini")
+        );
+        p.base_url = "http://127.0.0.1:11434".into();
+        p.api = Api::Anthropic;
+        switch_defaults(&mut p, Api::OpenAi);
+        assert_eq!(
+            (p.base_url.as_str(), p.model.as_str()),
+            ("http://127.0.0.1:11434", "claude-sonnet-4-5")
+        );
     }
 }
