@@ -182,7 +182,7 @@ pub fn check_storage(now_secs: f64) -> Option<String> {
         newly.then(|| {
             format!(
                 "browser storage is {:.0} % full ({:.1} of about {:.0} M characters): export \
-                 your labels and codebook (File menu) before writes start to fail",
+                 your labels (File > Export labels…) and codebook (its window) before writes start to fail",
                 share * 100.0,
                 used as f64 / 1e6,
                 STORAGE_BUDGET_CHARS as f64 / 1e6
