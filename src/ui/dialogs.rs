@@ -75,27 +75,12 @@ pub fn append_mapping(
             store.mapping.describe()
         ));
         ui.add_space(6.0);
-        egui::Grid::new("append-mapping-grid")
-            .num_columns(2)
-            .show(ui, |ui| {
-                for (label, slot) in [
-                    ("id", &mut pending.draft.id),
-                    ("input", &mut pending.draft.input),
-                    ("output", &mut pending.draft.output),
-                ] {
-                    ui.label(label);
-                    egui::ComboBox::from_id_salt(("append-mapping", label))
-                        .selected_text(show(slot))
-                        .width(260.0)
-                        .show_ui(ui, |ui| {
-                            ui.selectable_value(slot, None, "none");
-                            for p in &pending.diff.paths {
-                                ui.selectable_value(slot, Some(p.clone()), p.to_string());
-                            }
-                        });
-                    ui.end_row();
-                }
-            });
+        mapping_grid(
+            ui,
+            "append-mapping",
+            &mut pending.draft,
+            &pending.diff.paths,
+        );
         let needs_id = store.identity.field().is_some() && pending.draft.id.is_none();
         if needs_id {
             ui.colored_label(
@@ -119,6 +104,36 @@ pub fn append_mapping(
         actions.push(Action::CancelAppend);
     }
     actions
+}
+
+/// The id, input and output pickers over `paths`.
+fn mapping_grid(
+    ui: &mut egui::Ui,
+    salt: &str,
+    draft: &mut crate::trace::FieldMapping,
+    paths: &[FieldPath],
+) {
+    egui::Grid::new((salt, "grid"))
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (label, slot) in [
+                ("id", &mut draft.id),
+                ("input", &mut draft.input),
+                ("output", &mut draft.output),
+            ] {
+                ui.label(label);
+                egui::ComboBox::from_id_salt((salt, label))
+                    .selected_text(show(slot))
+                    .width(260.0)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(slot, None, "none");
+                        for p in paths {
+                            ui.selectable_value(slot, Some(p.clone()), p.to_string());
+                        }
+                    });
+                ui.end_row();
+            }
+        });
 }
 
 /// Draws the open windows.
@@ -162,27 +177,7 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
                     d.store.detected.describe()
                 ));
                 ui.add_space(6.0);
-                egui::Grid::new("mapping-grid")
-                    .num_columns(2)
-                    .show(ui, |ui| {
-                        for (label, slot) in [
-                            ("id", &mut draft.id),
-                            ("input", &mut draft.input),
-                            ("output", &mut draft.output),
-                        ] {
-                            ui.label(label);
-                            egui::ComboBox::from_id_salt(("mapping", label))
-                                .selected_text(show(slot))
-                                .width(260.0)
-                                .show_ui(ui, |ui| {
-                                    ui.selectable_value(slot, None, "none");
-                                    for p in &d.store.paths {
-                                        ui.selectable_value(slot, Some(p.clone()), p.to_string());
-                                    }
-                                });
-                            ui.end_row();
-                        }
-                    });
+                mapping_grid(ui, "mapping", draft, &d.store.paths);
                 ui.checkbox(
                     &mut draft.split_conversation,
                     "The input is a whole conversation: show its last assistant turn as the output",
