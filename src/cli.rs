@@ -204,12 +204,38 @@ fn generate(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn load_dump(path: &str) -> Result<load::Loaded, String> {
+/// Loads `path` as the app opens it for its project: with the project's field mapping, and with
+/// the traces added to it as batches ("Add traces…").
+fn load_dump(
+    path: &str,
+    project: &crate::persist::ProjectStore,
+    opened: &crate::persist::Opened,
+) -> Result<load::Loaded, String> {
     let progress = Progress::default();
     let source =
         load::read_file(std::path::Path::new(path), &progress).map_err(|e| e.to_string())?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    load::load(vec![source], None, &progress, threads).map_err(|e| e.to_string())
+    let mapping = opened.project.mapping.clone();
+    let loaded =
+        load::load(vec![source], mapping, &progress, threads).map_err(|e| e.to_string())?;
+    let names: Vec<&str> = opened
+        .project
+        .batches
+        .iter()
+        .filter(|b| b.is_added())
+        .map(|b| b.name.as_str())
+        .collect();
+    let (added, errors) = project.added_sources(&names);
+    for e in errors {
+        eprintln!("errata: the added traces could not be read: {e}");
+    }
+    if added.is_empty() {
+        return Ok(loaded);
+    }
+    let mapping = loaded.store.mapping.clone();
+    crate::trace::append::append(&loaded.store, added, "", Some(&mapping), &progress, threads)
+        .map(|(l, _)| l)
+        .map_err(|e| e.to_string())
 }
 
 /// Reads the project of `dump` (its sidecar folder, or `project_dir`) without writing anything;
@@ -254,8 +280,8 @@ fn labels(args: &[String]) -> Result<(), String> {
         }
     }
     let dump = dump.ok_or_else(|| format!("labels needs a DUMP\n\n{}", usage()))?;
-    let loaded = load_dump(&dump)?;
-    let (dir, store, opened) = read_project(&dump, project_dir)?;
+    let (dir, project, opened) = read_project(&dump, project_dir)?;
+    let loaded = load_dump(&dump, &project, &opened)?;
     for p in &opened.problems {
         eprintln!(
             "errata: line {} unreadable ({}): {}/labels.jsonl",
@@ -274,7 +300,7 @@ fn labels(args: &[String]) -> Result<(), String> {
         .filter(|e| !ids.contains(e.trace_id.as_str()))
         .map(|e| e.trace_id.clone())
         .collect();
-    let project = crate::project::Project::new(store, opened, &ids);
+    let project = crate::project::Project::new(project, opened, &ids);
     let s = &project.stats;
     if json_out {
         let out = json!({
@@ -586,13 +612,13 @@ fn judge(args: &[String]) -> Result<(), String> {
     }
     let dump = dump.ok_or_else(|| format!("judge needs a DUMP\n\n{}", usage()))?;
     let column = column.ok_or("judge needs --column NAME (the judge's verdict column)")?;
-    let loaded = load_dump(&dump)?;
+    let (_, project, opened) = read_project(&dump, project_dir)?;
+    let loaded = load_dump(&dump, &project, &opened)?;
     let store = &loaded.store;
     let col = store.column_index(&column).ok_or_else(|| {
         let names: Vec<&str> = store.columns().iter().map(|c| c.name.as_str()).collect();
         format!("no column {column}; columns: {}", names.join(", "))
     })?;
-    let (_, _, opened) = read_project(&dump, project_dir)?;
     let mut pairs = Vec::new();
     for r in 0..store.len() {
         let Some(human) = opened.labels.get(store.id(r)).and_then(|e| e.verdict) else {

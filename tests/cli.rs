@@ -142,6 +142,61 @@ fn labels_json_has_the_contract_keys() {
 }
 
 #[test]
+fn headless_commands_see_the_traces_added_as_batches() {
+    let dir = std::env::temp_dir().join(format!("errata-cli-added-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("project/added")).unwrap();
+    let dump = dir.join("traces.jsonl");
+    std::fs::write(
+        &dump,
+        "{\"id\":\"a\",\"input\":\"q\",\"output\":\"r\",\"judge\":\"pass\"}\n",
+    )
+    .unwrap();
+    // what "Add traces…" keeps: the batch in project.json, its records in added/<batch>.jsonl
+    std::fs::write(
+        dir.join("project/project.json"),
+        r#"{"batches": [{"name": "2026-W48", "strategy": "added traces", "trace_ids": ["b"]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("project/added/2026-W48.jsonl"),
+        "{\"id\":\"b\",\"input\":\"q2\",\"output\":\"r2\",\"judge\":\"fail\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("project/labels.jsonl"),
+        r#"{"trace_id":"b","verdict":"fail","note":"","categories":[],"author":"ana","at":"2026-11-26T10:00:00Z","codebook_version":0,"batch":null}"#.to_owned() + "\n",
+    )
+    .unwrap();
+    let project = dir.join("project");
+    let (code, out, err) = errata(&[
+        "labels",
+        dump.to_str().unwrap(),
+        "--project",
+        project.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["unknown_trace_ids"], 0);
+    assert_eq!(v["failed"], 1);
+    let (code, out, err) = errata(&[
+        "judge",
+        dump.to_str().unwrap(),
+        "--column",
+        "judge",
+        "--project",
+        project.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["n"], 1);
+    assert_eq!(v["confusion"]["tp"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn summary_where_and_search_add_timings() {
     let (code, out, err) = errata(&[
         "summary",
