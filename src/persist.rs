@@ -127,11 +127,12 @@ impl ProjectStore {
         let (store, mut opened) = Self::read_dir(dir);
         // an unwritable place is reported now, not at the first edit; the folder itself is
         // created by the first write
-        let probe_dir = if dir.is_dir() {
-            Some(dir.to_path_buf())
-        } else {
-            dir.parent().map(std::path::Path::to_path_buf)
-        };
+        // the nearest folder that exists (errata's data folder may not exist yet on a new machine;
+        // the first write creates it)
+        let probe_dir = dir
+            .ancestors()
+            .find(|d| d.is_dir())
+            .map(std::path::Path::to_path_buf);
         if let Some(probe_dir) = probe_dir {
             let probe = probe_dir.join(format!(".errata-write-test-{}", std::process::id()));
             match std::fs::write(&probe, b"ok") {
@@ -548,8 +549,31 @@ pub fn sidecar_dir(dump: &std::path::Path) -> std::path::PathBuf {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_folder_whose_parents_do_not_exist_yet_is_writable() {
+        let root = tmp("nested");
+        let dir = root.join("data").join("errata").join("demo.errata");
+        let (mut store, opened) = ProjectStore::open_dir(&dir);
+        assert!(opened.errors.is_empty(), "{:?}", opened.errors);
+        store.append(&LabelEvent::default()).unwrap();
+        assert!(dir.join(LABELS_FILE).is_file());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn an_unwritable_place_is_reported_on_open() {
+        // /proc refuses new files even to root (CI runs as root, so permissions would not do)
+        let (_, opened) = ProjectStore::open_dir(std::path::Path::new("/proc/errata-test.errata"));
+        assert_eq!(opened.errors.len(), 1);
+        assert!(
+            opened.errors[0]
+                .to_string()
+                .contains("the project folder cannot be written"),
+            "{}",
+            opened.errors[0]
+        );
+    }
 
     fn tmp(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("errata-persist-{name}-{}", std::process::id()));

@@ -1011,3 +1011,28 @@ fn oversampling_without_a_predicate_says_what_is_missing() {
     assert!(h.state().project.as_ref().unwrap().file.batches.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_status_the_web_page_publishes_follows_the_app() {
+    let dir = root("status");
+    let mut h = app(&dir);
+    let s = h.state().status();
+    assert_eq!(
+        (s.dump.as_str(), s.traces, s.shown, s.reviewed),
+        ("demo_traces.jsonl", 300, 300, 0)
+    );
+    press(&mut h, Key::F);
+    let s = h.state().status();
+    assert_eq!((s.reviewed, s.failed, s.coded), (1, 1, 0));
+    assert!(s.loading.is_none() && s.errors.is_empty(), "{s:?}");
+    // the JSON keys are what the e2e test and scripts read
+    let v = serde_json::to_value(&s).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "dump", "traces", "shown", "reviewed", "failed", "coded", "loading", "errors"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
