@@ -1401,10 +1401,15 @@ impl ErrataApp {
                 }
                 Ok(Err(e)) => {
                     self.file_rx = None;
+                    self.adding_batch = None;
                     self.error(e);
                 }
                 Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => self.file_rx = None,
+                // the picker was cancelled: a later open is an open, not an append
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.file_rx = None;
+                    self.adding_batch = None;
+                }
             }
         }
         let Some(job) = &mut self.job else {
@@ -1503,6 +1508,8 @@ impl ErrataApp {
         if dropped.is_empty() {
             return;
         }
+        // a drop opens its files (adding is File > Add traces…)
+        self.adding_batch = None;
         #[cfg(not(target_arch = "wasm32"))]
         {
             let paths = dropped.iter().map(|f| f.path().to_path_buf()).collect();
@@ -1538,12 +1545,14 @@ impl ErrataApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let _ = ctx;
-            if let Some(paths) = rfd::FileDialog::new()
+            match rfd::FileDialog::new()
                 .add_filter("Traces", &["jsonl", "ndjson", "json", "gz"])
                 .add_filter("All files", &["*"])
                 .pick_files()
             {
-                self.pending.push(Action::OpenPaths(paths));
+                Some(paths) => self.pending.push(Action::OpenPaths(paths)),
+                // cancelled: a later open is an open, not an append
+                None => self.adding_batch = None,
             }
         }
         #[cfg(target_arch = "wasm32")]

@@ -1036,3 +1036,36 @@ fn the_status_the_web_page_publishes_follows_the_app() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_drop_opens_its_file_even_after_add_traces_was_chosen() {
+    let dir = root("dropopen");
+    std::fs::create_dir_all(&dir).unwrap();
+    let other = dir.join("other.jsonl");
+    std::fs::write(&other, "{\"id\":\"x\",\"input\":\"q\",\"output\":\"a\"}\n").unwrap();
+    let mut h = app(&dir);
+    // "Add traces…" chosen, its picker cancelled (left pending), then a file dropped
+    h.state_mut().adding_batch = Some("2026-W48".into());
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(other)));
+    wait_for_jobs(&mut h);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.store.len(), 1);
+    assert!(h.state().adding_batch.is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A file dropped on the window, as the native shell hands it over.
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
