@@ -160,8 +160,12 @@ pub enum Action {
     /// and download it.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     AddToRegressionFile,
-    /// Add traces from files to the open dump as a new batch (asks for the files).
+    /// Open the window that adds traces to the open dump as a batch.
     AddTraces,
+    /// Add traces from files the user picks.
+    AddTracesFromFiles,
+    /// Add traces fetched from a URL.
+    AddTracesFromUrl(String),
     /// Draw a review batch.
     DrawSample(ui::weekly::SampleRequest),
     /// Show one batch as the review queue (`None`: all traces).
@@ -571,6 +575,10 @@ pub struct ErrataApp {
     undo: Option<UndoDelete>,
     /// The next files opened are added to the open dump as this batch.
     pub adding_batch: Option<String>,
+    /// The "Add traces" window is open (drops are added, not opened, while it is).
+    pub adding_open: bool,
+    /// The URL typed in the "Add traces" window.
+    pub adding_url: String,
     /// An append waiting for the user to map the new file's fields.
     pub pending_append: Option<PendingAppend>,
     /// The kept batches of the project just opened are to be re-added.
@@ -618,6 +626,8 @@ impl ErrataApp {
             project_root: start.project_root.clone(),
             undo: None,
             adding_batch: None,
+            adding_open: false,
+            adding_url: String::new(),
             pending_append: None,
             restore_added: false,
             import_rx: None,
@@ -851,6 +861,7 @@ impl ErrataApp {
             }
             return;
         }
+        self.adding_open = false;
         if let Some(p) = &mut self.project
             && n > 0
         {
@@ -1431,6 +1442,7 @@ impl ErrataApp {
                             self.finish_append(loaded, stats, job.key, &batch, restored);
                         }
                         Ok(Finished::AppendNeedsMapping(diff, sources, batch)) => {
+                            self.adding_open = false;
                             self.pending_append = Some(PendingAppend {
                                 draft: diff.detected.clone(),
                                 sources,
@@ -1508,8 +1520,8 @@ impl ErrataApp {
         if dropped.is_empty() {
             return;
         }
-        // a drop opens its files (adding is File > Add traces…)
-        self.adding_batch = None;
+        // a drop adds its files while the "Add traces" window is open, else opens them
+        self.adding_batch = self.adding_open.then(|| self.weekly.name.trim().to_owned());
         #[cfg(not(target_arch = "wasm32"))]
         {
             let paths = dropped.iter().map(|f| f.path().to_path_buf()).collect();
@@ -2018,10 +2030,17 @@ impl ErrataApp {
             }),
             Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
             Action::DrawSample(req) => self.draw_sample(ctx, &req),
-            Action::AddTraces => {
+            Action::AddTraces => self.adding_open = self.data.is_some(),
+            Action::AddTracesFromFiles => {
                 if self.data.is_some() {
-                    self.adding_batch = Some(self.weekly.name.clone());
+                    self.adding_batch = Some(self.weekly.name.trim().to_owned());
                     self.open_dialog(ctx);
+                }
+            }
+            Action::AddTracesFromUrl(url) => {
+                if self.data.is_some() {
+                    self.adding_batch = Some(self.weekly.name.trim().to_owned());
+                    self.start_url(ctx, url);
                 }
             }
             Action::ExportRegression => self.export_regression(),
@@ -3108,6 +3127,58 @@ impl ErrataApp {
         }
     }
 
+    /// The "Add traces" window: the batch name, then files, a URL, or a drop.
+    fn add_traces_window(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if !self.adding_open {
+            return actions;
+        }
+        let mut open = true;
+        egui::Window::new("Add traces to this dump")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    let l = ui.label("batch");
+                    ui.add(egui::TextEdit::singleline(&mut self.weekly.name).desired_width(140.0))
+                        .labelled_by(l.id);
+                });
+                let named = !self.weekly.name.trim().is_empty();
+                if ui
+                    .add_enabled(named, egui::Button::new("Choose files…"))
+                    .clicked()
+                {
+                    actions.push(Action::AddTracesFromFiles);
+                }
+                ui.horizontal(|ui| {
+                    let l = ui.label("or a URL");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.adding_url)
+                            .hint_text("https://…/traces.jsonl")
+                            .desired_width(260.0),
+                    )
+                    .labelled_by(l.id);
+                    let url = self.adding_url.trim();
+                    if ui
+                        .add_enabled(named && !url.is_empty(), egui::Button::new("Fetch"))
+                        .clicked()
+                    {
+                        actions.push(Action::AddTracesFromUrl(url.to_owned()));
+                    }
+                });
+                ui.weak(
+                    "or drop files on errata while this window is open. Records the dump already \
+                     has (same id) are skipped; the new ones get the batch in their `batch` \
+                     column, and the dump's field mapping is reused.",
+                );
+            });
+        if !open {
+            self.adding_open = false;
+        }
+        actions
+    }
+
     fn menu_bar(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
@@ -3126,7 +3197,7 @@ impl ErrataApp {
                 }
                 if ui
                     .add_enabled(self.data.is_some(), egui::Button::new("Add traces to this dump…"))
-                    .on_hover_text("Append another dump as a batch (named in View > Sample a review batch); duplicates are skipped")
+                    .on_hover_text("Add files, a URL or dropped files to the open dump as a batch; records it already has are skipped")
                     .clicked()
                 {
                     self.pending.push(Action::AddTraces);
@@ -3546,6 +3617,7 @@ impl eframe::App for ErrataApp {
         }
         actions.extend(pareto_actions);
         actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.data.as_ref()));
+        actions.extend(self.add_traces_window(&ctx));
         if let (Some(pending), Some(d)) = (&mut self.pending_append, &self.data) {
             actions.extend(ui::dialogs::append_mapping(&ctx, pending, &d.store));
         }

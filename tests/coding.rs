@@ -1038,13 +1038,45 @@ fn the_status_the_web_page_publishes_follows_the_app() {
 }
 
 #[test]
+fn add_traces_window_takes_a_dropped_file_as_a_batch() {
+    let dir = root("adddrop");
+    std::fs::create_dir_all(&dir).unwrap();
+    let week = dir.join("week.jsonl");
+    std::fs::write(
+        &week,
+        "{\"trace_id\":\"wk-1\",\"input\":\"q\",\"output\":\"a\"}\n",
+    )
+    .unwrap();
+    let mut h = app(&dir);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Add traces to this dump").click();
+    h.run_steps(4);
+    assert!(h.state().adding_open);
+    h.get_by_label("Choose files…");
+    h.get_by_label("Fetch");
+    h.state_mut().weekly.name = "2026-W50".into();
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(week)));
+    wait_for_jobs(&mut h);
+    let d = h.state().data.as_ref().unwrap();
+    assert_eq!(d.store.len(), 301);
+    let batch = d.store.column_index("batch").unwrap();
+    assert_eq!(d.store.cell(300, batch).as_deref(), Some("2026-W50"));
+    // done: the window closes, and the next drop opens again
+    assert!(!h.state().adding_open);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_drop_opens_its_file_even_after_add_traces_was_chosen() {
     let dir = root("dropopen");
     std::fs::create_dir_all(&dir).unwrap();
     let other = dir.join("other.jsonl");
     std::fs::write(&other, "{\"id\":\"x\",\"input\":\"q\",\"output\":\"a\"}\n").unwrap();
     let mut h = app(&dir);
-    // "Add traces…" chosen, its picker cancelled (left pending), then a file dropped
+    // files picked for "Add traces…" earlier (the window since closed), then a file dropped
     h.state_mut().adding_batch = Some("2026-W48".into());
     h.input_mut()
         .dropped_files
