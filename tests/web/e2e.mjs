@@ -1,8 +1,8 @@
 // End-to-end test of the web build in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core from .ci/web). Serves dist/ and the fixtures on 127.0.0.1, opens the app with
 // ?url=, checks that the canvas shows the traces, labels one by keyboard, reloads and finds the
-// label again, imports labels with &labels=, and times a 50 MB dump. Any console error or panic
-// fails the test.
+// label again, copies a trace as JSON, imports labels with &labels=, opens a dropped file, and
+// times a 50 MB dump. Any console error or panic fails the test.
 //
 // usage: node tests/web/e2e.mjs [--dist DIR] [--screenshot FILE] [--keep]
 import { createRequire } from "node:module";
@@ -82,6 +82,7 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
   viewport: { width: 1280, height: 800 },
+  permissions: ["clipboard-read", "clipboard-write"],
   args: [
     "--no-sandbox",
     "--disable-background-networking",
@@ -175,6 +176,13 @@ try {
   s = await waitFor(page, "label by keyboard", (s) => s.reviewed === 2, 10000);
   check(s.reviewed === 2 && s.failed === 1, `keyboard labels: reviewed ${s.reviewed}, failed ${s.failed}`);
 
+  // copy as JSON (c) puts the selected trace's original record on the clipboard
+  await page.keyboard.press("c");
+  await page.waitForTimeout(300);
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  const third = fixture.toString().split("\n")[2];
+  check(copied === third, `copy as JSON: the clipboard holds the third record (${copied.length} chars)`);
+
   // 3. reload: the labels come back from browser storage
   await page.reload();
   s = await waitFor(page, "reload", (s) => s.traces === fixtureCount && !s.loading);
@@ -190,7 +198,19 @@ try {
   const expected = labels.toString().trim().split("\n").length;
   check(s.reviewed === expected, `&labels= imported ${s.reviewed} labels (file has ${expected})`);
 
-  // 5. a 50 MB dump: from navigation to the traces shown
+  // 5. drop a file on the page: it opens as its own dump
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], "dropped.jsonl", { type: "application/x-ndjson" }));
+    const canvas = document.getElementById("errata_canvas");
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      canvas.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }
+  }, fixture.toString());
+  s = await waitFor(page, "drop a file", (s) => s.dump === "dropped.jsonl" && !s.loading, 20000);
+  check(s.traces === fixtureCount, `a dropped file opened: ${s.traces} traces from ${s.dump}`);
+
+  // 6. a 50 MB dump: from navigation to the traces shown
   const t0 = Date.now();
   await page.goto(`${base}/?url=${encodeURIComponent(`${base}/fixtures/big.jsonl`)}`);
   s = await waitFor(page, "50 MB dump", (s) => s.traces === bigCount && !s.loading, 120000);
