@@ -589,7 +589,7 @@ pub struct ErrataApp {
     label_urls: Vec<String>,
     label_rx: Option<mpsc::Receiver<Result<(String, String), String>>>,
     pending: Vec<Action>,
-    /// Actions of a pass egui discarded, applied if the pass that replaces it has none.
+    /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
     discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
 }
@@ -3475,8 +3475,8 @@ impl eframe::App for ErrataApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        // egui may run the ui twice in a frame (a discarded sizing pass): actions of a pass that
-        // is discarded are dropped, so that a click or key is applied once
+        // egui may run the ui twice in a frame: a pass it discards (new grids are laid out),
+        // then one without the frame's input events; the actions of both are merged at the end
         let pending_before = self.pending.len();
         egui::Panel::top("menu").show(ui, |ui| {
             self.menu_bar(ui);
@@ -3628,18 +3628,25 @@ impl eframe::App for ErrataApp {
                 actions.extend(ui::weekly::ui(&ctx, &mut self.weekly, d, project));
             }
         }
+        self.keys(&ctx);
+        self.pending.extend(actions);
+        let fresh = self.pending.split_off(pending_before);
         if ctx.will_discard() {
-            // kept aside: a click that closes a menu is seen only by the discarded pass (the
-            // menu is gone in the next one)
-            self.discarded = self.pending.split_off(pending_before);
-            self.discarded.extend(actions);
+            // the next pass runs without this frame's input events: keep what clicks and keys
+            // gave here for it
+            self.discarded = fresh;
         } else {
-            let discarded = std::mem::take(&mut self.discarded);
-            if self.pending.len() == pending_before && actions.is_empty() {
-                self.pending.extend(discarded);
+            // an action this pass repeats from the discarded one (derived from state, not
+            // from an event) counts once
+            let mut kept = std::mem::take(&mut self.discarded);
+            let mut repeated = vec![false; kept.len()];
+            for a in fresh {
+                match (0..repeated.len()).find(|&i| !repeated[i] && kept[i] == a) {
+                    Some(i) => repeated[i] = true,
+                    None => kept.push(a),
+                }
             }
-            self.keys(&ctx);
-            self.pending.extend(actions);
+            self.pending.extend(kept);
         }
         if !self.pending.is_empty() {
             ctx.request_repaint();
