@@ -799,17 +799,7 @@ impl ErrataApp {
         let (Some(d), Some(p)) = (&self.data, &self.project) else {
             return;
         };
-        let names: Vec<&str> = p
-            .file
-            .batches
-            .iter()
-            .filter(|b| b.is_added())
-            .map(|b| b.name.as_str())
-            .collect();
-        if names.is_empty() {
-            return;
-        }
-        let (sources, errors) = p.store.added_sources(&names);
+        let (sources, errors) = p.store.added_sources(&p.file);
         let store = d.store.clone();
         let key = d.key.clone();
         for e in errors {

@@ -218,14 +218,7 @@ fn load_dump(
     let mapping = opened.project.mapping.clone();
     let loaded =
         load::load(vec![source], mapping, &progress, threads).map_err(|e| e.to_string())?;
-    let names: Vec<&str> = opened
-        .project
-        .batches
-        .iter()
-        .filter(|b| b.is_added())
-        .map(|b| b.name.as_str())
-        .collect();
-    let (added, errors) = project.added_sources(&names);
+    let (added, errors) = project.added_sources(&opened.project);
     for e in errors {
         eprintln!("errata: the added traces could not be read: {e}");
     }

@@ -209,7 +209,6 @@ impl ProjectStore {
         opened: &mut Opened,
         read: impl Fn(&str) -> Result<Option<String>, String>,
     ) {
-        let path = |name: &str| format!("{}/{name}", self.location);
         match read(LABELS_FILE) {
             Ok(Some(text)) => {
                 let (labels, problems) = Labels::replay(&text);
@@ -219,51 +218,44 @@ impl ProjectStore {
             Ok(None) => {}
             Err(reason) => {
                 opened.errors.push(PersistError::Io {
-                    path: path(LABELS_FILE),
+                    path: format!("{}/{LABELS_FILE}", self.location),
                     reason,
                 });
                 self.protect.push(LABELS_FILE);
             }
         }
-        match read(CODEBOOK_FILE) {
-            Ok(Some(text)) => match serde_json::from_str::<Codebook>(&text) {
-                Ok(cb) => opened.codebook = cb,
-                Err(e) => {
-                    opened.errors.push(PersistError::Parse {
-                        path: path(CODEBOOK_FILE),
-                        line: e.line(),
-                        reason: e.to_string(),
-                    });
-                    self.protect.push(CODEBOOK_FILE);
-                }
-            },
-            Ok(None) => {}
-            Err(reason) => {
-                opened.errors.push(PersistError::Io {
-                    path: path(CODEBOOK_FILE),
-                    reason,
-                });
-                self.protect.push(CODEBOOK_FILE);
-            }
+        if let Some(cb) = self.read_json(opened, CODEBOOK_FILE, &read) {
+            opened.codebook = cb;
         }
-        match read(PROJECT_FILE) {
-            Ok(Some(text)) => match serde_json::from_str::<ProjectFile>(&text) {
-                Ok(p) => opened.project = p,
-                Err(e) => {
-                    opened.errors.push(PersistError::Parse {
-                        path: path(PROJECT_FILE),
-                        line: e.line(),
-                        reason: e.to_string(),
-                    });
-                    self.protect.push(PROJECT_FILE);
-                }
-            },
-            Ok(None) => {}
-            Err(reason) => opened.errors.push(PersistError::Io {
-                path: path(PROJECT_FILE),
-                reason,
-            }),
+        if let Some(p) = self.read_json(opened, PROJECT_FILE, &read) {
+            opened.project = p;
         }
+    }
+
+    /// A JSON document, `None` when absent; one that cannot be read or parsed is reported (with
+    /// its line) and protected from being overwritten.
+    fn read_json<T: serde::de::DeserializeOwned>(
+        &mut self,
+        opened: &mut Opened,
+        name: &'static str,
+        read: &impl Fn(&str) -> Result<Option<String>, String>,
+    ) -> Option<T> {
+        let path = format!("{}/{name}", self.location);
+        let error = match read(name) {
+            Ok(None) => return None,
+            Ok(Some(text)) => match serde_json::from_str(&text) {
+                Ok(doc) => return Some(doc),
+                Err(e) => PersistError::Parse {
+                    path,
+                    line: e.line(),
+                    reason: e.to_string(),
+                },
+            },
+            Err(reason) => PersistError::Io { path, reason },
+        };
+        opened.errors.push(error);
+        self.protect.push(name);
+        None
     }
 
     /// Appends the records added as `batch` (JSON lines, each ending in a newline) to what the
@@ -304,16 +296,17 @@ impl ProjectStore {
         Ok(())
     }
 
-    /// The records kept for each of `batches` (see [`ProjectStore::append_added`]), as sources
-    /// tagged with their batch. A batch with nothing kept is left out; one that cannot be read is
-    /// reported.
+    /// The records kept for each batch of `project` added with "Add traces…" (see
+    /// [`ProjectStore::append_added`]), as sources tagged with their batch. A batch with nothing
+    /// kept is left out; one that cannot be read is reported.
     pub fn added_sources(
         &self,
-        batches: &[&str],
+        project: &ProjectFile,
     ) -> (Vec<crate::trace::load::Source>, Vec<PersistError>) {
         let mut sources = Vec::new();
         let mut errors = Vec::new();
-        for batch in batches {
+        for batch in project.batches.iter().filter(|b| b.is_added()) {
+            let batch = batch.name.as_str();
             let stem = added_stem(batch);
             let where_ = format!("{}/{ADDED_DIR}/{stem}.jsonl", self.location);
             let text: Result<Option<String>, String> = match &self.backend {
@@ -337,7 +330,7 @@ impl ProjectStore {
             match text {
                 Ok(Some(text)) if !text.trim().is_empty() => {
                     let mut source = crate::trace::load::Source::new(where_, text.into_bytes());
-                    source.batch = Some((*batch).to_owned());
+                    source.batch = Some(batch.to_owned());
                     sources.push(source);
                 }
                 Ok(_) => {}
