@@ -157,20 +157,12 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                 }
                 ui.separator();
                 let api_before = state.provider.api;
-                egui::ComboBox::from_label("API")
-                    .selected_text(if state.provider.api == Api::Anthropic {
-                        "Anthropic"
-                    } else {
-                        "OpenAI-compatible"
-                    })
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut state.provider.api, Api::Anthropic, "Anthropic");
-                        ui.selectable_value(
-                            &mut state.provider.api,
-                            Api::OpenAi,
-                            "OpenAI-compatible",
-                        );
-                    });
+                crate::ui::choice(
+                    ui,
+                    egui::ComboBox::from_label("API"),
+                    &mut state.provider.api,
+                    &[(Api::Anthropic, "Anthropic"), (Api::OpenAi, "OpenAI-compatible")],
+                );
                 if state.provider.api != api_before {
                     switch_defaults(&mut state.provider, api_before);
                 }

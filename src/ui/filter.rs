@@ -120,23 +120,16 @@ pub fn ui(
         let mut notes = d.filters.search_notes;
         let mut changed = ui.checkbox(&mut s.regex, "regex").changed();
         changed |= ui.checkbox(&mut s.case_sensitive, "match case").changed();
-        egui::ComboBox::from_label("in")
-            .selected_text(match s.scope {
-                Scope::Both => "input + output",
-                Scope::Input => "input",
-                Scope::Output => "output",
-            })
-            .show_ui(ui, |ui| {
-                changed |= ui
-                    .selectable_value(&mut s.scope, Scope::Both, "input + output")
-                    .changed();
-                changed |= ui
-                    .selectable_value(&mut s.scope, Scope::Input, "input")
-                    .changed();
-                changed |= ui
-                    .selectable_value(&mut s.scope, Scope::Output, "output")
-                    .changed();
-            });
+        changed |= super::choice(
+            ui,
+            egui::ComboBox::from_label("in"),
+            &mut s.scope,
+            &[
+                (Scope::Both, "input + output"),
+                (Scope::Input, "input"),
+                (Scope::Output, "output"),
+            ],
+        );
         changed |= ui.checkbox(&mut notes, "notes").changed();
         if changed {
             actions.push(Action::SetSearchOptions(s, notes));
@@ -237,23 +230,16 @@ fn label_filters(
                         .changed();
                 }
             });
-        egui::ComboBox::from_id_salt("category-mode")
-            .selected_text(match f.mode {
-                CategoryMode::AnyOf => "any of",
-                CategoryMode::AllOf => "all of",
-                CategoryMode::NoneOf => "none of",
-            })
-            .show_ui(ui, |ui| {
-                changed |= ui
-                    .selectable_value(&mut f.mode, CategoryMode::AnyOf, "any of")
-                    .changed();
-                changed |= ui
-                    .selectable_value(&mut f.mode, CategoryMode::AllOf, "all of")
-                    .changed();
-                changed |= ui
-                    .selectable_value(&mut f.mode, CategoryMode::NoneOf, "none of")
-                    .changed();
-            });
+        changed |= super::choice(
+            ui,
+            egui::ComboBox::from_id_salt("category-mode"),
+            &mut f.mode,
+            &[
+                (CategoryMode::AnyOf, "any of"),
+                (CategoryMode::AllOf, "all of"),
+                (CategoryMode::NoneOf, "none of"),
+            ],
+        );
         if let Some(p) = project {
             for c in &p.codebook.categories {
                 let mut on = f.categories.contains(&c.name);
