@@ -16,10 +16,31 @@ use crate::trace::view::{self, Sort, SortColumn};
 use crate::trace::{FieldMapping, TraceStore};
 use crate::ui;
 
+/// Said when no file picker can open natively.
+#[cfg(not(target_arch = "wasm32"))]
+const NO_PICKER: &str = "no file dialog is available here (no desktop portal or zenity): drop the \
+     file on the window, or pass it on the command line";
+
+/// What a shortcut key does.
+#[derive(Clone)]
+enum KeyEffect {
+    Act(Action),
+    Focus(egui::Id),
+    Jump,
+    Codebook,
+    Axial,
+    Help,
+    Close,
+}
+
 /// Something the user asked for; panels return these and the app applies them after drawing.
 #[must_use]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// Save the export waiting in the "Save to" window at this path.
+    SaveToPath(String),
+    /// Take the project's lock from the instance holding it and reopen the project.
+    TakeOver,
     /// Select a trace by row.
     Select(u32),
     /// Move the selection by this many rows in the current view.
@@ -513,6 +534,8 @@ pub struct Dialogs {
     pub skipped: bool,
     /// Open-URL box, with its text.
     pub url: Option<String>,
+    /// An export waiting for a path (no file dialog could open).
+    pub save_to: Option<crate::ui::dialogs::SaveTo>,
 }
 
 /// How the app starts.
@@ -592,6 +615,10 @@ pub struct ErrataApp {
     /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
     discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
+    /// Where remembered secrets live (errata's data folder natively).
+    secret_dir: Option<std::path::PathBuf>,
+    /// The LLM key as last remembered (to write the secret only when it changes).
+    saved_key: Option<String>,
 }
 
 impl ErrataApp {
@@ -636,13 +663,27 @@ impl ErrataApp {
             pending: Vec::new(),
             discarded: Vec::new(),
             file_rx: None,
+            // (a chosen project root, as in tests, holds the secrets too)
+            secret_dir: start.project_root.clone().or_else(secret_dir),
+            saved_key: None,
         };
         if app.settings.author.is_empty() {
             app.settings.author = default_author();
         }
-        if let Some(key) = &app.settings.remembered_api_key {
-            app.axial.provider.api_key.clone_from(key);
+        // a key remembered by an older errata sits in the settings file: move it to the
+        // user-only file
+        use crate::persist::secret;
+        let dir = app.secret_dir.clone();
+        if let Some(old) = app.settings.remembered_api_key.take()
+            && secret::save(dir.as_deref(), secret::LLM_KEY, &old).is_err()
+        {
+            app.axial.provider.api_key = old;
+        }
+        app.axial.key_location = secret::location(dir.as_deref(), secret::LLM_KEY);
+        if let Some(key) = secret::load(dir.as_deref(), secret::LLM_KEY) {
+            app.axial.provider.api_key.clone_from(&key);
             app.axial.remember_key = true;
+            app.saved_key = Some(key);
         }
         if !start.paths.is_empty() {
             app.pending.push(Action::OpenPaths(start.paths));
@@ -660,6 +701,29 @@ impl ErrataApp {
             Ok(loaded) => self.finish_load(loaded, name, 0.0),
             Err(e) => self.error(e.to_string()),
         }
+    }
+
+    /// Keeps the LLM key when the user ticked "remember" (a user-only file), forgets it when
+    /// they untick it; writes only on a change.
+    fn sync_secret(&mut self) {
+        use crate::persist::secret;
+        let key = self.axial.provider.api_key.trim();
+        let want = (self.axial.remember_key && !key.is_empty()).then(|| key.to_owned());
+        if want == self.saved_key {
+            return;
+        }
+        let dir = self.secret_dir.clone();
+        match &want {
+            Some(k) => {
+                if let Err(e) = secret::save(dir.as_deref(), secret::LLM_KEY, k) {
+                    self.axial.remember_key = false;
+                    self.error(format!("the API key could not be remembered: {e}"));
+                    return;
+                }
+            }
+            None => secret::forget(dir.as_deref(), secret::LLM_KEY),
+        }
+        self.saved_key = want;
     }
 
     fn error(&mut self, text: String) {
@@ -897,6 +961,15 @@ impl ErrataApp {
             ),
             error: false,
         });
+        self.recount_unknown();
+    }
+
+    /// Recounts which labelled traces are not in the (grown) dump: they count in no figure.
+    fn recount_unknown(&mut self) {
+        if let (Some(p), Some(d)) = (&mut self.project, &self.data) {
+            p.recount_unknown(&d.store);
+            self.chart_cache = None;
+        }
     }
 
     /// Opens (or creates) the project that belongs to the dump: a sidecar folder natively,
@@ -946,19 +1019,52 @@ impl ErrataApp {
                 });
             }
         }
-        // a log mostly made of superseded events is compacted (new file, then rename)
-        let (events, latest) = (project.labels.events().len(), project.labels.len());
-        if events > 1000 && events > 2 * latest && project.problems.is_empty() {
-            let labels = project.labels.clone();
-            if let Err(e) = project.store.compact(&labels) {
-                messages.push(Notice {
-                    text: e.to_string(),
-                    error: true,
-                });
-            }
+        // the log is the record: it is never rewritten on open (another author's events and what
+        // another instance still appends would be lost); replaying a long log is cheap
+        if let Some(holder) = project.store.read_only_by() {
+            messages.push(Notice {
+                text: format!(
+                    "read-only: this project is open in another {holder}; labels made here are not saved until File > Take over the project: {}",
+                    project.store.location
+                ),
+                error: true,
+            });
         }
         self.notices.extend(messages);
         self.project = Some(project);
+    }
+
+    /// Takes the project over from the instance holding it, reopens it (reading what the other
+    /// instance wrote) and writes the labels made here while it was read-only.
+    fn take_over(&mut self) {
+        let (Some(mut old), Some(data)) = (self.project.take(), self.data.take()) else {
+            return;
+        };
+        if let Err(e) = old.store.take_over() {
+            self.error(e.to_string());
+            self.project = Some(old);
+            self.data = Some(data);
+            return;
+        }
+        let kept = old.store.take_pending();
+        drop(old); // releases the lock it now holds; the reopened store takes it again
+        self.open_project(&data);
+        self.data = Some(data);
+        if let Some(p) = &mut self.project {
+            let n = kept.len();
+            let r = p.record_all(kept);
+            if r.is_ok() {
+                self.notices.push(Notice {
+                    text: format!(
+                        "took the project over; {n} label change(s) made while read-only saved: {}",
+                        p.store.location
+                    ),
+                    error: false,
+                });
+            }
+            self.report(r);
+        }
+        self.chart_cache = None;
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -1113,15 +1219,14 @@ impl ErrataApp {
     }
 
     /// Moves to the next trace in view order (after the selection, wrapping) that `pred` accepts.
-    fn next_where(&mut self, pred: impl Fn(Option<&LabelEvent>, u32) -> bool) {
+    fn next_where(&mut self, pred: impl Fn(Option<&LabelEvent>, &crate::coding::Codebook) -> bool) {
         let Some(d) = &self.data else { return };
         let Some(project) = &self.project else { return };
-        let version = project.codebook.version;
         let start = d.selected.map_or(0, |(p, _)| p + 1);
         let n = d.view.len();
         let found = (0..n).map(|k| (start + k) % n).find(|&pos| {
             let row = d.view[pos];
-            pred(project.state(d.store.id(row as usize)), version)
+            pred(project.state(d.store.id(row as usize)), &project.codebook)
         });
         match found {
             Some(pos) => {
@@ -1244,7 +1349,8 @@ impl ErrataApp {
         for url in std::mem::take(&mut self.label_urls) {
             let tx = tx.clone();
             let repaint = ctx.clone();
-            ehttp::fetch(ehttp::Request::get(&url), move |result| {
+            let limit = usize::try_from(crate::trace::load::max_bytes()).unwrap_or(usize::MAX);
+            crate::net::fetch(ehttp::Request::get(&url), limit, move |result| {
                 let r = match result {
                     Ok(resp) if resp.ok => Ok((
                         url.clone(),
@@ -1254,7 +1360,7 @@ impl ErrataApp {
                         "the labels could not be fetched: HTTP {} {}: {url}",
                         resp.status, resp.status_text
                     )),
-                    Err(e) => Err(format!("the labels could not be fetched ({e}): {url}")),
+                    Err(e) => Err(format!("the labels could not be fetched: {e}")),
                 };
                 let _ = tx.send(r);
                 repaint.request_repaint();
@@ -1267,7 +1373,8 @@ impl ErrataApp {
         let (tx, rx) = mpsc::channel();
         let repaint = ctx.clone();
         let name = url.clone();
-        ehttp::fetch(ehttp::Request::get(&url), move |result| {
+        let limit = usize::try_from(crate::trace::load::max_bytes()).unwrap_or(usize::MAX);
+        crate::net::fetch(ehttp::Request::get(&url), limit, move |result| {
             let r = match result {
                 Ok(resp) if resp.ok => Ok(vec![Source::new(name.clone(), resp.bytes)]),
                 Ok(resp) => Err(format!(
@@ -1276,7 +1383,7 @@ impl ErrataApp {
                     resp.status_text,
                     content::one_line(resp.text().unwrap_or(""), 200)
                 )),
-                Err(e) => Err(format!("could not fetch ({e}): {name}")),
+                Err(e) => Err(format!("could not fetch: {e}")),
             };
             let _ = tx.send(r);
             repaint.request_repaint();
@@ -1547,6 +1654,11 @@ impl ErrataApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let _ = ctx;
+            if !crate::ui::dialogs::file_dialogs_available() {
+                self.adding_batch = None;
+                self.error(NO_PICKER.to_owned());
+                return;
+            }
             match rfd::FileDialog::new()
                 .add_filter("Traces", &["jsonl", "ndjson", "json", "gz"])
                 .add_filter("All files", &["*"])
@@ -1744,7 +1856,7 @@ impl ErrataApp {
                     let r = p.record(ev);
                     self.report(r);
                 }
-                self.next_where(|s, v| in_structured_scope(s) && needs_coding(s, v));
+                self.next_where(|s, cb| in_structured_scope(s) && needs_coding(s, cb));
             }
             Action::RenameCategory { old, new } => {
                 let (o, n) = (old.clone(), new.clone());
@@ -1832,7 +1944,6 @@ impl ErrataApp {
             }
             Action::UndoDelete => {
                 if let Some(undo) = self.undo.take() {
-                    let name = undo.category.name.clone();
                     let restored = undo.category.clone();
                     let before = undo.before;
                     self.change_codebook(
@@ -1842,17 +1953,7 @@ impl ErrataApp {
                                     restored.name.clone(),
                                 ));
                             }
-                            let i = undo.index.min(cb.categories.len());
-                            cb.categories.insert(i, restored);
-                            cb.version += 1;
-                            cb.changelog.push(crate::coding::codebook::ChangeEntry {
-                                version: cb.version,
-                                at: t.to_owned(),
-                                author: a.to_owned(),
-                                change: format!("restored \"{name}\" (undo delete)"),
-                                signed_off_by: None,
-                            });
-                            Ok(())
+                            cb.restore(undo.index, restored, a, t)
                         },
                         Some(&|ev: &LabelEvent| {
                             before.iter().find(|b| b.trace_id == ev.trace_id).map(|b| {
@@ -1902,14 +2003,12 @@ impl ErrataApp {
                     d.filters.sql = sql;
                 }
                 self.refresh_view(ctx);
-                self.save_filters();
             }
             Action::SetSearchText(text) => {
                 if let Some(d) = &mut self.data {
                     d.filters.search.text = text;
                 }
                 self.refresh_view(ctx);
-                self.save_filters();
             }
             Action::SetSearchOptions(search, notes) => {
                 if let Some(d) = &mut self.data {
@@ -1918,14 +2017,12 @@ impl ErrataApp {
                     d.filters.search_notes = notes;
                 }
                 self.refresh_view(ctx);
-                self.save_filters();
             }
             Action::SetLabelFilter(f) => {
                 if let Some(d) = &mut self.data {
                     d.label_filter = f;
                 }
                 self.refresh_view(ctx);
-                self.save_filters();
             }
             Action::ToggleFacet {
                 column,
@@ -1949,7 +2046,6 @@ impl ErrataApp {
                     }
                 }
                 self.refresh_view(ctx);
-                self.save_filters();
             }
             Action::Refresh => self.refresh_view(ctx),
             Action::ClearFilters => {
@@ -1960,7 +2056,6 @@ impl ErrataApp {
                 self.filter_bar.sql.clear();
                 self.filter_bar.search.clear();
                 self.refresh_view(ctx);
-                self.save_filters();
             }
             Action::ProposeOffline => {
                 let notes = self.notes();
@@ -1993,9 +2088,8 @@ impl ErrataApp {
                 request.timeout = Some(std::time::Duration::from_secs(30));
                 let (tx, rx) = mpsc::channel();
                 let repaint = ctx.clone();
-                ehttp::fetch(request, move |result| {
+                crate::net::fetch(request, crate::net::LLM_BODY_LIMIT, move |result| {
                     let r = result
-                        .map_err(|e| format!("the request failed: {e}"))
                         .and_then(|resp| crate::llm::client::answer_text(provider.api, &resp));
                     let _ = tx.send(r);
                     repaint.request_repaint();
@@ -2040,7 +2134,6 @@ impl ErrataApp {
                     d.filters.batch = batch;
                 }
                 self.refresh_view(ctx);
-                self.save_filters();
             }
             Action::FilterCategory(c) => {
                 let mut f = self
@@ -2094,6 +2187,11 @@ impl ErrataApp {
                 }
             }
             Action::ExportLabels => self.export_labels(),
+            #[cfg(not(target_arch = "wasm32"))]
+            Action::SaveToPath(path) => self.save_to_path(&path),
+            #[cfg(target_arch = "wasm32")]
+            Action::SaveToPath(_) => {}
+            Action::TakeOver => self.take_over(),
             Action::ImportLabels => self.import_labels(ctx),
             Action::ExportCodebook { markdown } => {
                 if let Some(p) = &self.project {
@@ -2275,30 +2373,28 @@ impl ErrataApp {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let Some(path) = rfd::FileDialog::new()
-                .set_file_name("regression.jsonl")
-                .add_filter("Regression set", &["jsonl"])
-                .save_file()
-            else {
-                return;
-            };
-            let existing = std::fs::read_to_string(&path).unwrap_or_default();
-            let (text, added, skipped) = crate::coding::regression::append(&existing, &cases);
-            let result = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
-            match result {
-                Ok(()) => self.notices.push(Notice {
-                    text: format!(
-                        "regression set: {added} cases added, {skipped} already there: {}",
-                        path.display()
-                    ),
-                    error: false,
-                }),
-                Err(e) => self.error(format!("could not write ({e}): {}", path.display())),
-            }
+            // an existing set gets only the ids it lacks
+            let lines = crate::coding::regression::lines(&cases);
+            self.save_with("regression.jsonl", move |path| {
+                let existing = std::fs::read_to_string(path).unwrap_or_default();
+                let (mut text, added, skipped) =
+                    crate::coding::regression::append_lines(&existing, &lines);
+                if !existing.is_empty() && !existing.ends_with('\n') {
+                    text.insert(0, '\n');
+                }
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+                    .map(|()| {
+                        format!(
+                            "regression set: {added} cases added, {skipped} already there: {}",
+                            path.display()
+                        )
+                    })
+                    .map_err(|e| format!("could not write ({e}): {}", path.display()))
+            });
         }
         #[cfg(target_arch = "wasm32")]
         {
@@ -2381,12 +2477,12 @@ impl ErrataApp {
         request.timeout = Some(std::time::Duration::from_secs(120));
         let (tx, rx) = mpsc::channel();
         let repaint = ctx.clone();
-        ehttp::fetch(request, move |result| {
+        crate::net::fetch(request, crate::net::LLM_BODY_LIMIT, move |result| {
             let r = match result {
                 Ok(resp) => crate::llm::client::answer_text(provider.api, &resp).and_then(|text| {
                     crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())
                 }),
-                Err(e) => Err(format!("the request failed: {e}")),
+                Err(e) => Err(e),
             };
             let _ = tx.send(r);
             repaint.request_repaint();
@@ -2405,33 +2501,15 @@ impl ErrataApp {
         let Some(project) = &mut self.project else {
             return;
         };
-        let mut added = 0;
-        for c in &proposal.categories {
-            let name = c.name.trim();
-            if name.is_empty() || project.codebook.index_of(name).is_some() {
-                continue;
-            }
-            project.codebook.categories.push(Category {
-                name: name.to_owned(),
-                description: c.description.trim().to_owned(),
-                ..Default::default()
-            });
-            added += 1;
-        }
-        project.codebook.version += 1;
-        let version = project.codebook.version;
-        project
+        let accepted: Vec<(String, String)> = proposal
+            .categories
+            .iter()
+            .map(|c| (c.name.clone(), c.description.clone()))
+            .collect();
+        let added = project
             .codebook
-            .changelog
-            .push(crate::coding::codebook::ChangeEntry {
-                version,
-                at: at.clone(),
-                author: author.clone(),
-                change: format!(
-                    "accepted proposal from {source}, edited by {author} ({added} new categories)"
-                ),
-                signed_off_by: None,
-            });
+            .accept_proposal(&accepted, &source, &author, &at);
+        let version = project.codebook.version;
         let mut events = Vec::new();
         for ev in project.labels.latest() {
             let note = ev.note.trim();
@@ -2708,10 +2786,17 @@ impl ErrataApp {
         let n = added.len();
         let r = p.record_all(added);
         self.report(r);
+        self.recount_unknown();
+        let unknown = self.project.as_ref().map_or(0, |p| p.unknown_ids);
         self.notices.push(Notice {
             text: format!(
-                "imported {n} labels from {name}; {conflicts} conflicts (newest kept); {} lines unreadable",
-                problems.len()
+                "imported {n} labels from {name}; {conflicts} conflicts (newest kept); {} lines unreadable{}",
+                problems.len(),
+                if unknown > 0 {
+                    format!("; {unknown} labelled traces are not in this dump (kept, not counted)")
+                } else {
+                    String::new()
+                }
             ),
             error: false,
         });
@@ -2720,21 +2805,11 @@ impl ErrataApp {
     /// Replaces the codebook with `text` (a `codebook.json`), recorded as a new version.
     pub fn replace_codebook_text(&mut self, name: &str, text: &str) {
         match serde_json::from_str::<crate::coding::Codebook>(text) {
-            Ok(mut incoming) => {
+            Ok(incoming) => {
                 let author = self.settings.author.clone();
                 let at = crate::coding::time::now_rfc3339();
                 if let Some(p) = &mut self.project {
-                    incoming.version = incoming.version.max(p.codebook.version) + 1;
-                    incoming
-                        .changelog
-                        .push(crate::coding::codebook::ChangeEntry {
-                            version: incoming.version,
-                            at,
-                            author,
-                            change: format!("imported the codebook from {name}"),
-                            signed_off_by: None,
-                        });
-                    p.codebook = incoming;
+                    p.codebook.import(incoming, name, &author, &at);
                     let r = p.save_codebook();
                     self.report(r);
                 }
@@ -2760,6 +2835,10 @@ impl ErrataApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let _ = ctx;
+            if !crate::ui::dialogs::file_dialogs_available() {
+                self.error(NO_PICKER.to_owned());
+                return;
+            }
             if let Some(path) = rfd::FileDialog::new()
                 .add_filter(filter, &[ext])
                 .pick_file()
@@ -2805,15 +2884,12 @@ impl ErrataApp {
     fn save_file(&mut self, name: &str, bytes: &[u8]) {
         #[cfg(not(target_arch = "wasm32"))]
         {
-            if let Some(path) = rfd::FileDialog::new().set_file_name(name).save_file() {
-                match std::fs::write(&path, bytes) {
-                    Ok(()) => self.notices.push(Notice {
-                        text: format!("saved {}", path.display()),
-                        error: false,
-                    }),
-                    Err(e) => self.error(format!("could not save ({e}): {}", path.display())),
-                }
-            }
+            let bytes = bytes.to_vec();
+            self.save_with(name, move |path| {
+                std::fs::write(path, &bytes)
+                    .map(|()| format!("saved {}", path.display()))
+                    .map_err(|e| format!("could not save ({e}): {}", path.display()))
+            });
         }
         #[cfg(target_arch = "wasm32")]
         match crate::web::download(name, bytes) {
@@ -2821,6 +2897,64 @@ impl ErrataApp {
                 text: format!("downloaded {name}"),
                 error: false,
             }),
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Asks where to save `name` (the system's file dialog), then runs `write` there; its
+    /// message is shown. Where no file dialog can open (no desktop portal, no zenity, or it
+    /// failed at once), a window asks for a path instead: an export never fails silently.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn save_with(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&std::path::Path) -> Result<String, String> + 'static,
+    ) {
+        let why = if crate::ui::dialogs::file_dialogs_available() {
+            let started = std::time::Instant::now();
+            match rfd::FileDialog::new().set_file_name(name).save_file() {
+                Some(path) => {
+                    match write(&path) {
+                        Ok(text) => self.notices.push(Notice { text, error: false }),
+                        Err(e) => self.error(e),
+                    }
+                    return;
+                }
+                // a person takes longer than this to cancel: the dialog did not open
+                None if started.elapsed() < std::time::Duration::from_millis(300) => {
+                    "the file dialog did not open"
+                }
+                None => return, // cancelled
+            }
+        } else {
+            "no file dialog is available here (no desktop portal or zenity)"
+        };
+        let folder = self
+            .project
+            .as_ref()
+            .map(|p| std::path::PathBuf::from(&p.store.location))
+            .filter(|p| p.is_dir())
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        self.dialogs.save_to = Some(crate::ui::dialogs::SaveTo {
+            name: name.to_owned(),
+            path: folder.join(name).display().to_string(),
+            why: why.to_owned(),
+            write: Some(Box::new(write)),
+        });
+    }
+
+    /// Writes the export waiting in the "Save to" window to `path`.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn save_to_path(&mut self, path: &str) {
+        let Some(mut pending) = self.dialogs.save_to.take() else {
+            return;
+        };
+        let Some(write) = pending.write.take() else {
+            return;
+        };
+        match write(std::path::Path::new(path.trim())) {
+            Ok(text) => self.notices.push(Notice { text, error: false }),
             Err(e) => self.error(e),
         }
     }
@@ -2879,11 +3013,10 @@ impl ErrataApp {
     /// the browser, on a background thread natively for large ones (a newer query supersedes).
     pub fn refresh_view(&mut self, ctx: &egui::Context) {
         let Some(d) = &mut self.data else { return };
-        let version = self.project.as_ref().map_or(0, |p| p.codebook.version);
         let mut label_mask: Option<Vec<bool>> = match &self.project {
             Some(p) if d.label_filter.is_active() => Some(
                 (0..d.store.len())
-                    .map(|r| d.label_filter.matches(p.state(d.store.id(r)), version))
+                    .map(|r| d.label_filter.matches(p.state(d.store.id(r)), &p.codebook))
                     .collect(),
             ),
             _ => None,
@@ -2912,6 +3045,13 @@ impl ErrataApp {
             d.filters.search.matcher().ok()
         } else {
             None
+        };
+        // the label state as columns, when the WHERE names one (`verdict = 'fail'`)
+        let label_columns = match &self.project {
+            Some(p) if crate::trace::filter::mentions_labels(&d.filters.sql) => {
+                Some(p.label_columns(&d.store))
+            }
+            _ => None,
         };
         let note_hits: Option<Vec<bool>> = match (&self.project, &d.search_re) {
             (Some(p), Some(re)) if d.filters.search_notes => {
@@ -2942,6 +3082,7 @@ impl ErrataApp {
                 label_mask.as_deref(),
                 note_hits.as_deref(),
                 &facet_columns,
+                label_columns.as_ref(),
             )
             .map_err(|e| e.to_string())
         };
@@ -2990,53 +3131,75 @@ impl ErrataApp {
                     .and_then(|row| d.view.iter().position(|&r| r == row).map(|p| (p, row)))
                     .or_else(|| d.view.first().map(|&r| (0, r)));
                 self.scroll_to_selected = true;
+                // remembered only once they ran: a filter that fails is never saved, so it
+                // cannot stop the dump from opening next time
+                self.save_filters();
             }
             Err(e) => d.query_error = Some(e),
         }
     }
 
+    /// Remembers the view's filters in the project file (when they changed).
     fn save_filters(&mut self) {
         let (Some(d), Some(p)) = (&self.data, &mut self.project) else {
             return;
         };
+        if p.file.filters == d.filters && p.file.label_filter == d.label_filter {
+            return;
+        }
         p.file.filters = d.filters.clone();
         p.file.label_filter = d.label_filter.clone();
         let r = p.store.save_project(&p.file);
         self.report(r);
     }
 
-    /// Keyboard shortcuts; never while a text field has focus.
+    /// Keyboard shortcuts, read before anything is drawn. Every key of a frame that began with a
+    /// text box focused belongs to that box, whatever the order of the frame's events (an Enter
+    /// or Esc that ends the box does not hand the keys after it to the shortcuts). A shortcut that
+    /// focuses a box (`e`, `t`, `/`, `w`, `g`) hands it the rest of the frame's keys, and the
+    /// character a shortcut key types is dropped so that no box receives it.
     fn keys(&mut self, ctx: &egui::Context) {
         if ctx.egui_wants_keyboard_input() {
             return;
         }
         use egui::{Key, Modifiers};
         const NONE: Modifiers = Modifiers::NONE;
-        let mut bindings: Vec<(Modifiers, Key, Action)> = vec![
-            (Modifiers::COMMAND, Key::O, Action::OpenDialog),
-            (NONE, Key::ArrowDown, Action::Move(1)),
-            (NONE, Key::J, Action::Move(1)),
-            (NONE, Key::ArrowUp, Action::Move(-1)),
-            (NONE, Key::K, Action::Move(-1)),
-            (NONE, Key::PageDown, Action::Page(1)),
-            (NONE, Key::PageUp, Action::Page(-1)),
-            (NONE, Key::Home, Action::First),
-            (NONE, Key::End, Action::Last),
-            (NONE, Key::C, Action::CopyRecord),
-            (NONE, Key::P, Action::SetVerdict(Some(Verdict::Pass))),
-            (NONE, Key::F, Action::SetVerdict(Some(Verdict::Fail))),
-            (NONE, Key::X, Action::SetVerdict(None)),
-            (NONE, Key::U, Action::NextUnreviewed),
-            (NONE, Key::O, Action::NextUncoded),
-            (NONE, Key::S, Action::ToggleStructured),
-            (NONE, Key::Delete, Action::ClearFilters),
-            (NONE, Key::Y, Action::ConfirmSuggestions),
-            (NONE, Key::R, Action::RejectSuggestions),
-            (Modifiers::SHIFT, Key::N, Action::Move(-1)),
-            (NONE, Key::N, Action::Move(1)),
+        let act = KeyEffect::Act;
+        let mut bindings: Vec<(Modifiers, Key, KeyEffect)> = vec![
+            (Modifiers::COMMAND, Key::O, act(Action::OpenDialog)),
+            (NONE, Key::ArrowDown, act(Action::Move(1))),
+            (NONE, Key::J, act(Action::Move(1))),
+            (NONE, Key::ArrowUp, act(Action::Move(-1))),
+            (NONE, Key::K, act(Action::Move(-1))),
+            (NONE, Key::PageDown, act(Action::Page(1))),
+            (NONE, Key::PageUp, act(Action::Page(-1))),
+            (NONE, Key::Home, act(Action::First)),
+            (NONE, Key::End, act(Action::Last)),
+            (NONE, Key::C, act(Action::CopyRecord)),
+            (NONE, Key::P, act(Action::SetVerdict(Some(Verdict::Pass)))),
+            (NONE, Key::F, act(Action::SetVerdict(Some(Verdict::Fail)))),
+            (NONE, Key::X, act(Action::SetVerdict(None))),
+            (NONE, Key::U, act(Action::NextUnreviewed)),
+            (NONE, Key::O, act(Action::NextUncoded)),
+            (NONE, Key::S, act(Action::ToggleStructured)),
+            (NONE, Key::Delete, act(Action::ClearFilters)),
+            (NONE, Key::Y, act(Action::ConfirmSuggestions)),
+            (NONE, Key::R, act(Action::RejectSuggestions)),
+            (Modifiers::SHIFT, Key::N, act(Action::Move(-1))),
+            (NONE, Key::N, act(Action::Move(1))),
+            (NONE, Key::E, KeyEffect::Focus(ui::coding::note_id())),
+            (NONE, Key::T, KeyEffect::Focus(ui::coding::tag_id())),
+            (NONE, Key::Slash, KeyEffect::Focus(ui::filter::search_id())),
+            (NONE, Key::W, KeyEffect::Focus(ui::filter::sql_id())),
+            (NONE, Key::G, KeyEffect::Jump),
+            (NONE, Key::B, KeyEffect::Codebook),
+            (NONE, Key::A, KeyEffect::Axial),
+            (NONE, Key::Escape, KeyEffect::Close),
+            (Modifiers::SHIFT, Key::Questionmark, KeyEffect::Help),
+            (NONE, Key::Questionmark, KeyEffect::Help),
         ];
         if self.draft.structured {
-            bindings.push((NONE, Key::Enter, Action::ConfirmStructured));
+            bindings.push((NONE, Key::Enter, act(Action::ConfirmStructured)));
         }
         let digits = [
             Key::Num1,
@@ -3050,70 +3213,57 @@ impl ErrataApp {
             Key::Num9,
         ];
         for (n, k) in digits.into_iter().enumerate() {
-            bindings.push((NONE, k, Action::ToggleCategoryAt(n)));
+            bindings.push((NONE, k, act(Action::ToggleCategoryAt(n))));
         }
-        let mut actions = Vec::new();
-        let mut focus = None;
-        let (mut jump, mut codebook, mut help, mut close, mut axial) =
-            (false, false, false, false, false);
+        let mut effects = Vec::new();
         ctx.input_mut(|i| {
             // in the order pressed (j f j p in one frame is two traces labelled, not one), each
             // press by the first binding that matches it (Shift+N before N)
             let events = std::mem::take(&mut i.events);
+            let mut to_box = false; // a shortcut focused a text box: the rest of the frame is its
+            let mut drop_text = false; // the character typed by the shortcut key just read
             for ev in events {
-                if let egui::Event::Key {
-                    key,
-                    pressed: true,
-                    modifiers,
-                    ..
-                } = &ev
-                    && let Some((_, _, a)) = bindings
-                        .iter()
-                        .find(|(m, k, _)| k == key && modifiers.matches_logically(*m))
-                {
-                    actions.push(a.clone());
-                    continue;
+                match &ev {
+                    egui::Event::Text(_) if drop_text => {
+                        drop_text = false;
+                        continue;
+                    }
+                    egui::Event::Key {
+                        key,
+                        pressed: true,
+                        modifiers,
+                        ..
+                    } if !to_box => {
+                        drop_text = false;
+                        if let Some((_, _, effect)) = bindings
+                            .iter()
+                            .find(|(m, k, _)| k == key && modifiers.matches_logically(*m))
+                        {
+                            to_box = matches!(effect, KeyEffect::Focus(_) | KeyEffect::Jump);
+                            drop_text = true;
+                            effects.push(effect.clone());
+                            continue;
+                        }
+                    }
+                    egui::Event::Key { pressed: true, .. } => drop_text = false,
+                    _ => {}
                 }
                 i.events.push(ev);
             }
-            let mut flag = |k: Key| i.consume_key(NONE, k);
-            if flag(Key::E) {
-                focus = Some(ui::coding::note_id());
-            }
-            if flag(Key::T) {
-                focus = Some(ui::coding::tag_id());
-            }
-            if flag(Key::Slash) {
-                focus = Some(ui::filter::search_id());
-            }
-            if flag(Key::W) {
-                focus = Some(ui::filter::sql_id());
-            }
-            jump = flag(Key::G);
-            codebook = flag(Key::B);
-            axial = flag(Key::A);
-            close = flag(Key::Escape);
-            help = flag(Key::Questionmark) || i.consume_key(Modifiers::SHIFT, Key::Questionmark);
         });
-        self.pending.extend(actions);
-        if help {
-            self.dialogs.help = !self.dialogs.help;
-        }
-        if close {
-            self.dialogs.help = false;
-        }
-        if let Some(id) = focus {
-            ctx.memory_mut(|m| m.request_focus(id));
-        }
-        if jump {
-            self.draft.jump = Some(String::new());
-            self.draft.focus_jump = true;
-        }
-        if codebook {
-            self.codebook_ui.open = !self.codebook_ui.open;
-        }
-        if axial {
-            self.axial.open = !self.axial.open;
+        for effect in effects {
+            match effect {
+                KeyEffect::Act(a) => self.pending.push(a),
+                KeyEffect::Focus(id) => ctx.memory_mut(|m| m.request_focus(id)),
+                KeyEffect::Jump => {
+                    self.draft.jump = Some(String::new());
+                    self.draft.focus_jump = true;
+                }
+                KeyEffect::Codebook => self.codebook_ui.open = !self.codebook_ui.open,
+                KeyEffect::Axial => self.axial.open = !self.axial.open,
+                KeyEffect::Help => self.dialogs.help = !self.dialogs.help,
+                KeyEffect::Close => self.dialogs.help = false,
+            }
         }
     }
 
@@ -3208,6 +3358,17 @@ impl ErrataApp {
                     .clicked()
                 {
                     self.pending.push(Action::ExportLabels);
+                }
+                if let Some(holder) = self.project.as_ref().and_then(|p| p.store.read_only_by())
+                    && ui
+                        .button("Take over the project")
+                        .on_hover_text(format!(
+                            "Read-only: open in another {holder}. Take it over once that one is \
+                             closed or stuck; what it saved is read again first"
+                        ))
+                        .clicked()
+                {
+                    self.pending.push(Action::TakeOver);
                 }
                 ui.separator();
                 let has = self.data.as_ref().is_some_and(|d| d.selected.is_some());
@@ -3444,6 +3605,7 @@ pub fn fmt_count(n: usize) -> String {
 
 impl eframe::App for ErrataApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.sync_secret();
         self.take_dropped_files(ctx);
         self.take_screenshot(ctx);
         let pending = std::mem::take(&mut self.pending);
@@ -3468,6 +3630,7 @@ impl eframe::App for ErrataApp {
         // egui may run the ui twice in a frame: a pass it discards (new grids are laid out),
         // then one without the frame's input events; the actions of both are merged at the end
         let pending_before = self.pending.len();
+        self.keys(&ctx);
         egui::Panel::top("menu").show(ui, |ui| {
             self.menu_bar(ui);
             self.dataset_line(ui);
@@ -3618,7 +3781,6 @@ impl eframe::App for ErrataApp {
                 actions.extend(ui::weekly::ui(&ctx, &mut self.weekly, d, project));
             }
         }
-        self.keys(&ctx);
         self.pending.extend(actions);
         let fresh = self.pending.split_off(pending_before);
         if ctx.will_discard() {
@@ -3645,12 +3807,21 @@ impl eframe::App for ErrataApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        self.settings.remembered_api_key = self
-            .axial
-            .remember_key
-            .then(|| self.axial.provider.api_key.clone())
-            .filter(|k| !k.is_empty());
+        self.settings.remembered_api_key = None; // never in the settings file
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Where remembered secrets live: errata's data folder natively, none in the browser (its
+/// storage is keyed by name).
+fn secret_dir() -> Option<std::path::PathBuf> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        eframe::storage_dir("errata")
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        None
     }
 }
 

@@ -90,7 +90,7 @@ fn summary(args: &[String]) -> Result<(), String> {
     let store = &loaded.store;
     let query = if filters.is_active() {
         Some(
-            crate::trace::view::compute(store, &filters, None, None, None, &[])
+            crate::trace::view::compute(store, &filters, None, None, None, &[], None)
                 .map_err(|e| e.to_string())?,
         )
     } else {
@@ -253,8 +253,13 @@ fn read_project(
         ));
     }
     let (store, opened) = crate::persist::ProjectStore::read_dir(&dir);
-    for e in &opened.errors {
-        eprintln!("errata: {e}");
+    // a report over a log or codebook it could not read would be wrong, not empty
+    if !opened.errors.is_empty() {
+        let all: Vec<String> = opened.errors.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "the project cannot be read, so its figures would be wrong: {}",
+            all.join("; ")
+        ));
     }
     Ok((dir, store, opened))
 }
@@ -390,9 +395,22 @@ fn report(args: &[String]) -> Result<(), String> {
         return Err(format!("--format takes md, csv or json, not {format}"));
     }
     let dump = dump.ok_or_else(|| format!("report needs a DUMP\n\n{}", usage()))?;
-    let (_, _, opened) = read_project(&dump, project_dir)?;
-    let labels = opened.labels;
-    let codebook = opened.codebook;
+    let (_, store, opened) = read_project(&dump, project_dir)?;
+    // labels of traces that are not in the dump count in no figure
+    let loaded = load_dump(&dump, &store, &opened)?;
+    let ids: std::collections::HashSet<&str> = (0..loaded.store.len())
+        .map(|r| loaded.store.id(r))
+        .collect();
+    let project = crate::project::Project::new(store, opened, &ids);
+    if project.unknown_ids > 0 {
+        eprintln!(
+            "errata: {} labelled traces are not in the dump; they are left out of the report",
+            project.unknown_ids
+        );
+    }
+    let saturation_threshold = project.file.saturation_threshold;
+    let labels = project.labels;
+    let codebook = project.codebook;
     let pareto = crate::coding::pareto::compute(
         labels.combos().iter().map(|(k, v)| (k, *v)),
         &codebook,
@@ -412,11 +430,7 @@ fn report(args: &[String]) -> Result<(), String> {
             println!("{out}");
         }
         _ => {
-            let threshold = if opened.project.saturation_threshold == 0 {
-                crate::project::DEFAULT_SATURATION
-            } else {
-                opened.project.saturation_threshold
-            };
+            let threshold = saturation_threshold;
             let date = crate::coding::time::now_rfc3339();
             let name = std::path::Path::new(&dump)
                 .file_name()
@@ -548,8 +562,7 @@ fn propose(args: &[String]) -> Result<(), String> {
             let prompt = crate::llm::proposal::prompt(&batch, &existing);
             let mut request = provider.request(&prompt);
             request.timeout = Some(std::time::Duration::from_secs(timeout_secs));
-            let response = ehttp::fetch_blocking(&request)
-                .map_err(|e| format!("request failed ({e}): {}", request.url))?;
+            let response = crate::net::fetch_blocking(request, crate::net::LLM_BODY_LIMIT)?;
             let text = answer_text(api, &response)?;
             let part = crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())?;
             crate::llm::proposal::reconcile(&mut acc, part, &notes);

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod coding;
 pub mod demo;
 pub mod llm;
+pub mod net;
 pub mod persist;
 pub mod png;
 pub mod project;

@@ -29,10 +29,16 @@ pub struct Project {
     file_saved: bool,
 }
 
-/// Whether a trace still needs coding under `version`: unlabelled, uncoded, or coded under an
-/// older codebook version.
-pub fn needs_coding(state: Option<&LabelEvent>, version: u32) -> bool {
-    state.is_none_or(|e| !e.is_coded() || e.codebook_version < version)
+/// Whether a trace still needs coding against `codebook`: unlabelled, uncoded, or coded before
+/// a change that asks its categories to be coded again (a split or a new description of one of
+/// them, an imported codebook; see [`Codebook::recode_version`]).
+pub fn needs_coding(state: Option<&LabelEvent>, codebook: &Codebook) -> bool {
+    state.is_none_or(|e| !e.is_coded() || needs_recoding(e, codebook))
+}
+
+/// Whether a coded trace was coded before a change that touches one of its categories.
+pub fn needs_recoding(e: &LabelEvent, codebook: &Codebook) -> bool {
+    e.codebook_version < codebook.recode_version(&e.categories)
 }
 
 /// Whether a trace belongs in structured coding: it failed or was coded.
@@ -57,14 +63,18 @@ impl Project {
             unknown_ids: 0,
             file_saved: false,
         };
-        p.unknown_ids = p
-            .labels
-            .latest()
-            .iter()
-            .filter(|e| !ids.contains(e.trace_id.as_str()))
-            .count();
+        p.unknown_ids = p.labels.exclude_unknown(|id| ids.contains(id)).len();
         p.refresh();
         p
+    }
+
+    /// Recounts the labelled traces that are not in `store` (after an import or an append).
+    pub fn recount_unknown(&mut self, store: &crate::trace::TraceStore) {
+        self.unknown_ids = self
+            .labels
+            .exclude_unknown(|id| store.row_of_id(id).is_some())
+            .len();
+        self.refresh();
     }
 
     /// Recomputes the derived statistics.
@@ -120,9 +130,35 @@ impl Project {
         }
     }
 
+    /// Every row's label state as columns for a WHERE (`verdict = 'fail'`).
+    pub fn label_columns(
+        &self,
+        store: &crate::trace::TraceStore,
+    ) -> crate::trace::filter::LabelColumns {
+        let n = store.len();
+        let mut cols = crate::trace::filter::LabelColumns {
+            verdict: vec![None; n],
+            categories: vec![None; n],
+            note: vec![None; n],
+            author: vec![None; n],
+        };
+        for ev in self.labels.latest_in_log_order() {
+            let Some(r) = store.row_of_id(&ev.trace_id) else {
+                continue;
+            };
+            cols.verdict[r] = ev.verdict.map(|v| match v {
+                Verdict::Pass => "pass",
+                Verdict::Fail => "fail",
+            });
+            cols.categories[r] = (!ev.categories.is_empty()).then(|| ev.categories.join(", "));
+            cols.note[r] = (!ev.note.is_empty()).then(|| ev.note.clone());
+            cols.author[r] = (!ev.author.is_empty()).then(|| ev.author.clone());
+        }
+        cols
+    }
+
     /// Traces coded under the current version, and traces in structured-coding scope.
     pub fn structured_progress(&self) -> (usize, usize) {
-        let v = self.codebook.version;
         let (mut done, mut scope) = (0, 0);
         for e in self
             .labels
@@ -130,7 +166,7 @@ impl Project {
             .filter(|e| in_structured_scope(Some(e)))
         {
             scope += 1;
-            done += usize::from(!needs_coding(Some(e), v));
+            done += usize::from(!needs_coding(Some(e), &self.codebook));
         }
         (done, scope)
     }
@@ -186,8 +222,8 @@ impl LabelFilter {
         *self != LabelFilter::default()
     }
 
-    /// Whether a trace with this label state passes, under codebook `version`.
-    pub fn matches(&self, state: Option<&LabelEvent>, version: u32) -> bool {
+    /// Whether a trace with this label state passes, against `codebook`.
+    pub fn matches(&self, state: Option<&LabelEvent>, codebook: &Codebook) -> bool {
         let verdict = state.and_then(|s| s.verdict);
         let ok_verdict = match self.verdict {
             VerdictFilter::Any => true,
@@ -205,7 +241,7 @@ impl LabelFilter {
         let has_note = state.is_some_and(|s| !s.note.trim().is_empty());
         let ok_note = self.has_note.is_none_or(|want| want == has_note);
         let ok_older = !self.older_version
-            || state.is_some_and(|s| s.is_coded() && s.codebook_version < version);
+            || state.is_some_and(|s| s.is_coded() && needs_recoding(s, codebook));
         let ok_author =
             self.author.trim().is_empty() || state.is_some_and(|s| s.author == self.author.trim());
         ok_verdict && ok_cats && ok_note && ok_older && ok_author
@@ -240,11 +276,16 @@ mod tests {
     fn label_filters_compose() {
         let a = ev(Some(Verdict::Fail), &["x", "y"], "bad", 1, "ana");
         let b = ev(Some(Verdict::Pass), &[], "", 2, "bo");
+        // v2 split "x": traces carrying it that were coded under v1 need coding again
+        let mut cb = Codebook::default();
+        cb.add("x", "ana", "t").unwrap();
+        cb.split("x", "x2", "ana", "t").unwrap();
+        assert_eq!(cb.version, 2);
         let f = |f: LabelFilter| {
             (
-                f.matches(Some(&a), 2),
-                f.matches(Some(&b), 2),
-                f.matches(None, 2),
+                f.matches(Some(&a), &cb),
+                f.matches(Some(&b), &cb),
+                f.matches(None, &cb),
             )
         };
         assert_eq!(f(LabelFilter::default()), (true, true, true));

@@ -187,6 +187,7 @@ fn filters_compose_with_a_stable_sort() {
         None,
         None,
         &["model".into(), "metadata.env".into()],
+        None,
     )
     .unwrap();
     assert_eq!(r.rows, [2, 0]);
@@ -197,17 +198,26 @@ fn filters_compose_with_a_stable_sort() {
         text: "please".into(),
         ..Default::default()
     };
-    let r = view::compute(&s, &f, None, None, None, &[]).unwrap();
+    let r = view::compute(&s, &f, None, None, None, &[], None).unwrap();
     assert_eq!(r.rows, [2]);
     assert_eq!(r.search_matches, Some(1));
     let label_mask = [true, false, false, true];
-    let r = view::compute(&s, &Filters::default(), None, Some(&label_mask), None, &[]).unwrap();
+    let r = view::compute(
+        &s,
+        &Filters::default(),
+        None,
+        Some(&label_mask),
+        None,
+        &[],
+        None,
+    )
+    .unwrap();
     assert_eq!(r.rows, [0, 3]);
     let bad = Filters {
         sql: "latency_ms >".into(),
         ..Default::default()
     };
-    assert!(view::compute(&s, &bad, None, None, None, &[]).is_err());
+    assert!(view::compute(&s, &bad, None, None, None, &[], None).is_err());
 }
 
 #[test]
@@ -215,8 +225,14 @@ fn empty_and_everywhere_searches() {
     let s = store();
     assert!(!Search::default().is_active());
     let every = Search {
-        text: "\"".into(),
+        text: "e".into(),
         ..Default::default()
     };
     assert_eq!(rows(&filter::search_mask(&s, &every).unwrap()).len(), 4);
+    // the text is searched, not its JSON: no input or output holds a quote
+    let quote = Search {
+        text: "\"".into(),
+        ..Default::default()
+    };
+    assert_eq!(rows(&filter::search_mask(&s, &quote).unwrap()).len(), 0);
 }

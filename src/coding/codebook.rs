@@ -1,5 +1,14 @@
 //! The codebook: versioned failure categories with a changelog and the owner's sign-off.
-//! Every change bumps the version and appends a changelog entry.
+//! Every change appends a changelog entry; the methods here are its only writers. Categories
+//! coined one after another by one author while the version is not signed off join one version
+//! ("added a, b, c"), so open coding does not run the version up tag by tag.
+//!
+//! Which changes make a coded trace need re-coding: those that change what a category it
+//! carries means — a split (part of it may now belong to the new category), an edited
+//! description, an imported codebook (all of them). Adding, renaming, merging, deleting,
+//! reordering and severity or reporting-label edits do not: renames, merges and deletes relabel
+//! the traces themselves, and a new category is offered by the structured pass without
+//! invalidating what was coded.
 
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +81,13 @@ pub struct ChangeEntry {
     pub change: String,
     /// Set on a sign-off entry: the owner who signed this version off.
     pub signed_off_by: Option<String>,
+    /// Categories whose traces need re-coding after this change (`*`: every coded trace).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recode: Vec<String>,
 }
+
+/// In [`ChangeEntry::recode`]: every coded trace needs re-coding.
+pub const RECODE_ALL: &str = "*";
 
 /// The versioned category list (`codebook.json`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -143,6 +158,10 @@ impl Codebook {
     }
 
     fn bump(&mut self, author: &str, at: &str, change: String) {
+        self.bump_recoding(author, at, change, Vec::new());
+    }
+
+    fn bump_recoding(&mut self, author: &str, at: &str, change: String, recode: Vec<String>) {
         self.version += 1;
         self.changelog.push(ChangeEntry {
             version: self.version,
@@ -150,18 +169,112 @@ impl Codebook {
             author: author.to_owned(),
             change,
             signed_off_by: None,
+            recode,
         });
     }
 
-    /// Adds a category at the end.
+    /// Whether the current version has been signed off.
+    fn current_signed_off(&self) -> bool {
+        self.changelog
+            .iter()
+            .any(|e| e.version == self.version && e.signed_off_by.is_some())
+    }
+
+    /// Adds a category at the end. Added right after another addition by the same author to a
+    /// version nobody signed off, it joins that version's entry instead of making a new one.
     pub fn add(&mut self, name: &str, author: &str, at: &str) -> Result<(), CodebookError> {
         let name = self.free_name(name)?;
         self.categories.push(Category {
             name: name.to_owned(),
             ..Default::default()
         });
-        self.bump(author, at, format!("added \"{name}\""));
+        let signed = self.current_signed_off();
+        match self.changelog.last_mut() {
+            Some(last)
+                if !signed
+                    && last.version == self.version
+                    && last.author == author
+                    && last.change.starts_with("added ")
+                    && last.recode.is_empty() =>
+            {
+                last.change.push_str(&format!(", \"{name}\""));
+                last.at = at.to_owned();
+            }
+            _ => self.bump(author, at, format!("added \"{name}\"")),
+        }
         Ok(())
+    }
+
+    /// The latest version whose change requires a trace carrying `categories` to be coded
+    /// again (0: none). A trace coded under an older version needs re-coding.
+    pub fn recode_version(&self, categories: &[String]) -> u32 {
+        self.changelog
+            .iter()
+            .rev()
+            .find(|e| {
+                e.recode
+                    .iter()
+                    .any(|r| r == RECODE_ALL || categories.contains(r))
+            })
+            .map_or(0, |e| e.version)
+    }
+
+    /// Puts a deleted category back at `index` (undo delete; the caller restores the labels).
+    pub fn restore(
+        &mut self,
+        index: usize,
+        category: Category,
+        author: &str,
+        at: &str,
+    ) -> Result<(), CodebookError> {
+        let name = self.free_name(&category.name)?.to_owned();
+        self.categories
+            .insert(index.min(self.categories.len()), category);
+        self.bump(author, at, format!("restored \"{name}\" (undo delete)"));
+        Ok(())
+    }
+
+    /// Adds the accepted categories of an axial-coding proposal (`(name, description)`; names
+    /// already in the codebook are skipped) as one version. Returns how many were added.
+    pub fn accept_proposal(
+        &mut self,
+        categories: &[(String, String)],
+        source: &str,
+        author: &str,
+        at: &str,
+    ) -> usize {
+        let mut added = 0;
+        for (name, description) in categories {
+            let name = name.trim();
+            if name.is_empty() || self.index_of(name).is_some() {
+                continue;
+            }
+            self.categories.push(Category {
+                name: name.to_owned(),
+                description: description.trim().to_owned(),
+                ..Default::default()
+            });
+            added += 1;
+        }
+        self.bump(
+            author,
+            at,
+            format!("accepted proposal from {source}, edited by {author} ({added} new categories)"),
+        );
+        added
+    }
+
+    /// Replaces this codebook with an imported one, recorded as a new version after both
+    /// histories; every coded trace needs re-coding against it.
+    pub fn import(&mut self, mut incoming: Codebook, source: &str, author: &str, at: &str) {
+        incoming.version = incoming.version.max(self.version);
+        incoming.bump_recoding(
+            author,
+            at,
+            format!("imported the codebook from {source}"),
+            vec![RECODE_ALL.to_owned()],
+        );
+        *self = incoming;
     }
 
     /// Renames a category (the caller relabels traces).
@@ -223,7 +336,12 @@ impl Codebook {
                 ..Default::default()
             },
         );
-        self.bump(author, at, format!("split \"{new}\" out of \"{from}\""));
+        self.bump_recoding(
+            author,
+            at,
+            format!("split \"{new}\" out of \"{from}\""),
+            vec![from.to_owned()],
+        );
         Ok(())
     }
 
@@ -279,13 +397,19 @@ impl Codebook {
         {
             return Ok(());
         }
+        // a new description changes what the category means: its traces are coded again
+        let recode = if c.description == edited.description {
+            Vec::new()
+        } else {
+            vec![name.to_owned()]
+        };
         c.description = edited.description.clone();
         c.severity = edited.severity;
         c.reporting_label = edited
             .reporting_label
             .clone()
             .filter(|l| !l.trim().is_empty());
-        self.bump(author, at, format!("edited \"{name}\""));
+        self.bump_recoding(author, at, format!("edited \"{name}\""), recode);
         Ok(())
     }
 
@@ -325,6 +449,7 @@ impl Codebook {
             author: who.to_owned(),
             change: format!("signed off version {}", self.version),
             signed_off_by: Some(who.to_owned()),
+            recode: Vec::new(),
         });
         Ok(())
     }
@@ -384,7 +509,7 @@ mod tests {
     fn every_change_bumps_the_version() {
         let mut cb = Codebook::default();
         cb.add("wrong date", "sam", "t1").unwrap();
-        cb.add("tool not called", "sam", "t2").unwrap();
+        cb.add("tool not called", "ana", "t2").unwrap(); // another author: a version of its own
         assert_eq!(cb.version, 2);
         assert_eq!(
             cb.add(" wrong date ", "sam", "t"),
@@ -410,6 +535,58 @@ mod tests {
         assert_eq!(
             cb.changelog[2].change,
             "renamed \"wrong date\" to \"date error\""
+        );
+    }
+
+    #[test]
+    fn tags_coined_in_a_row_share_a_version_until_signed_off() {
+        let mut cb = Codebook {
+            owner: "ana".into(),
+            ..Default::default()
+        };
+        for (i, tag) in ["a", "b", "c"].iter().enumerate() {
+            cb.add(tag, "ana", &format!("t{i}")).unwrap();
+        }
+        assert_eq!(cb.version, 1);
+        assert_eq!(cb.changelog.len(), 1);
+        assert_eq!(cb.changelog[0].change, "added \"a\", \"b\", \"c\"");
+        assert_eq!(cb.changelog[0].at, "t2");
+        cb.sign_off("ana", "t").unwrap();
+        cb.add("d", "ana", "t").unwrap(); // after a sign-off: a new version
+        assert_eq!(cb.version, 2);
+        cb.rename("d", "e", "ana", "t").unwrap();
+        cb.add("f", "ana", "t").unwrap(); // not right after an addition: a new version
+        assert_eq!(cb.version, 4);
+    }
+
+    #[test]
+    fn only_changes_of_meaning_ask_for_recoding() {
+        let mut cb = Codebook::default();
+        cb.add("a", "ana", "t").unwrap();
+        cb.add("b", "ana", "t").unwrap();
+        let a = vec!["a".to_owned()];
+        let b = vec!["b".to_owned()];
+        cb.rename("b", "b2", "ana", "t").unwrap();
+        cb.reorder("b2", -1, "ana", "t").unwrap();
+        assert_eq!((cb.recode_version(&a), cb.recode_version(&b)), (0, 0));
+        cb.split("a", "a-part", "ana", "t").unwrap();
+        let split = cb.version;
+        assert_eq!(cb.recode_version(&a), split);
+        assert_eq!(cb.recode_version(&b), 0);
+        let mut edited = cb.get("b2").unwrap().clone();
+        edited.severity = Severity::High; // severity only: same meaning
+        cb.edit("b2", &edited, "ana", "t").unwrap();
+        assert_eq!(cb.recode_version(&["b2".to_owned()]), 0);
+        edited.description = "now means something else".into();
+        cb.edit("b2", &edited, "ana", "t").unwrap();
+        assert_eq!(cb.recode_version(&["b2".to_owned()]), cb.version);
+        let before = cb.version;
+        cb.import(Codebook::default(), "other.json", "ana", "t");
+        assert_eq!(cb.version, before + 1);
+        assert_eq!(
+            cb.recode_version(&b),
+            cb.version,
+            "an import re-codes everything"
         );
     }
 

@@ -91,18 +91,17 @@ pub struct Labels {
     latest: HashMap<String, usize>,
     /// (verdict, sorted categories, has a note) → traces in that state.
     combos: HashMap<Combo, usize>,
-    saturation: SaturationState,
+    /// Trace ids in the order they were first coded (for saturation).
+    coded_order: Vec<String>,
+    coded_seen: std::collections::HashSet<String>,
+    /// Labelled ids that are not in the dump: kept and exported, never counted.
+    unknown: std::collections::HashSet<String>,
+    /// Derived from the latest states on demand; reset by every push.
+    saturation: std::sync::OnceLock<Saturation>,
 }
 
 /// A label state as far as counts are concerned.
 pub type Combo = (Option<Verdict>, Vec<String>);
-
-#[derive(Clone, Debug, Default)]
-struct SaturationState {
-    seen_categories: std::collections::HashSet<String>,
-    coded: std::collections::HashSet<String>,
-    current: Saturation,
-}
 
 fn combo_of(ev: &LabelEvent) -> Combo {
     let mut cats = ev.categories.clone();
@@ -141,23 +140,56 @@ impl Labels {
         (labels, problems)
     }
 
-    /// Adds an event (it becomes the trace's state).
+    /// Adds an event (it becomes the trace's state). Events for ids marked unknown (not in
+    /// the dump) are kept but not counted.
     pub fn push(&mut self, ev: LabelEvent) {
-        if let Some(&old) = self.latest.get(&ev.trace_id)
-            && let Some(prev) = self.events.get(old)
-        {
-            let key = combo_of(prev);
-            if let Some(n) = self.combos.get_mut(&key) {
-                *n -= 1;
-                if *n == 0 {
-                    self.combos.remove(&key);
+        let counted = !self.unknown.contains(&ev.trace_id);
+        if counted {
+            if let Some(&old) = self.latest.get(&ev.trace_id)
+                && let Some(prev) = self.events.get(old)
+            {
+                let key = combo_of(prev);
+                if let Some(n) = self.combos.get_mut(&key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.combos.remove(&key);
+                    }
                 }
             }
+            *self.combos.entry(combo_of(&ev)).or_insert(0) += 1;
+            if ev.is_coded() && self.coded_seen.insert(ev.trace_id.clone()) {
+                self.coded_order.push(ev.trace_id.clone());
+            }
         }
-        *self.combos.entry(combo_of(&ev)).or_insert(0) += 1;
-        self.saturation.push(&ev);
+        self.saturation = std::sync::OnceLock::new();
         self.latest.insert(ev.trace_id.clone(), self.events.len());
         self.events.push(ev);
+    }
+
+    /// Marks the labelled ids for which `in_dump` is false as not in this dump: their labels
+    /// are kept (and exported) but count in no figure. Returns them, sorted.
+    pub fn exclude_unknown(&mut self, in_dump: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut unknown: Vec<String> = self
+            .latest
+            .keys()
+            .filter(|id| !in_dump(id))
+            .cloned()
+            .collect();
+        unknown.sort();
+        let events = std::mem::take(&mut self.events);
+        *self = Labels {
+            unknown: unknown.iter().cloned().collect(),
+            ..Labels::default()
+        };
+        for ev in events {
+            self.push(ev);
+        }
+        unknown
+    }
+
+    /// Labelled ids that are not in the dump (see [`Labels::exclude_unknown`]).
+    pub fn unknown_count(&self) -> usize {
+        self.unknown.len()
     }
 
     /// Traces per label state (verdict, sorted categories).
@@ -165,9 +197,18 @@ impl Labels {
         &self.combos
     }
 
-    /// The saturation counter and discovery curve, kept up to date.
+    /// The saturation counter and discovery curve, over the traces' current categories in the
+    /// order the traces were first coded: a renamed, merged or deleted category changes it as
+    /// if it had always been so (deleting a category undoes the reset it caused).
     pub fn saturation(&self) -> &Saturation {
-        &self.saturation.current
+        self.saturation.get_or_init(|| {
+            Saturation::over(
+                self.coded_order
+                    .iter()
+                    .filter_map(|id| self.get(id))
+                    .filter(|e| e.is_coded()),
+            )
+        })
     }
 
     /// Number of traces with a label.
@@ -302,50 +343,32 @@ pub struct Saturation {
     pub curve: Vec<(usize, usize)>,
 }
 
-impl SaturationState {
-    fn push(&mut self, ev: &LabelEvent) {
-        let mut new_category = false;
-        for c in &ev.categories {
-            if self.seen_categories.insert(c.clone()) {
-                new_category = true;
-            }
-        }
-        let newly_coded = ev.is_coded() && self.coded.insert(ev.trace_id.clone());
-        let s = &mut self.current;
-        if new_category {
-            s.since_last_new = 0;
-        } else if newly_coded {
-            s.since_last_new += 1;
-        }
-        if newly_coded {
-            s.curve.push((self.coded.len(), self.seen_categories.len()));
-        }
-    }
-}
-
 impl Saturation {
-    /// Computed over events in log order: a trace counts once, when it is first coded; a new
-    /// category is one no earlier event carried.
+    /// Over events in log order (see [`Labels::saturation`]).
     pub fn of(events: &[LabelEvent]) -> Saturation {
-        let mut seen_categories: std::collections::HashSet<&str> = Default::default();
-        let mut coded: std::collections::HashSet<&str> = Default::default();
-        let mut s = Saturation::default();
+        let mut labels = Labels::default();
         for ev in events {
+            labels.push(ev.clone());
+        }
+        labels.saturation().clone()
+    }
+
+    /// Over coded states in the order their traces were first coded: a category is new when
+    /// no earlier trace carries it; the curve has a point per coded trace.
+    fn over<'a>(coded: impl Iterator<Item = &'a LabelEvent>) -> Saturation {
+        let mut seen: std::collections::HashSet<&str> = Default::default();
+        let mut s = Saturation::default();
+        for (i, ev) in coded.enumerate() {
             let mut new_category = false;
             for c in &ev.categories {
-                if seen_categories.insert(c.as_str()) {
-                    new_category = true;
-                }
+                new_category |= seen.insert(c.as_str());
             }
-            let newly_coded = ev.is_coded() && coded.insert(ev.trace_id.as_str());
             if new_category {
                 s.since_last_new = 0;
-            } else if newly_coded {
+            } else {
                 s.since_last_new += 1;
             }
-            if newly_coded {
-                s.curve.push((coded.len(), seen_categories.len()));
-            }
+            s.curve.push((i + 1, seen.len()));
         }
         s
     }

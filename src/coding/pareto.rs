@@ -30,9 +30,13 @@ pub struct ParetoRow {
     pub share_of_failures: f64,
     /// `count / reviewed`.
     pub share_of_reviewed: f64,
-    /// Failing traces covered by this bar and the ones before it, over `failed` (frequency), or
-    /// the cumulative weighted score over the total (weighted).
+    /// Failing traces covered by this bar and the ones before it, over `failed`: never below
+    /// the first bar's share, whatever the bars are ranked by.
     pub cumulative_share: f64,
+    /// `weighted_score` over the total weighted score.
+    pub weighted_share: f64,
+    /// The weighted scores of this bar and the ones before it, over the total.
+    pub cumulative_weighted_share: f64,
     /// Severity name from the codebook (`unknown` when the codebook lacks the category).
     pub severity: String,
     /// `count × weight`.
@@ -103,6 +107,8 @@ pub fn compute<'a>(
             share_of_failures: ratio(count, failed),
             share_of_reviewed: ratio(count, reviewed),
             cumulative_share: 0.0,
+            weighted_share: 0.0,
+            cumulative_weighted_share: 0.0,
             severity: cat.map_or_else(|| "unknown".to_owned(), |c| c.severity.name().to_owned()),
             weighted_score: count as f64 * weight_of(name),
             known: cat.is_some(),
@@ -126,18 +132,17 @@ pub fn compute<'a>(
     let mut top3_share = 0.0;
     for (i, name) in names.iter().enumerate() {
         covered.push(name.as_str());
-        let share = match measure {
-            Measure::Frequency => ratio(coverage(&failing, &covered), failed),
-            Measure::Weighted => {
-                running += rows[i].weighted_score;
-                if total_weighted > 0.0 {
-                    running / total_weighted
-                } else {
-                    0.0
-                }
+        running += rows[i].weighted_score;
+        let of_total = |x: f64| {
+            if total_weighted > 0.0 {
+                x / total_weighted
+            } else {
+                0.0
             }
         };
-        rows[i].cumulative_share = share;
+        rows[i].weighted_share = of_total(rows[i].weighted_score);
+        rows[i].cumulative_weighted_share = of_total(running);
+        rows[i].cumulative_share = ratio(coverage(&failing, &covered), failed);
         if i == 2.min(names.len() - 1) {
             top3_share = ratio(coverage(&failing, &covered), failed);
         }
@@ -319,7 +324,11 @@ mod tests {
         );
         assert_eq!(p.categories[0].category, "b"); // 2 × 3 = 6 > 3 × 1
         assert_eq!(p.categories[0].weighted_score, 6.0);
-        assert!((p.categories[0].cumulative_share - 6.0 / 9.0).abs() < 1e-12);
+        assert!((p.categories[0].cumulative_weighted_share - 6.0 / 9.0).abs() < 1e-12);
+        assert!((p.categories[1].cumulative_weighted_share - 1.0).abs() < 1e-12);
+        // the cumulative column counts failing traces covered: never below a row's own share
+        assert!((p.categories[0].cumulative_share - 2.0 / 5.0).abs() < 1e-12);
+        assert!(p.categories[0].cumulative_share >= p.categories[0].share_of_failures);
         assert!((p.categories[1].cumulative_share - 1.0).abs() < 1e-12);
     }
 

@@ -31,18 +31,13 @@ fn raw(v: Option<&str>) -> Value {
 /// Lines to append to a regression file whose current text is `existing`: only ids not in it.
 /// Returns the text to append, how many were added and how many skipped as already present.
 pub fn append(existing: &str, cases: &[Case<'_>]) -> (String, usize, usize) {
-    let mut have: HashSet<String> = existing
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    append_lines(existing, &lines(cases))
+}
+
+/// Every case as a JSON line (ids may repeat; [`append_lines`] keeps the first).
+pub fn lines(cases: &[Case<'_>]) -> String {
     let mut out = String::new();
-    let (mut added, mut skipped) = (0, 0);
     for c in cases {
-        if !have.insert(c.id.to_owned()) {
-            skipped += 1;
-            continue;
-        }
         let line = json!({
             "id": c.id,
             "input": raw(c.input),
@@ -53,6 +48,29 @@ pub fn append(existing: &str, cases: &[Case<'_>]) -> (String, usize, usize) {
             "batch": c.batch,
         });
         out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// The case lines of `lines` whose ids are in neither `existing` nor an earlier line, with how
+/// many were added and how many skipped.
+pub fn append_lines(existing: &str, lines: &str) -> (String, usize, usize) {
+    let id_of = |l: &str| {
+        serde_json::from_str::<Value>(l)
+            .ok()
+            .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
+    };
+    let mut have: HashSet<String> = existing.lines().filter_map(id_of).collect();
+    let mut out = String::new();
+    let (mut added, mut skipped) = (0, 0);
+    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+        let Some(id) = id_of(line) else { continue };
+        if !have.insert(id) {
+            skipped += 1;
+            continue;
+        }
+        out.push_str(line);
         out.push('\n');
         added += 1;
     }

@@ -47,11 +47,24 @@ pub fn markdown(r: &ReportInput<'_>) -> String {
         r.threshold,
         if r.saturation.reached(r.threshold) { ": reached" } else { ": not reached" },
     ));
-    out.push_str("| # | category | failing traces | share of failures | share of reviewed | cumulative | severity |\n");
-    out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    // "cumulative" is always the failing traces covered so far, so it never falls below a
+    // row's own share; ranked by severity, the score's shares get columns of their own
+    let weighted = r.measure != "frequency";
+    out.push_str("| # | category | failing traces | share of failures | share of reviewed | cumulative (failures covered) | severity |");
+    out.push_str(if weighted {
+        " score | share of score | cumulative score |\n"
+    } else {
+        "\n"
+    });
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- |");
+    out.push_str(if weighted {
+        " --- | --- | --- |\n"
+    } else {
+        "\n"
+    });
     for (i, row) in p.categories.iter().enumerate() {
         out.push_str(&format!(
-            "| {} | {}{} | {} | {} | {} | {} | {} |\n",
+            "| {} | {}{} | {} | {} | {} | {} | {} |",
             i + 1,
             row.category,
             if row.known { "" } else { " (not in codebook)" },
@@ -61,6 +74,15 @@ pub fn markdown(r: &ReportInput<'_>) -> String {
             pct(row.cumulative_share),
             row.severity
         ));
+        if weighted {
+            out.push_str(&format!(
+                " {} | {} | {} |",
+                row.weighted_score,
+                pct(row.weighted_share),
+                pct(row.cumulative_weighted_share)
+            ));
+        }
+        out.push('\n');
     }
     out.push_str("\n## Categories\n");
     for row in &p.categories {

@@ -17,6 +17,9 @@ pub enum FilterError {
         /// 1-based character position, when the parser gave one.
         position: Option<usize>,
     },
+    /// The condition is over one of errata's limits (checked before the SQL engine runs it).
+    #[error("{0}")]
+    Limit(String),
     /// The regex does not compile.
     #[error("not a valid regular expression: {0}")]
     Regex(String),
@@ -73,20 +76,31 @@ impl Search {
 /// Rewrites a WHERE clause so that dotted column names (`metadata.env`) are quoted identifiers,
 /// leaving string literals and already-quoted names alone.
 pub fn quote_dotted(sql: &str, columns: &[String]) -> String {
+    quote_dotted_mapped(sql, columns).0
+}
+
+/// [`quote_dotted`], with the position in `sql` of every character of the result (to report
+/// the SQL engine's positions in the user's text).
+fn quote_dotted_mapped(sql: &str, columns: &[String]) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(sql.len() + 8);
+    let mut map = Vec::with_capacity(sql.len() + 8);
     let chars: Vec<char> = sql.chars().collect();
+    let mut push = |out: &mut String, c: char, at: usize| {
+        out.push(c);
+        map.push(at);
+    };
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         if c == '\'' || c == '"' {
             // copy a quoted run verbatim ('' and "" escape themselves)
-            out.push(c);
+            push(&mut out, c, i);
             i += 1;
             while i < chars.len() {
-                out.push(chars[i]);
+                push(&mut out, chars[i], i);
                 if chars[i] == c {
                     if chars.get(i + 1) == Some(&c) {
-                        out.push(c);
+                        push(&mut out, c, i + 1);
                         i += 2;
                         continue;
                     }
@@ -105,19 +119,186 @@ pub fn quote_dotted(sql: &str, columns: &[String]) -> String {
                 i += 1;
             }
             let word: String = chars[start..i].iter().collect();
-            if word.contains('.') && columns.contains(&word) {
-                out.push('"');
-                out.push_str(&word);
-                out.push('"');
-            } else {
-                out.push_str(&word);
+            let quote = word.contains('.') && columns.contains(&word);
+            if quote {
+                push(&mut out, '"', start);
+            }
+            for (k, ch) in word.chars().enumerate() {
+                push(&mut out, ch, start + k);
+            }
+            if quote {
+                push(&mut out, '"', i.saturating_sub(1));
             }
             continue;
         }
-        out.push(c);
+        push(&mut out, c, i);
         i += 1;
     }
-    out
+    (out, map)
+}
+
+/// The most `AND`/`OR` terms a WHERE may have: deeper expressions overflow the SQL engine's
+/// recursion (a 2,000-term `OR` aborted the process). Natively the engine runs on a thread with
+/// a large stack, so this is far from where it fails; the browser's stack is smaller.
+pub const MAX_SQL_TERMS: usize = if cfg!(target_arch = "wasm32") {
+    200
+} else {
+    1000
+};
+
+/// The deepest nesting of parentheses a WHERE may have.
+pub const MAX_SQL_DEPTH: usize = 40;
+
+/// Checks a WHERE condition before the SQL engine sees it: one condition (no `;`, no comments,
+/// no parenthesis closing what it did not open, so `1=1 LIMIT 3` or `x) OR (1=1` cannot reach
+/// past the WHERE), within [`MAX_SQL_TERMS`] and [`MAX_SQL_DEPTH`].
+pub fn check_condition(cond: &str) -> Result<(), FilterError> {
+    let chars: Vec<char> = cond.chars().collect();
+    let (mut depth, mut max_depth, mut terms) = (0usize, 0usize, 0usize);
+    let at = |i: usize, message: String| FilterError::Sql {
+        message,
+        position: Some(i + 1),
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' | '"' => {
+                i += 1;
+                while i < chars.len() {
+                    if chars[i] == c {
+                        if chars.get(i + 1) == Some(&c) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                if i >= chars.len() {
+                    return Err(at(i.saturating_sub(1), format!("a {c} is never closed")));
+                }
+            }
+            '(' => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            ')' => {
+                depth = depth.checked_sub(1).ok_or_else(|| {
+                    at(
+                        i,
+                        "this ) closes a parenthesis that was never opened".to_owned(),
+                    )
+                })?;
+            }
+            ';' => return Err(at(i, "a WHERE is one condition: remove the ;".to_owned())),
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                return Err(at(i, "comments (--) are not allowed in a WHERE".to_owned()));
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                return Err(at(
+                    i,
+                    "comments (/* */) are not allowed in a WHERE".to_owned(),
+                ));
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let start = i;
+                while i + 1 < chars.len()
+                    && (chars[i + 1].is_alphanumeric() || matches!(chars[i + 1], '_' | '.'))
+                {
+                    i += 1;
+                }
+                let word: String = chars[start..=i].iter().collect();
+                if word.eq_ignore_ascii_case("and") || word.eq_ignore_ascii_case("or") {
+                    terms += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if depth > 0 {
+        return Err(at(
+            chars.len().saturating_sub(1),
+            format!("{depth} parenthesis(es) never closed"),
+        ));
+    }
+    if terms + 1 > MAX_SQL_TERMS {
+        return Err(FilterError::Limit(format!(
+            "the condition has {} AND/OR terms; errata's limit is {MAX_SQL_TERMS} (a list of values is shorter as `column IN ('a', 'b', …)`)",
+            terms + 1
+        )));
+    }
+    if max_depth > MAX_SQL_DEPTH {
+        return Err(FilterError::Limit(format!(
+            "the condition nests parentheses {max_depth} deep; errata's limit is {MAX_SQL_DEPTH}"
+        )));
+    }
+    Ok(())
+}
+
+/// The label columns a WHERE can use: `verdict` ('pass', 'fail' or NULL), `categories` (the
+/// trace's categories, comma-separated), `note`, `author`; also as `label.verdict` and so on,
+/// which always name the label even when the dump has a field of the same name.
+pub const LABEL_COLUMNS: [&str; 4] = ["verdict", "categories", "note", "author"];
+
+/// The expert's label state per row (built by the caller, who knows the labels), for a WHERE.
+#[derive(Clone, Debug, Default)]
+pub struct LabelColumns {
+    /// `pass`, `fail`, or none.
+    pub verdict: Vec<Option<&'static str>>,
+    /// Categories joined by ", ".
+    pub categories: Vec<Option<String>>,
+    /// The note.
+    pub note: Vec<Option<String>>,
+    /// Who labelled it last.
+    pub author: Vec<Option<String>>,
+}
+
+/// Whether a WHERE names a label column (so the caller builds [`LabelColumns`] only then).
+pub fn mentions_labels(sql: &str) -> bool {
+    let lower = sql.to_lowercase();
+    lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .any(|w| {
+            let w = w.strip_prefix("label.").unwrap_or(w);
+            LABEL_COLUMNS.contains(&w)
+        })
+}
+
+/// The SQL engine's message in the user's terms: no query plan, none of errata's hidden
+/// columns, positions in the user's condition.
+fn clean_sql_message(message: &str, prefix_chars: usize, map: &[usize]) -> (String, Option<usize>) {
+    let mut text = message.to_owned();
+    for marker in [
+        "\n\nResolved plan until failure",
+        "\nResolved plan",
+        "FAILED HERE",
+    ] {
+        if let Some(i) = text.find(marker) {
+            text.truncate(i);
+        }
+    }
+    for hidden in [super::store::ROW_COLUMN, super::store::ID_COLUMN] {
+        text = text
+            .replace(&format!("\"{hidden}\", "), "")
+            .replace(&format!(", \"{hidden}\""), "")
+            .replace(&format!("\"{hidden}\""), "");
+    }
+    let text = text.trim().trim_end_matches(':').trim().to_owned();
+    let position = sql_position(message).and_then(|col| {
+        // the engine counts from the start of the whole statement, 1-based
+        let in_cond = col.checked_sub(prefix_chars + 1)?;
+        map.get(in_cond).or(map.last()).map(|p| p + 1)
+    });
+    let text = match (position, text.rfind("Column: ")) {
+        (Some(p), Some(i)) => format!(
+            "{} column {p}",
+            text[..i].trim_end().trim_end_matches("Line: 1,").trim_end()
+        ),
+        _ => text,
+    };
+    (text, position)
 }
 
 fn sql_position(message: &str) -> Option<usize> {
@@ -130,23 +311,91 @@ fn sql_position(message: &str) -> Option<usize> {
         .ok()
 }
 
+/// Runs `f` where a deep expression cannot overflow the caller's stack: natively on a thread
+/// with a large stack (its pages are touched only as far as the recursion goes). `None` when the
+/// engine panicked (reported as an error, never passed on to the app).
+fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("errata-sql".to_owned())
+                .stack_size(256 << 20)
+                .spawn_scoped(scope, f)
+                .ok()
+                .and_then(|h| h.join().ok())
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+    }
+}
+
 /// Rows whose metadata satisfy the SQL `WHERE` clause, as a mask.
 pub fn sql_mask(store: &TraceStore, where_clause: &str) -> Result<Vec<bool>, FilterError> {
-    let columns: Vec<String> = store.columns().iter().map(|c| c.name.clone()).collect();
-    let cond = quote_dotted(where_clause.trim(), &columns);
-    let sql_err = |e: PolarsError| {
-        let message = e.to_string();
-        FilterError::Sql {
-            position: sql_position(&message),
-            message,
+    sql_mask_with(store, where_clause, None)
+}
+
+/// [`sql_mask`], with the label state as columns the condition can use ([`LABEL_COLUMNS`]).
+pub fn sql_mask_with(
+    store: &TraceStore,
+    where_clause: &str,
+    labels: Option<&LabelColumns>,
+) -> Result<Vec<bool>, FilterError> {
+    let user = where_clause.trim();
+    check_condition(user)?;
+    let mut columns: Vec<String> = store.columns().iter().map(|c| c.name.clone()).collect();
+    let mut frame = store.df().clone();
+    if let Some(l) = labels.filter(|l| l.verdict.len() == store.len()) {
+        let named = |name: &str| PlSmallStr::from(name);
+        let mut extra: Vec<Column> = Vec::new();
+        for (name, values) in [
+            (
+                "verdict",
+                l.verdict
+                    .iter()
+                    .map(|v| v.map(str::to_owned))
+                    .collect::<Vec<_>>(),
+            ),
+            ("categories", l.categories.clone()),
+            ("note", l.note.clone()),
+            ("author", l.author.clone()),
+        ] {
+            let qualified = format!("label.{name}");
+            extra.push(Column::new(named(&qualified), values.clone()));
+            columns.push(qualified);
+            if !columns.iter().any(|c| c == name) {
+                extra.push(Column::new(named(name), values));
+            }
         }
+        for c in extra {
+            frame.with_column(c).map_err(|e| FilterError::Sql {
+                message: e.to_string(),
+                position: None,
+            })?;
+        }
+    }
+    let (cond, map) = quote_dotted_mapped(user, &columns);
+    let prefix = format!("SELECT \"{ROW_COLUMN}\" FROM traces WHERE (");
+    let query = format!("{prefix}{cond})");
+    let prefix_chars = prefix.chars().count();
+    let sql_err = |e: PolarsError| {
+        let (message, position) = clean_sql_message(&e.to_string(), prefix_chars, &map);
+        FilterError::Sql { message, position }
     };
-    let mut ctx = polars::sql::SQLContext::new();
-    ctx.register("traces", store.df().clone().lazy());
-    let out = ctx
-        .execute(&format!("SELECT \"{ROW_COLUMN}\" FROM traces WHERE {cond}"))
-        .and_then(LazyFrame::collect)
-        .map_err(sql_err)?;
+    let out = on_deep_stack(move || {
+        let mut ctx = polars::sql::SQLContext::new();
+        ctx.register("traces", frame.lazy());
+        ctx.execute(&query).and_then(LazyFrame::collect)
+    })
+    .ok_or_else(|| FilterError::Sql {
+        message:
+            "the SQL engine failed on this condition (errata caught it); simplify the condition"
+                .to_owned(),
+        position: None,
+    })?
+    .map_err(sql_err)?;
     let rows = out
         .column(ROW_COLUMN)
         .and_then(|c| c.u32().cloned())
@@ -164,14 +413,50 @@ pub fn sql_mask(store: &TraceStore, where_clause: &str) -> Result<Vec<bool>, Fil
 /// label note matches (the caller knows the labels).
 pub fn search_mask(store: &TraceStore, search: &Search) -> Result<Vec<bool>, FilterError> {
     let re = search.matcher()?;
+    // a literal's longest run that JSON writers never escape must be in the raw bytes: rows
+    // without it are skipped before any decoding
+    let prefilter = if search.regex {
+        None
+    } else {
+        super::text::raw_piece(&search.text)
+            .map(|piece| {
+                regex::bytes::RegexBuilder::new(&regex::escape(piece))
+                    .case_insensitive(!search.case_sensitive)
+                    .build()
+            })
+            .transpose()
+            .map_err(|e| FilterError::Regex(e.to_string()))?
+    };
+    let split = store.mapping.split_conversation;
     let n = store.len();
     let check = |range: std::ops::Range<usize>| -> Vec<bool> {
-        let hit = |s: Option<&str>| s.is_some_and(|t| re.is_match(t.as_bytes()));
+        let mut buf = String::new();
+        let candidate = |raw: Option<&str>| {
+            raw.is_some_and(|t| prefilter.as_ref().is_none_or(|p| p.is_match(t.as_bytes())))
+        };
+        let mut hit = |raw: Option<&str>, part: Scope| -> bool {
+            if !candidate(raw) {
+                return false;
+            }
+            buf.clear();
+            let last_turn = super::text::decoded_strings(raw.unwrap_or(""), &mut buf);
+            let text = match (split, part, last_turn) {
+                (true, Scope::Input, Some(at)) => &buf[..at],
+                (true, Scope::Output, Some(at)) => &buf[at..],
+                (true, Scope::Output, None) => "",
+                _ => &buf,
+            };
+            re.is_match(text.as_bytes())
+        };
         range
-            .map(|r| match search.scope {
-                Scope::Both => hit(store.raw_input(r)) || hit(store.raw_output(r)),
-                Scope::Input => hit(store.raw_input(r)),
-                Scope::Output => hit(store.raw_output(r)),
+            .map(|r| match (search.scope, split) {
+                // the conversation holds both sides: the last assistant turn is the output
+                (scope, true) => hit(store.raw_input(r), scope),
+                (Scope::Both, false) => {
+                    hit(store.raw_input(r), Scope::Both) || hit(store.raw_output(r), Scope::Both)
+                }
+                (Scope::Input, false) => hit(store.raw_input(r), Scope::Both),
+                (Scope::Output, false) => hit(store.raw_output(r), Scope::Both),
             })
             .collect()
     };

@@ -45,6 +45,18 @@ pub enum LoadError {
         /// The decoder's message.
         reason: String,
     },
+    /// More data than errata may hold (a decompression bomb, a device, an endless body).
+    #[error(
+        "{what} is over errata's limit of {limit} (from this machine's available memory; set ERRATA_MAX_BYTES to raise it): {name}"
+    )]
+    TooLarge {
+        /// The file name.
+        name: String,
+        /// What was too large.
+        what: String,
+        /// The limit, in words ("9.4 GB").
+        limit: String,
+    },
     /// Nothing in the file.
     #[error("the file is empty: {name}")]
     Empty {
@@ -106,7 +118,22 @@ pub fn read_file(path: &std::path::Path, progress: &Progress) -> Result<Source, 
         source,
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotTraces {
+            name,
+            reason: format!("it is {}, not a file", special_kind(&meta)),
+        });
+    }
+    let size = meta.len();
+    let limit = max_bytes();
+    if size > limit {
+        return Err(LoadError::TooLarge {
+            name,
+            what: format!("the file ({})", fmt_bytes(size)),
+            limit: fmt_bytes(limit),
+        });
+    }
     progress.bytes_total.fetch_add(size, Ordering::Relaxed);
     // read straight into the buffer (one copy), 16 MB at a time for progress and cancel
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
@@ -124,6 +151,76 @@ pub fn read_file(path: &std::path::Path, progress: &Progress) -> Result<Source, 
         progress.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
     }
     Ok(Source::new(name, bytes))
+}
+
+/// What a path that is not a regular file is.
+#[cfg(not(target_arch = "wasm32"))]
+fn special_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_fifo() {
+            return "a pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The most bytes of text errata holds for a load (decompressed): 40 % of the memory available
+/// when it starts (a load needs about 1.2× its text), or `ERRATA_MAX_BYTES`. Without a way to
+/// know (the browser), 1.5 GB.
+pub fn max_bytes() -> u64 {
+    if let Some(n) = std::env::var("ERRATA_MAX_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return n;
+    }
+    available_memory().map_or(1_500_000_000, |m| m / 5 * 2)
+}
+
+/// `MemAvailable` from `/proc/meminfo` (Linux).
+fn available_memory() -> Option<u64> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        None
+    }
+}
+
+/// "1.5 GB", "340 MB", "12 kB".
+pub fn fmt_bytes(n: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // for display
+    let f = n as f64;
+    if f >= 1e9 {
+        format!("{:.1} GB", f / 1e9)
+    } else if f >= 1e6 {
+        format!("{:.0} MB", f / 1e6)
+    } else if f >= 1e3 {
+        format!("{:.0} kB", f / 1e3)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// Shared progress of one load; the UI reads it while a worker writes it.
@@ -201,22 +298,26 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Decompresses (gzip by magic bytes), strips a BOM and makes the bytes UTF-8 text.
-/// Invalid UTF-8 is replaced (U+FFFD) with a warning rather than failing the load.
+/// Decompresses (gzip by magic bytes), strips a BOM and makes the bytes UTF-8 text (UTF-16 is
+/// decoded). Invalid UTF-8 is replaced (U+FFFD) with a warning rather than failing the load;
+/// decompressed text over [`max_bytes`] is refused.
 pub fn decode(name: &str, bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<String, LoadError> {
+    decode_limited(name, bytes, warnings, max_bytes())
+}
+
+/// [`decode`] with an explicit limit on the decompressed size.
+pub fn decode_limited(
+    name: &str,
+    bytes: Vec<u8>,
+    warnings: &mut Vec<String>,
+    limit: u64,
+) -> Result<String, LoadError> {
     #[cfg(not(target_arch = "wasm32"))]
     if bytes.starts_with(b"PAR1") || name.to_ascii_lowercase().ends_with(".csv") {
-        return tabular_to_jsonl(name, bytes);
+        return tabular_to_jsonl(name, bytes, warnings);
     }
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(bytes.len() * 4);
-        flate2::read::MultiGzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| LoadError::Gzip {
-                name: name.to_owned(),
-                reason: e.to_string(),
-            })?;
-        out
+        gunzip(name, &bytes, warnings, limit)?
     } else {
         bytes
     };
@@ -224,16 +325,25 @@ pub fn decode(name: &str, bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<
         Some(rest) => rest.to_vec(),
         None => bytes,
     };
+    if let Some(text) = utf16(&bytes) {
+        warnings.push(format!("decoded from UTF-16: {name}"));
+        return non_empty(name, text);
+    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(LoadError::Empty {
             name: name.to_owned(),
         });
     }
+    // binary data has many control bytes; a few NULs in text are lines to skip, not a verdict
     let head = &bytes[..bytes.len().min(4096)];
-    if head.contains(&0) {
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
+        .count();
+    if control * 10 > head.len() {
         return Err(LoadError::NotTraces {
             name: name.to_owned(),
-            reason: "it is binary data".to_owned(),
+            reason: format!("it is binary data{}", binary_kind(&bytes)),
         });
     }
     match String::from_utf8(bytes) {
@@ -247,30 +357,179 @@ pub fn decode(name: &str, bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<
     }
 }
 
+fn non_empty(name: &str, text: String) -> Result<String, LoadError> {
+    if text.trim().is_empty() {
+        Err(LoadError::Empty {
+            name: name.to_owned(),
+        })
+    } else {
+        Ok(text)
+    }
+}
+
+/// Decompresses gzip (all members), refusing output over `limit`. Bytes after the compressed
+/// data that are not gzip are dropped with a warning: what decompressed is kept.
+fn gunzip(
+    name: &str,
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+    limit: u64,
+) -> Result<Vec<u8>, LoadError> {
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(1 << 30));
+    let result = flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out);
+    if out.len() as u64 > limit {
+        return Err(LoadError::TooLarge {
+            name: name.to_owned(),
+            what: format!(
+                "what it decompresses to (more than {} from {})",
+                fmt_bytes(limit),
+                fmt_bytes(bytes.len() as u64)
+            ),
+            limit: fmt_bytes(limit),
+        });
+    }
+    match result {
+        Ok(_) => Ok(out),
+        Err(e) if !out.is_empty() => {
+            warnings.push(format!(
+                "the gzip data ends in bytes that do not decompress ({e}); kept the {} that did: {name}",
+                fmt_bytes(out.len() as u64)
+            ));
+            Ok(out)
+        }
+        Err(e) => Err(LoadError::Gzip {
+            name: name.to_owned(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// UTF-16 text (by its byte-order mark, or NULs in every other byte of the first characters),
+/// decoded; `None` when it is not UTF-16.
+fn utf16(bytes: &[u8]) -> Option<String> {
+    let (body, little) = if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        (rest, true)
+    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        (rest, false)
+    } else {
+        let head = &bytes[..bytes.len().min(512) & !1];
+        if head.len() < 4 {
+            return None;
+        }
+        let pairs = head.len() / 2;
+        let zero_odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+        let zero_even = head.iter().step_by(2).filter(|&&b| b == 0).count();
+        if zero_odd * 10 >= pairs * 9 && zero_even == 0 {
+            (bytes, true)
+        } else if zero_even * 10 >= pairs * 9 && zero_odd == 0 {
+            (bytes, false)
+        } else {
+            return None;
+        }
+    };
+    let units = body.chunks_exact(2).map(|c| {
+        if little {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
+/// What a binary file is, by its magic bytes (" (a zip archive)"), or nothing.
+fn binary_kind(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"PK\x03\x04") {
+        " (a zip archive)"
+    } else if bytes.starts_with(b"SQLite format 3\0") {
+        " (an SQLite database)"
+    } else if bytes.starts_with(b"PAR1") {
+        " (a Parquet file)"
+    } else if bytes.starts_with(b"\x7fELF") {
+        " (a program)"
+    } else if bytes.starts_with(b"%PDF") {
+        " (a PDF)"
+    } else if bytes.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        " (zstd-compressed: decompress it first)"
+    } else if bytes.starts_with(b"BZh") {
+        " (bzip2-compressed: decompress it first)"
+    } else {
+        ""
+    }
+}
+
 /// Parquet and CSV (natively): read with polars, then written as JSON Lines so that the same
 /// detection, identity and copy-as-JSON rules apply (the copied record is the row as JSON).
+/// A damaged file that makes polars panic is reported as damaged; CSV lines with more fields
+/// than the header are named in a warning and their extra fields dropped.
 #[cfg(not(target_arch = "wasm32"))]
-fn tabular_to_jsonl(name: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
-    let fail = |e: PolarsError| LoadError::NotTraces {
-        name: name.to_owned(),
-        reason: format!("polars could not read it ({e})"),
-    };
-    let cursor = std::io::Cursor::new(bytes);
-    let mut df = if name.to_ascii_lowercase().ends_with(".csv") {
-        CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(10_000))
-            .into_reader_with_file_handle(cursor)
-            .finish()
-            .map_err(fail)?
+fn tabular_to_jsonl(
+    name: &str,
+    bytes: Vec<u8>,
+    warnings: &mut Vec<String>,
+) -> Result<String, LoadError> {
+    let csv = name.to_ascii_lowercase().ends_with(".csv");
+    let ragged = if csv {
+        ragged_lines(&bytes)
     } else {
-        ParquetReader::new(cursor).finish().map_err(fail)?
+        Vec::new()
     };
-    let mut out = Vec::new();
-    JsonWriter::new(&mut out)
-        .with_json_format(JsonFormat::JsonLines)
-        .finish(&mut df)
-        .map_err(fail)?;
+    if let Some(&(line, fields, header)) = ragged.first() {
+        warnings.push(format!(
+            "line {line} has {fields} fields where the header has {header}{}; extra fields dropped: {name}",
+            match ragged.len() - 1 {
+                0 => String::new(),
+                n => format!(" (and {n} more such lines)"),
+            }
+        ));
+    }
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+        || -> Result<Vec<u8>, PolarsError> {
+            let cursor = std::io::Cursor::new(bytes);
+            let mut df = if csv {
+                CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(Some(10_000))
+                    .map_parse_options(|o| o.with_truncate_ragged_lines(true))
+                    .into_reader_with_file_handle(cursor)
+                    .finish()?
+            } else {
+                ParquetReader::new(cursor).finish()?
+            };
+            let mut out = Vec::new();
+            JsonWriter::new(&mut out)
+                .with_json_format(JsonFormat::JsonLines)
+                .finish(&mut df)?;
+            Ok(out)
+        },
+    ));
+    let kind = if csv { "CSV" } else { "Parquet" };
+    let out = match read {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => {
+            return Err(LoadError::NotTraces {
+                name: name.to_owned(),
+                reason: format!("polars could not read it as {kind} ({e})"),
+            });
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("the reader stopped");
+            return Err(LoadError::NotTraces {
+                name: name.to_owned(),
+                reason: format!("the {kind} file is damaged ({what})"),
+            });
+        }
+    };
     if out.is_empty() {
         return Err(LoadError::Empty {
             name: name.to_owned(),
@@ -280,6 +539,51 @@ fn tabular_to_jsonl(name: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
         name: name.to_owned(),
         reason: format!("not UTF-8 text ({e})"),
     })
+}
+
+/// CSV lines with more fields than the header: (1-based line, fields, header fields). Quotes
+/// are honoured (a quoted field may hold commas and newlines).
+#[cfg(not(target_arch = "wasm32"))]
+fn ragged_lines(bytes: &[u8]) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let (mut line, mut start_line, mut fields, mut header) = (1usize, 1usize, 1usize, None);
+    let mut quoted = false;
+    let mut blank = true;
+    for &b in bytes {
+        match b {
+            b'"' => {
+                quoted = !quoted;
+                blank = false;
+            }
+            b',' if !quoted => {
+                fields += 1;
+                blank = false;
+            }
+            b'\n' => {
+                line += 1;
+                if quoted {
+                    continue;
+                }
+                match header {
+                    None => header = Some(fields),
+                    Some(h) if fields > h && !blank => out.push((start_line, fields, h)),
+                    Some(_) => {}
+                }
+                fields = 1;
+                blank = true;
+                start_line = line;
+            }
+            b'\r' => {}
+            _ => blank = false,
+        }
+    }
+    if let Some(h) = header
+        && fields > h
+        && !blank
+    {
+        out.push((start_line, fields, h));
+    }
+    out
 }
 
 /// Where one record's text lies, and which line it starts on.
@@ -333,13 +637,47 @@ fn split_records(
         line,
         file,
     };
+    // JSON Lines: one record a line; lines that are not objects are skipped with their line
+    let lines = |skip: &mut dyn FnMut(u32, String)| {
+        let mut out = Vec::new();
+        let mut line = 0u32;
+        for l in text.split('\n') {
+            line += 1;
+            let t = l.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if t.starts_with('{') {
+                out.push(span(t, line));
+            } else {
+                let w = match serde_json::from_str::<&serde_json::value::RawValue>(t) {
+                    Ok(_) => kind_word(t.as_bytes()[0]),
+                    Err(_) => "not JSON",
+                };
+                skip(line, format!("{w}, not a JSON object"));
+            }
+        }
+        out
+    };
+    // several lines that start a JSON value: JSON Lines, whatever its first line holds
+    let line_starts = text
+        .split('\n')
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('{') || l.starts_with('['))
+        .take(2)
+        .count();
     match first {
         b'[' => {
-            let elems: Vec<&serde_json::value::RawValue> =
-                serde_json::from_str(text).map_err(|e| LoadError::NotTraces {
-                    name: name.to_owned(),
-                    reason: format!("a JSON array that does not parse: {e}"),
-                })?;
+            let elems: Vec<&serde_json::value::RawValue> = match serde_json::from_str(text) {
+                Ok(elems) => elems,
+                Err(_) if line_starts > 1 => return Ok(lines(&mut skip)),
+                Err(e) => {
+                    return Err(LoadError::NotTraces {
+                        name: name.to_owned(),
+                        reason: format!("a JSON array that does not parse: {e}"),
+                    });
+                }
+            };
             let mut out = Vec::with_capacity(elems.len());
             for (i, raw) in elems.iter().enumerate() {
                 let line = line_of(text, offset_in(text, raw.get()));
@@ -355,26 +693,13 @@ fn split_records(
             }
             Ok(out)
         }
-        b'{' => {
-            let mut out = Vec::new();
-            let mut line = 0u32;
-            for l in text.split('\n') {
-                line += 1;
-                let t = l.trim();
-                if t.is_empty() {
-                    continue;
-                }
-                if t.starts_with('{') {
-                    out.push(span(t, line));
-                } else {
-                    let w = match serde_json::from_str::<&serde_json::value::RawValue>(t) {
-                        Ok(_) => kind_word(t.as_bytes()[0]),
-                        Err(_) => "not JSON",
-                    };
-                    skip(line, format!("{w}, not a JSON object"));
-                }
-            }
-            Ok(out)
+        b'{' => Ok(lines(&mut skip)),
+        // a first line that is not JSON (a log line, a torn write) costs that line only
+        _ if first != b'<'
+            && line_starts > 0
+            && text.split('\n').any(|l| l.trim_start().starts_with('{')) =>
+        {
+            Ok(lines(&mut skip))
         }
         b'<' => Err(LoadError::NotTraces {
             name: name.to_owned(),
@@ -609,7 +934,7 @@ impl Prepared {
     }
 
     /// Merges parsed chunks (in record order) into the trace store.
-    pub fn finish(self, chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
+    pub fn finish(mut self, chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
         let mut skipped = self.skipped;
         let mut skipped_count = self.skipped_count;
         let mut order: Vec<String> = Vec::new();
@@ -644,7 +969,7 @@ impl Prepared {
                 first,
             });
         }
-        let mut columns = Vec::with_capacity(order.len());
+        let mut columns: Vec<Column> = Vec::with_capacity(order.len());
         for name in &order {
             let kind = parts
                 .iter()
@@ -670,6 +995,21 @@ impl Prepared {
             }
         }
         drop(parts);
+        // errata's own hidden columns keep their names: a field of the same name is renamed,
+        // not silently replaced
+        for col in &mut columns {
+            let name = col.name().to_string();
+            if super::store::is_reserved(&name) {
+                let mut new = format!("{name}_");
+                while order.contains(&new) {
+                    new.push('_');
+                }
+                self.warnings.push(format!(
+                    "the field `{name}` is named like a column errata keeps for itself: it is shown as `{new}`"
+                ));
+                col.rename(new.as_str().into());
+            }
+        }
         let store = TraceStore::new(
             self.text,
             self.files,

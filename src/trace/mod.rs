@@ -9,6 +9,7 @@ pub mod load;
 pub mod raw;
 pub mod schema;
 pub mod store;
+pub mod text;
 pub mod view;
 
 pub use load::{LoadError, Loaded, Progress, Source};

@@ -10,6 +10,11 @@ pub const ID_COLUMN: &str = "_errata_id";
 /// Name of the row-number column errata adds to the frame (for SQL filters; not shown).
 pub const ROW_COLUMN: &str = "_errata_row";
 
+/// Whether a field name is one of errata's hidden columns (a field so named is renamed).
+pub fn is_reserved(name: &str) -> bool {
+    name == ID_COLUMN || name == ROW_COLUMN
+}
+
 /// A byte range in the store's text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {

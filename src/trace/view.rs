@@ -135,8 +135,9 @@ pub fn compute(
     label_mask: Option<&[bool]>,
     note_hits: Option<&[bool]>,
     facet_columns: &[String],
+    labels: Option<&super::filter::LabelColumns>,
 ) -> Result<ViewResult, QueryError> {
-    use super::filter::{and_into, facet_counts, facet_mask, search_mask, sql_mask};
+    use super::filter::{and_into, facet_counts, facet_mask, search_mask, sql_mask_with};
     use crate::coding::time::monotonic_ms;
     let mut result = ViewResult::default();
     // everything but the facets
@@ -147,7 +148,7 @@ pub fn compute(
     };
     if !filters.sql.trim().is_empty() {
         let t = monotonic_ms();
-        let m = sql_mask(store, &filters.sql)?;
+        let m = sql_mask_with(store, &filters.sql, labels)?;
         and(&mut base, &m);
         result.filter_ms = monotonic_ms() - t;
     }

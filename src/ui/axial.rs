@@ -26,8 +26,10 @@ pub struct AxialUi {
     pub status: Option<String>,
     /// Provider settings (the key in memory only, unless `remember_key`).
     pub provider: Provider,
-    /// Keep the key in the app's settings storage (never in a project folder).
+    /// Keep the key in a file only the user can read (never in a project folder or settings).
     pub remember_key: bool,
+    /// Where a remembered key is kept, in words (shown on the checkbox).
+    pub key_location: String,
 }
 
 /// An API's default base URL and model.
@@ -88,6 +90,7 @@ impl Default for AxialUi {
             status: None,
             provider,
             remember_key: false,
+            key_location: String::new(),
         }
     }
 }
@@ -179,8 +182,10 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                         .desired_width(110.0),
                 )
                 .labelled_by(l.id);
-                ui.checkbox(&mut state.remember_key, "remember")
-                    .on_hover_text("Keep the key in errata's settings on this machine (never in the project folder)");
+                ui.checkbox(&mut state.remember_key, "remember").on_hover_text(format!(
+                    "Keep the key on this machine: {} (never in the project folder, the settings or an export)",
+                    state.key_location
+                ));
                 if ui.button("Test connection").clicked() {
                     actions.push(Action::TestConnection);
                 }

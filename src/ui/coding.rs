@@ -48,7 +48,12 @@ pub fn ui(
     });
     if draft.structured {
         let (done, total) = project.structured_progress();
-        ui.label(RichText::new(format!("{done} of {total} coded under v{version}")).strong());
+        ui.label(
+            RichText::new(format!(
+                "{done} of {total} coded, up to date with v{version}"
+            ))
+            .strong(),
+        );
         ui.weak("Number keys toggle chips; Enter confirms and moves to the next trace to code.");
     }
     ui.separator();
@@ -150,13 +155,14 @@ pub fn ui(
     }
     if let Some(s) = state
         && s.is_coded()
-        && s.codebook_version < version
+        && crate::project::needs_recoding(s, &project.codebook)
     {
         ui.colored_label(
             theme::warn_color(dark),
             format!(
-                "coded under v{}; the codebook is at v{version}",
-                s.codebook_version
+                "coded under v{}; v{} changed what one of its categories means: code it again (s)",
+                s.codebook_version,
+                project.codebook.recode_version(&s.categories)
             ),
         );
     }

@@ -136,9 +136,69 @@ fn mapping_grid(
         });
 }
 
+/// An export waiting for the user to type where it goes (no file dialog could open).
+pub struct SaveTo {
+    /// The export's file name.
+    pub name: String,
+    /// The path being typed.
+    pub path: String,
+    /// Why no dialog: shown in the window.
+    pub why: String,
+    /// Writes the export at a path; returns the message to show. Taken when it runs.
+    #[allow(clippy::type_complexity)] // one boxed writer, called once
+    pub write: Option<Box<dyn FnOnce(&std::path::Path) -> Result<String, String>>>,
+}
+
+/// Id of the "Save to" window's path box.
+pub fn save_path_id() -> egui::Id {
+    egui::Id::unique("errata-save-path")
+}
+
+/// Whether the system can show a file dialog (natively on Linux: a desktop portal on the
+/// session bus, or zenity; elsewhere always).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn file_dialogs_available() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    let on_path = |tool: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+    };
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() || on_path("zenity")
+}
+
 /// Draws the open windows.
 pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) -> Vec<Action> {
     let mut actions = Vec::new();
+    if let Some(save) = &mut dialogs.save_to {
+        let mut open = true;
+        let mut cancel = false;
+        egui::Window::new(format!("Save {}", save.name))
+            .id(egui::Id::unique("errata-save-to"))
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.label(format!("{}: type where to save it.", save.why));
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut save.path)
+                        .id(save_path_id())
+                        .desired_width(420.0),
+                );
+                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                ui.horizontal(|ui| {
+                    if ui.button("Save").clicked() || enter {
+                        actions.push(Action::SaveToPath(save.path.clone()));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        cancel = true;
+                    }
+                });
+            });
+        if !open || cancel {
+            dialogs.save_to = None;
+        }
+    }
     if dialogs.help {
         let mut open = true;
         egui::Window::new("Keyboard shortcuts")

@@ -241,16 +241,20 @@ pub fn chart(
             FontId::proportional(10.0),
             text_color,
         );
+        // the bar's label is what its height measures (a score when weighted by severity)
         painter.text(
             pos2(bar.center().x, bar.top() - 1.0),
             Align2::CENTER_BOTTOM,
-            r.count.to_string(),
+            format!("{:.0}", value(r)),
             FontId::proportional(10.0),
             text_color,
         );
         line.push(pos2(
             plot.left() + slot * (i as f32 + 0.5),
-            y_share(r.cumulative_share),
+            y_share(match state.measure {
+                Measure::Frequency => r.cumulative_share,
+                Measure::Weighted => r.cumulative_weighted_share,
+            }),
         ));
         let response = response.on_hover_text(format!(
             "{}{}\n{} failing traces\n{:.1} % of failures, {:.1} % of reviewed\ncumulative {:.1} %\nseverity {} (score {})\nclick to filter the table",

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod lock;
+pub mod secret;
+
 use crate::coding::labels::LogProblem;
 use crate::coding::{Codebook, LabelEvent, Labels};
 use crate::trace::FieldMapping;
@@ -109,6 +113,8 @@ enum Backend {
     Dir {
         dir: std::path::PathBuf,
         log: Option<std::fs::File>,
+        /// This instance's lock on the folder (`None`: a headless reader that never writes).
+        lock: Option<(lock::Holder, lock::LockState)>,
     },
     /// Browser local storage under a key prefix.
     #[cfg(target_arch = "wasm32")]
@@ -124,7 +130,16 @@ impl ProjectStore {
     /// Opens (creating if needed) a project folder and reads what it holds.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open_dir(dir: &std::path::Path) -> (ProjectStore, Opened) {
-        let (store, mut opened) = Self::read_dir(dir);
+        let (mut store, mut opened) = Self::read_dir(dir);
+        if let Backend::Dir { lock: l, .. } = &mut store.backend {
+            let me = lock::Holder::me();
+            let state = if dir.is_dir() {
+                lock::acquire(dir, &me).unwrap_or(lock::LockState::NotYet)
+            } else {
+                lock::LockState::NotYet
+            };
+            *l = Some((me, state));
+        }
         // an unwritable place is reported now, not at the first edit; the folder itself is
         // created by the first write
         // the nearest folder that exists (errata's data folder may not exist yet on a new machine;
@@ -157,6 +172,7 @@ impl ProjectStore {
             backend: Backend::Dir {
                 dir: dir.to_path_buf(),
                 log: None,
+                lock: None,
             },
             pending: Vec::new(),
             protect: Vec::new(),
@@ -343,6 +359,11 @@ impl ProjectStore {
         (sources, errors)
     }
 
+    /// Takes the events written nowhere yet (to write them through another store).
+    pub fn take_pending(&mut self) -> Vec<LabelEvent> {
+        std::mem::take(&mut self.pending)
+    }
+
     /// Events written nowhere yet (shown as "unsaved" in the UI).
     pub fn pending(&self) -> usize {
         self.pending.len()
@@ -375,22 +396,28 @@ impl ProjectStore {
         }
         match &mut self.backend {
             #[cfg(not(target_arch = "wasm32"))]
-            Backend::Dir { dir, log } => {
+            Backend::Dir { dir, log, lock } => {
                 use std::io::Write as _;
                 let path = dir.join(LABELS_FILE);
                 let io = |e: std::io::Error| PersistError::Io {
                     path: path.display().to_string(),
                     reason: e.to_string(),
                 };
+                ensure_lock(dir, lock, &path.display().to_string())?;
                 if log.is_none() {
                     std::fs::create_dir_all(dir.as_path()).map_err(io)?;
-                    *log = Some(
-                        std::fs::OpenOptions::new()
-                            .create(true)
-                            .append(true)
-                            .open(&path)
-                            .map_err(io)?,
-                    );
+                    let mut f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .read(true)
+                        .append(true)
+                        .open(&path)
+                        .map_err(io)?;
+                    // a log cut short by a crash ends mid-line: start on a fresh line, so that
+                    // the next event is not glued onto the fragment
+                    if ends_mid_line(&mut f).map_err(io)? {
+                        text.insert(0, '\n');
+                    }
+                    *log = Some(f);
                 }
                 if let Some(f) = log {
                     // one write per batch: a kill leaves whole lines or a torn last line
@@ -408,7 +435,13 @@ impl ProjectStore {
                     reason,
                 })?;
             }
-            Backend::Memory { files, .. } => files.entry(LABELS_FILE).or_default().push_str(&text),
+            Backend::Memory { files, .. } => {
+                let log = files.entry(LABELS_FILE).or_default();
+                if !log.is_empty() && !log.ends_with('\n') {
+                    log.push('\n');
+                }
+                log.push_str(&text);
+            }
         }
         self.pending.clear();
         Ok(())
@@ -424,13 +457,14 @@ impl ProjectStore {
         }
         match &mut self.backend {
             #[cfg(not(target_arch = "wasm32"))]
-            Backend::Dir { dir, log } => {
+            Backend::Dir { dir, log, lock } => {
                 let path = dir.join(name);
                 let tmp = dir.join(format!("{name}.tmp"));
                 let io = |e: std::io::Error| PersistError::Io {
                     path: path.display().to_string(),
                     reason: e.to_string(),
                 };
+                ensure_lock(dir, lock, &path.display().to_string())?;
                 std::fs::create_dir_all(dir.as_path()).map_err(io)?;
                 {
                     use std::io::Write as _;
@@ -440,7 +474,7 @@ impl ProjectStore {
                 }
                 std::fs::rename(&tmp, &path).map_err(io)?;
                 if name == LABELS_FILE {
-                    *log = None; // reopen the compacted file for appends
+                    *log = None; // reopen the replaced file for appends
                 }
             }
             #[cfg(target_arch = "wasm32")]
@@ -478,10 +512,37 @@ impl ProjectStore {
         self.write_document(PROJECT_FILE, &text)
     }
 
-    /// Rewrites the label log as the latest state per trace (atomic).
-    pub fn compact(&mut self, labels: &Labels) -> Result<(), PersistError> {
-        self.flush_pending()?;
-        self.write_document(LABELS_FILE, &labels.compacted_jsonl())
+    /// Who holds the project when this instance opened it read-only (another live errata).
+    pub fn read_only_by(&self) -> Option<String> {
+        match &self.backend {
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Dir {
+                lock: Some((_, lock::LockState::Other(h))),
+                ..
+            } => Some(h.describe()),
+            _ => None,
+        }
+    }
+
+    /// Takes the project's lock from the instance holding it (the user chose to: it is gone or
+    /// stuck). The caller reopens the project so that what the other instance wrote is read.
+    pub fn take_over(&mut self) -> Result<(), PersistError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Backend::Dir {
+            dir,
+            lock: Some((me, state)),
+            ..
+        } = &mut self.backend
+        {
+            std::fs::create_dir_all(dir.as_path())
+                .and_then(|()| lock::take_over(dir, me))
+                .map(|s| *state = s)
+                .map_err(|e| PersistError::Io {
+                    path: dir.join(lock::LOCK_FILE).display().to_string(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(())
     }
 
     /// Moves an unreadable document aside to `<name>.bad` (natively) and allows writing it again.
@@ -507,6 +568,71 @@ impl ProjectStore {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for ProjectStore {
+    fn drop(&mut self) {
+        if let Backend::Dir {
+            dir,
+            lock: Some((me, lock::LockState::Held(_))),
+            ..
+        } = &self.backend
+        {
+            lock::release(dir, me);
+        }
+    }
+}
+
+/// Before a write: takes the lock with the first write, and refuses when another instance holds
+/// it (or took it over since): one writer per project.
+#[cfg(not(target_arch = "wasm32"))]
+fn ensure_lock(
+    dir: &std::path::Path,
+    state: &mut Option<(lock::Holder, lock::LockState)>,
+    what: &str,
+) -> Result<(), PersistError> {
+    let Some((me, state)) = state else {
+        return Ok(()); // headless reader: writes nothing through the lock
+    };
+    let now = match state {
+        lock::LockState::Held(_) => match lock::check(dir, me) {
+            // the lock file vanished (removed by hand): take it again
+            lock::LockState::NotYet => lock::acquire(dir, me),
+            other => Ok(other),
+        },
+        lock::LockState::NotYet | lock::LockState::Other(_) => {
+            std::fs::create_dir_all(dir).and_then(|()| lock::acquire(dir, me))
+        }
+    };
+    *state = now.map_err(|e| PersistError::Io {
+        path: dir.join(lock::LOCK_FILE).display().to_string(),
+        reason: format!("the project's lock cannot be taken ({e})"),
+    })?;
+    match state {
+        lock::LockState::Other(h) => Err(PersistError::Io {
+            path: what.to_owned(),
+            reason: format!(
+                "not written: this project is open in another {}; this window is read-only (File > Take over the project, once the other one is closed)",
+                h.describe()
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a file's last byte is not a newline (a write cut short).
+#[cfg(not(target_arch = "wasm32"))]
+fn ends_mid_line(f: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
 #[cfg(target_arch = "wasm32")]
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -519,6 +645,9 @@ fn web_append(key: &str, text: &str) -> Result<(), String> {
         .get_item(key)
         .map_err(|e| format!("{e:?}"))?
         .unwrap_or_default();
+    if !all.is_empty() && !all.ends_with('\n') {
+        all.push('\n'); // a write cut short: start on a fresh line
+    }
     all.push_str(text);
     storage
         .set_item(key, &all)
@@ -609,17 +738,21 @@ mod tests {
         assert_eq!(opened.labels.events().len(), 3);
         assert_eq!(opened.labels.get("t0").unwrap().note, "n2");
         assert_eq!(opened.codebook.owner, "ana");
-        let (mut store, opened) = ProjectStore::open_dir(&dir);
-        store.compact(&opened.labels).unwrap();
+        drop(store);
+        let (mut store, _) = ProjectStore::open_dir(&dir);
         store
             .append(&LabelEvent {
                 trace_id: "t9".into(),
                 ..Default::default()
             })
             .unwrap();
+        drop(store);
         let (_, opened) = ProjectStore::open_dir(&dir);
-        assert_eq!(opened.labels.events().len(), 3);
-        assert!(!dir.join("labels.jsonl.tmp").exists());
+        assert_eq!(opened.labels.events().len(), 4, "never rewritten on open");
+        assert!(
+            !dir.join("lock").exists(),
+            "released when the store is dropped"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -643,6 +776,115 @@ mod tests {
         );
         store.unprotect(CODEBOOK_FILE);
         store.save_codebook(&Codebook::default()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_append_after_a_torn_line_starts_on_a_fresh_line() {
+        let dir = tmp("torn");
+        std::fs::create_dir_all(&dir).unwrap();
+        let whole = serde_json::to_string(&LabelEvent {
+            trace_id: "a".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        std::fs::write(
+            dir.join(LABELS_FILE),
+            format!("{whole}\n{{\"trace_id\":\"b\",\"no"),
+        )
+        .unwrap();
+        let (mut store, opened) = ProjectStore::open_dir(&dir);
+        assert!(opened.problems.iter().all(|p| p.torn));
+        store
+            .append(&LabelEvent {
+                trace_id: "c".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let (labels, problems) =
+            Labels::replay(&std::fs::read_to_string(dir.join(LABELS_FILE)).unwrap());
+        assert!(
+            labels.get("c").is_some(),
+            "the label after the torn line is readable"
+        );
+        assert!(labels.get("a").is_some());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_second_instance_is_read_only_and_writes_nothing() {
+        let dir = tmp("two-instances");
+        let (mut first, _) = ProjectStore::open_dir(&dir);
+        first
+            .append(&LabelEvent {
+                trace_id: "a".into(),
+                note: "first".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        first
+            .save_codebook(&Codebook {
+                owner: "ana".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let (mut second, opened) = ProjectStore::open_dir(&dir);
+        assert_eq!(opened.labels.get("a").unwrap().note, "first");
+        let holder = second
+            .read_only_by()
+            .expect("the second instance is read-only");
+        assert!(
+            holder.contains(&format!("pid {}", std::process::id())),
+            "{holder}"
+        );
+        let err = second
+            .append(&LabelEvent {
+                trace_id: "a".into(),
+                note: "second".into(),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert_eq!(second.pending(), 1, "kept in memory, not lost");
+        assert!(second.save_codebook(&Codebook::default()).is_err());
+        let cb: Codebook =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(CODEBOOK_FILE)).unwrap())
+                .unwrap();
+        assert_eq!(cb.owner, "ana", "the first instance's codebook stands");
+        // the first one closes; the second takes over and its kept label is written
+        drop(first);
+        second.take_over().unwrap();
+        assert!(second.read_only_by().is_none());
+        second.flush_pending().unwrap();
+        let (labels, _) = Labels::replay(&std::fs::read_to_string(dir.join(LABELS_FILE)).unwrap());
+        assert_eq!(labels.get("a").unwrap().note, "second");
+        drop(second);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_instance_whose_lock_was_taken_over_stops_writing() {
+        let dir = tmp("taken-over");
+        let (mut first, _) = ProjectStore::open_dir(&dir);
+        first
+            .append(&LabelEvent {
+                trace_id: "a".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let (mut second, _) = ProjectStore::open_dir(&dir);
+        second.take_over().unwrap();
+        let err = first
+            .append(&LabelEvent {
+                trace_id: "b".into(),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert!(first.read_only_by().is_some());
+        drop((first, second));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
