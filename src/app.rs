@@ -615,6 +615,8 @@ pub struct ErrataApp {
     /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
     discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
+    /// The character of the last shortcut key, when it has not arrived yet (see `keys`).
+    shortcut_char: Option<String>,
     /// Where remembered secrets live (errata's data folder natively).
     secret_dir: Option<std::path::PathBuf>,
     /// The LLM key as last remembered (to write the secret only when it changes).
@@ -664,6 +666,7 @@ impl ErrataApp {
             discarded: Vec::new(),
             file_rx: None,
             // (a chosen project root, as in tests, holds the secrets too)
+            shortcut_char: None,
             secret_dir: start.project_root.clone().or_else(secret_dir),
             saved_key: None,
         };
@@ -3159,6 +3162,23 @@ impl ErrataApp {
     /// focuses a box (`e`, `t`, `/`, `w`, `g`) hands it the rest of the frame's keys, and the
     /// character a shortcut key types is dropped so that no box receives it.
     fn keys(&mut self, ctx: &egui::Context) {
+        // the character of a shortcut pressed at the end of the last frame may arrive in this
+        // one (it follows its key): it is the shortcut's, never a box's
+        if let Some(c) = self.shortcut_char.take() {
+            ctx.input_mut(|i| {
+                let first_text = i.events.iter().position(|e| {
+                    matches!(
+                        e,
+                        egui::Event::Text(_) | egui::Event::Key { pressed: true, .. }
+                    )
+                });
+                if let Some(at) = first_text
+                    && matches!(&i.events[at], egui::Event::Text(t) if t.eq_ignore_ascii_case(&c))
+                {
+                    i.events.remove(at);
+                }
+            });
+        }
         if ctx.egui_wants_keyboard_input() {
             return;
         }
@@ -3216,6 +3236,7 @@ impl ErrataApp {
             bindings.push((NONE, k, act(Action::ToggleCategoryAt(n))));
         }
         let mut effects = Vec::new();
+        let mut last_char = None;
         ctx.input_mut(|i| {
             // in the order pressed (j f j p in one frame is two traces labelled, not one), each
             // press by the first binding that matches it (Shift+N before N)
@@ -3226,6 +3247,7 @@ impl ErrataApp {
                 match &ev {
                     egui::Event::Text(_) if drop_text => {
                         drop_text = false;
+                        last_char = None;
                         continue;
                     }
                     egui::Event::Key {
@@ -3241,23 +3263,30 @@ impl ErrataApp {
                         {
                             to_box = matches!(effect, KeyEffect::Focus(_) | KeyEffect::Jump);
                             drop_text = true;
+                            last_char = Some(key.symbol_or_name().to_owned());
                             effects.push(effect.clone());
                             continue;
                         }
                     }
-                    egui::Event::Key { pressed: true, .. } => drop_text = false,
+                    egui::Event::Key { pressed: true, .. } => {
+                        drop_text = false;
+                        last_char = None;
+                    }
                     _ => {}
                 }
                 i.events.push(ev);
             }
         });
+        // a shortcut whose character has not come yet: drop it when it comes
+        self.shortcut_char = last_char;
         for effect in effects {
             match effect {
                 KeyEffect::Act(a) => self.pending.push(a),
                 KeyEffect::Focus(id) => ctx.memory_mut(|m| m.request_focus(id)),
                 KeyEffect::Jump => {
+                    // focused before it is drawn, so that the keys after `g` are its own
                     self.draft.jump = Some(String::new());
-                    self.draft.focus_jump = true;
+                    ctx.memory_mut(|m| m.request_focus(ui::coding::jump_id()));
                 }
                 KeyEffect::Codebook => self.codebook_ui.open = !self.codebook_ui.open,
                 KeyEffect::Axial => self.axial.open = !self.axial.open,

@@ -482,4 +482,51 @@ mod tests {
         assert!(!s.reached(3));
         assert!(!s.reached(0));
     }
+
+    #[test]
+    fn the_curve_counts_categories_added_to_traces_already_coded() {
+        let mut l = Labels::default();
+        l.push(ev("1", Some(Verdict::Fail), &["a"]));
+        l.push(ev("2", Some(Verdict::Fail), &["b"]));
+        l.push(ev("3", Some(Verdict::Fail), &["c"]));
+        l.push(ev("4", Some(Verdict::Fail), &["a"]));
+        // a fourth category on a trace coded before
+        l.push(ev("2", Some(Verdict::Fail), &["b", "d"]));
+        let s = l.saturation();
+        assert_eq!(s.curve.last(), Some(&(4, 4)), "{:?}", s.curve);
+    }
+
+    #[test]
+    fn deleting_a_category_undoes_the_reset_it_caused() {
+        let mut l = Labels::default();
+        for i in 0..5 {
+            l.push(ev(&i.to_string(), Some(Verdict::Fail), &["a"]));
+        }
+        l.push(ev("5", Some(Verdict::Fail), &["a", "oops"]));
+        l.push(ev("6", Some(Verdict::Fail), &["a"]));
+        assert_eq!(l.saturation().since_last_new, 1);
+        // "oops" is deleted: the traces are relabelled without it
+        for e in l.relabel(|c| (c != "oops").then(|| c.to_owned()), "ana", "t", 2) {
+            l.push(e);
+        }
+        assert_eq!(l.saturation().since_last_new, 6);
+    }
+
+    #[test]
+    fn labels_of_traces_not_in_the_dump_count_nowhere() {
+        let mut l = Labels::default();
+        l.push(ev("in", Some(Verdict::Fail), &["a"]));
+        l.push(ev("gone", Some(Verdict::Fail), &["a", "b"]));
+        let unknown = l.exclude_unknown(|id| id == "in");
+        assert_eq!(unknown, ["gone"]);
+        let s = l.stats();
+        assert_eq!((s.reviewed, s.failed, s.coded), (1, 1, 1));
+        assert_eq!(s.categories.get("b"), None);
+        assert_eq!(l.saturation().curve, [(1, 1)]);
+        // kept: exported and shown as unknown
+        assert!(l.get("gone").is_some());
+        l.push(ev("gone", Some(Verdict::Pass), &[]));
+        assert_eq!(l.stats().reviewed, 1);
+        assert_eq!(l.unknown_count(), 1);
+    }
 }

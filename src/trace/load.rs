@@ -57,6 +57,16 @@ pub enum LoadError {
         /// The limit, in words ("9.4 GB").
         limit: String,
     },
+    /// A Parquet or CSV file its reader cannot read (or that made it stop).
+    #[error("polars could not read it: the {kind} file is damaged ({reason}): {name}")]
+    Damaged {
+        /// The file name.
+        name: String,
+        /// "Parquet" or "CSV".
+        kind: &'static str,
+        /// The reader's message.
+        reason: String,
+    },
     /// Nothing in the file.
     #[error("the file is empty: {name}")]
     Empty {
@@ -513,9 +523,10 @@ fn tabular_to_jsonl(
     let out = match read {
         Ok(Ok(out)) => out,
         Ok(Err(e)) => {
-            return Err(LoadError::NotTraces {
+            return Err(LoadError::Damaged {
                 name: name.to_owned(),
-                reason: format!("polars could not read it as {kind} ({e})"),
+                kind,
+                reason: e.to_string(),
             });
         }
         Err(panic) => {
@@ -524,9 +535,10 @@ fn tabular_to_jsonl(
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("the reader stopped");
-            return Err(LoadError::NotTraces {
+            return Err(LoadError::Damaged {
                 name: name.to_owned(),
-                reason: format!("the {kind} file is damaged ({what})"),
+                kind,
+                reason: format!("the reader stopped: {what}"),
             });
         }
     };

@@ -65,15 +65,17 @@ pub fn ui(ctx: &egui::Context, state: &mut CodebookUi, project: &Project) -> Vec
                         format!("v{} not signed off", cb.version),
                     );
                 }
-                ui.label("Owner:");
+                let l = ui.label("Owner:");
                 if state.owner.is_empty() {
                     state.owner.clone_from(&cb.owner);
                 }
-                let r = ui.add(
-                    TextEdit::singleline(&mut state.owner)
-                        .hint_text("principal expert")
-                        .desired_width(140.0),
-                );
+                let r = ui
+                    .add(
+                        TextEdit::singleline(&mut state.owner)
+                            .hint_text("principal expert")
+                            .desired_width(140.0),
+                    )
+                    .labelled_by(l.id);
                 if r.lost_focus() && state.owner != cb.owner {
                     actions.push(Action::SetOwner(state.owner.trim().to_owned()));
                 }

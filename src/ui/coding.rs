@@ -18,6 +18,16 @@ pub fn tag_id() -> egui::Id {
     egui::Id::unique("errata-new-tag")
 }
 
+/// Id of the "You:" box (the author of every label).
+pub fn author_id() -> egui::Id {
+    egui::Id::unique("errata-author")
+}
+
+/// Id of the jump-to-id box (focused by `g`).
+pub fn jump_id() -> egui::Id {
+    egui::Id::unique("errata-jump")
+}
+
 /// Draws the panel for the selected trace.
 pub fn ui(
     ui: &mut egui::Ui,
@@ -195,6 +205,7 @@ pub fn ui(
         }
         if ui.button("Jump to id (g)").clicked() {
             draft.jump = Some(String::new());
+            draft.focus_jump = true;
         }
     });
     if let Some(mut jump) = draft.jump.take() {
@@ -202,6 +213,7 @@ pub fn ui(
         ui.horizontal(|ui| {
             let r = ui.add(
                 TextEdit::singleline(&mut jump)
+                    .id(jump_id())
                     .hint_text("trace id, Enter")
                     .desired_width(220.0),
             );
@@ -264,12 +276,14 @@ pub fn ui(
         }
     ));
     ui.horizontal(|ui| {
-        ui.label("You:");
+        let l = ui.label("You:");
         ui.add(
             TextEdit::singleline(author)
+                .id(author_id())
                 .hint_text("your name")
                 .desired_width(140.0),
-        );
+        )
+        .labelled_by(l.id);
     });
     ui.weak(format!("Saved in {}", project.store.location));
     actions
