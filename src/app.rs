@@ -3635,6 +3635,26 @@ pub fn fmt_count(n: usize) -> String {
 impl eframe::App for ErrataApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.sync_secret();
+        if let Some(p) = &mut self.project {
+            let was = p.store.read_only_by();
+            p.store.heartbeat();
+            #[cfg(target_arch = "wasm32")]
+            {
+                // beat while the tab is open, even when nothing else repaints
+                ctx.request_repaint_after(std::time::Duration::from_secs(2));
+                if was.is_none()
+                    && let Some(holder) = p.store.read_only_by()
+                {
+                    self.notices.push(Notice {
+                        text: format!(
+                            "read-only: another {holder} took this project over; labels made here are not saved"
+                        ),
+                        error: true,
+                    });
+                }
+            }
+            let _ = was;
+        }
         self.take_dropped_files(ctx);
         self.take_screenshot(ctx);
         let pending = std::mem::take(&mut self.pending);

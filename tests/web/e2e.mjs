@@ -183,12 +183,41 @@ try {
   const third = fixture.toString().split("\n")[2];
   check(copied === third, `copy as JSON: the clipboard holds the third record (${copied.length} chars)`);
 
+  // 2b. typing fast into text boxes changes no label (issue 12): a tag coined with Enter on the
+  // failing trace, then a note full of shortcut letters left with Esc
+  await page.keyboard.press("k");
+  await page.keyboard.press("t");
+  await page.keyboard.type("zzbp", { delay: 5 });
+  await page.keyboard.press("Enter");
+  s = await waitFor(page, "a tag typed fast", (s) => s.coded === 1, 10000);
+  check(s.reviewed === 2 && s.failed === 1,
+    `a tag typed fast: reviewed ${s.reviewed}, failed ${s.failed}, coded ${s.coded}`);
+  await page.keyboard.press("e");
+  await page.keyboard.type("jkpfx 123 uoysr ab walker", { delay: 5 });
+  await page.keyboard.press("Escape");
+  await page.waitForTimeout(400);
+  s = await status(page);
+  check(s.reviewed === 2 && s.failed === 1 && s.coded === 1,
+    `a note typed fast: reviewed ${s.reviewed}, failed ${s.failed}, coded ${s.coded}`);
+
+  // 2c. a second tab on the same dump opens it read-only and says who holds it
+  const second = await context.newPage();
+  await second.goto(url);
+  let s2 = await waitFor(second, "second tab", (s) => s.traces === fixtureCount && !s.loading);
+  await second.waitForTimeout(300);
+  s2 = await status(second);
+  check(s2.errors.some((e) => e.includes("read-only")),
+    `a second tab is read-only: ${JSON.stringify(s2.errors)}`);
+  await second.close();
+
   // 3. reload: the labels come back from browser storage
   await page.reload();
   s = await waitFor(page, "reload", (s) => s.traces === fixtureCount && !s.loading);
   await page.waitForTimeout(200);
   s = await status(page);
-  check(s.reviewed === 2 && s.failed === 1, `after reload: reviewed ${s.reviewed}, failed ${s.failed}`);
+  check(s.reviewed === 2 && s.failed === 1 && s.coded === 1,
+    `after reload: reviewed ${s.reviewed}, failed ${s.failed}, coded ${s.coded}`);
+  check(!s.errors.some((e) => e.includes("read-only")), "a reloaded tab is still the project's writer");
 
   // 4. &labels= imports a labels file into a project (the fixture under another URL = another project)
   const withLabels = `${base}/?url=${encodeURIComponent(`${base}/fixtures/traces.jsonl?copy=2`)}` +
