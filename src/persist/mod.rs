@@ -119,10 +119,7 @@ enum Backend {
     /// Browser local storage under a key prefix; `tab` is this tab's hold on the project (see
     /// [`web_lock`]).
     #[cfg(target_arch = "wasm32")]
-    Web {
-        prefix: String,
-        tab: web_lock::Tab,
-    },
+    Web { prefix: String, tab: web_lock::Tab },
     /// In memory only (tests, or when no storage is available).
     Memory {
         files: std::collections::HashMap<&'static str, String>,
@@ -691,7 +688,10 @@ mod web_lock {
     fn tab_token(now: f64) -> String {
         const KEY: &str = "errata:tab";
         let session = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
-        if let Some(t) = session.as_ref().and_then(|s| s.get_item(KEY).ok().flatten()) {
+        if let Some(t) = session
+            .as_ref()
+            .and_then(|s| s.get_item(KEY).ok().flatten())
+        {
             return t;
         }
         let token = format!("{now}-{}", js_sys::Math::random());

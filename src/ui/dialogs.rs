@@ -17,7 +17,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("E", "write the note (Esc leaves the box)"),
     ("T", "coin a new tag (type, Enter)"),
     ("U", "next unreviewed trace"),
-    ("O", "next trace uncoded under the current codebook version"),
+    (
+        "O",
+        "next trace to code: uncoded, or coded before a change to its categories' meaning",
+    ),
     ("G", "jump to a trace by id"),
     ("S", "structured coding on / off"),
     (

@@ -271,7 +271,7 @@ fn label_filters(
                     .changed();
             });
         changed |= ui
-            .checkbox(&mut f.older_version, "coded under an older version")
+            .checkbox(&mut f.older_version, "needs re-coding")
             .changed();
         let label = ui.label("author");
         let r = ui
