@@ -411,6 +411,16 @@ fn pareto_bars_follow_the_labels_and_filter_the_table() {
     h.get_by_label("wrong date: 1").click();
     h.run_steps(3);
     assert_eq!(h.state().data.as_ref().unwrap().view.len(), 300);
+    // ranked by severity, a bar says the score its height measures (medium: weight 2)
+    h.get_by_label("x severity").click();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label("tool not called: score 4 (2 failing traces)")
+            .next()
+            .is_some()
+    );
+    h.get_by_label("frequency").click();
+    h.run_steps(3);
     // a chip toggled off updates the chart in the same frame
     press(&mut h, Key::Home);
     press(&mut h, Key::Num1);

@@ -208,7 +208,13 @@ pub fn chart(
             pos2(plot.left() + slot * (i + 1) as f32, rect.bottom()),
         );
         let response = ui.interact(hit, ui.scope_id().with(("pareto-bar", i)), Sense::click());
-        let label = format!("{}: {}", r.category, r.count);
+        let label = match state.measure {
+            Measure::Frequency => format!("{}: {}", r.category, r.count),
+            Measure::Weighted => format!(
+                "{}: score {:.0} ({} failing traces)",
+                r.category, r.weighted_score, r.count
+            ),
+        };
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         let is_selected = selected == Some(r.category.as_str());
         let color = if r.known {
