@@ -10,11 +10,15 @@ use serde::{Deserialize, Serialize};
 use crate::coding::{Category, LabelEvent, Verdict};
 use crate::persist::ProjectStore;
 use crate::project::{Project, in_structured_scope, needs_coding};
-use crate::trace::content::{self, Content, Side};
-use crate::trace::load::{self, ChunkOut, Loaded, Prepared, Progress, Skipped, Source};
+use crate::trace::content;
+use crate::trace::load::{self, ChunkOut, Loaded, Prepared, Progress, Source};
 use crate::trace::view::{self, Sort, SortColumn};
-use crate::trace::{FieldMapping, TraceStore};
+use crate::trace::FieldMapping;
 use crate::ui;
+pub use crate::action::{Action, SourceBytes};
+pub use crate::ui::coding::CodingDraft;
+pub use crate::ui::dialogs::Dialogs;
+pub use crate::workspace::{Dataset, Notice, PendingAppend, fmt_count};
 
 /// Said when no file picker can open natively.
 #[cfg(not(target_arch = "wasm32"))]
@@ -31,208 +35,6 @@ enum KeyEffect {
     Axial,
     Help,
     Close,
-}
-
-/// Something the user asked for; panels return these and the app applies them after drawing.
-#[must_use]
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Save the export waiting in the "Save to" window at this path.
-    SaveToPath(String),
-    /// Take the project's lock from the instance holding it and reopen the project.
-    TakeOver,
-    /// Select a trace by row.
-    Select(u32),
-    /// Move the selection by this many rows in the current view.
-    Move(i64),
-    /// Move by this many pages.
-    Page(i64),
-    /// First row of the view.
-    First,
-    /// Last row of the view.
-    Last,
-    /// Sort by a column (again: flip the direction; a third time: file order).
-    SortBy(SortColumn),
-    /// Copy the selected trace's original record.
-    CopyRecord,
-    /// Show the open-file dialog.
-    OpenDialog,
-    /// Load files from disk (native).
-    OpenPaths(Vec<std::path::PathBuf>),
-    /// Load in-memory files (drops, the web picker, fetched URLs).
-    OpenSources(Vec<SourceBytes>),
-    /// Fetch a dump over HTTP.
-    OpenUrl(String),
-    /// Cancel the running load.
-    CancelLoad,
-    /// Re-read the open dump with another field mapping (remembered for that dump).
-    SetMapping(FieldMapping),
-    /// Add the waiting files (shaped unlike the dump) with this mapping of their fields.
-    AppendMapped(FieldMapping),
-    /// Drop the waiting append.
-    CancelAppend,
-    /// Show or hide a metadata column.
-    ToggleColumn(String),
-    /// Dismiss a notice.
-    DismissNotice(usize),
-    /// Set the selected trace's verdict.
-    SetVerdict(Option<Verdict>),
-    /// Save the note draft of the trace it was typed for.
-    CommitNote,
-    /// Toggle a category on the selected trace.
-    ToggleCategory(String),
-    /// Toggle the n-th codebook category (number keys, 0-based).
-    ToggleCategoryAt(usize),
-    /// Add a category to the codebook and to the selected trace.
-    CoinTag(String),
-    /// Next trace with no verdict.
-    NextUnreviewed,
-    /// Next trace that needs coding under the current codebook version.
-    NextUncoded,
-    /// Select the trace with this id.
-    JumpTo(String),
-    /// Switch between open and structured coding.
-    ToggleStructured,
-    /// Structured coding: confirm the chips and move on.
-    ConfirmStructured,
-    /// Rename a category (relabels every trace).
-    RenameCategory {
-        /// Old name.
-        old: String,
-        /// New name.
-        new: String,
-    },
-    /// Merge a category into another (relabels every trace).
-    MergeCategory {
-        /// Removed category.
-        from: String,
-        /// Kept category.
-        into: String,
-    },
-    /// Split a category: the listed traces move to a new one.
-    SplitCategory {
-        /// The category split.
-        from: String,
-        /// The new category.
-        new: String,
-        /// Trace ids that move.
-        traces: Vec<String>,
-    },
-    /// Delete a category (undoable).
-    DeleteCategory(String),
-    /// Undo the last delete.
-    UndoDelete,
-    /// Move a category up or down.
-    MoveCategory(String, i32),
-    /// Replace a category's description, severity and reporting label.
-    EditCategory(String, Category),
-    /// Name the codebook's owner.
-    SetOwner(String),
-    /// The owner signs off the current version.
-    SignOff,
-    /// Accept a new category candidate into the codebook proper.
-    AcceptCandidate(String),
-    /// Export the latest labels as JSONL.
-    ExportLabels,
-    /// Merge a labels JSONL file into the project.
-    ImportLabels,
-    /// Set the SQL `WHERE` filter.
-    SetSql(String),
-    /// Set the search text.
-    SetSearchText(String),
-    /// Set the search options (regex, case, scope) and whether notes are searched.
-    SetSearchOptions(crate::trace::filter::Search, bool),
-    /// Set the label filters.
-    SetLabelFilter(crate::project::LabelFilter),
-    /// Include (or with `exclude`, exclude) a facet value; again to undo.
-    ToggleFacet {
-        /// The column.
-        column: String,
-        /// The value.
-        value: String,
-        /// Exclude instead of include.
-        exclude: bool,
-    },
-    /// Clear every filter.
-    ClearFilters,
-    /// Recompute the view (after a load).
-    Refresh,
-    /// Propose categories from the notes with the offline clusterer.
-    ProposeOffline,
-    /// Propose categories from the notes with the configured LLM.
-    ProposeLlm,
-    /// Cancel the LLM request.
-    CancelPropose,
-    /// Send a tiny request to the configured LLM and show whether it answered.
-    TestConnection,
-    /// Accept the reviewed proposal into the codebook (one new version) and suggest its
-    /// categories on the traces whose notes it claims.
-    AcceptProposal,
-    /// Throw the proposal away.
-    DiscardProposal,
-    /// Confirm the selected trace's suggested categories.
-    ConfirmSuggestions,
-    /// Reject the selected trace's suggested categories.
-    RejectSuggestions,
-    /// Export the failing traces of the current view as regression cases (appending to an
-    /// existing file adds only new ids).
-    ExportRegression,
-    /// The browser: pick an existing regression set, add the view's new failing cases to it,
-    /// and download it.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    AddToRegressionFile,
-    /// Open the window that adds traces to the open dump as a batch.
-    AddTraces,
-    /// Add traces from files the user picks.
-    AddTracesFromFiles,
-    /// Add traces fetched from a URL.
-    AddTracesFromUrl(String),
-    /// Draw a review batch.
-    DrawSample(ui::weekly::SampleRequest),
-    /// Show one batch as the review queue (`None`: all traces).
-    SetBatch(Option<String>),
-    /// Filter the table to one category (from a Pareto bar; again to clear).
-    FilterCategory(String),
-    /// Export the Pareto's data as CSV.
-    ExportParetoCsv,
-    /// Export the Markdown report.
-    ExportReport,
-    /// Export the chart as PNG (takes a screenshot, then crops it).
-    ExportParetoPng,
-    /// Set the saturation threshold.
-    SetThreshold(usize),
-    /// Replace the codebook with one from a JSON file.
-    ImportCodebook,
-    /// Move an unreadable project document aside (`.bad`) so it can be written again.
-    DiscardUnreadable(String),
-    /// Export the codebook.
-    ExportCodebook {
-        /// Markdown instead of JSON.
-        markdown: bool,
-    },
-}
-
-/// The coding panel's drafts (UI state that outlives a frame).
-#[derive(Default)]
-pub struct CodingDraft {
-    /// The row the note draft belongs to.
-    pub row: Option<u32>,
-    /// The trace id the note draft belongs to.
-    pub trace_id: String,
-    /// The note being typed.
-    pub note: String,
-    /// When the note last changed (for the debounce).
-    pub dirty_since: Option<f64>,
-    /// The new-tag box.
-    pub new_tag: String,
-    /// Jump-to-id box, when open.
-    pub jump: Option<String>,
-    /// Focus the jump box next frame.
-    pub focus_jump: bool,
-    /// Structured coding mode.
-    pub structured: bool,
-    /// The last save error, shown beside the note.
-    pub error: Option<String>,
 }
 
 /// What the chart's data depends on: label events, codebook version, options, the view.
@@ -278,22 +80,6 @@ type Relabel<'a> = dyn Fn(&LabelEvent) -> Option<Vec<String>> + 'a;
 /// Seconds a note must rest before it is saved while typing.
 const NOTE_DEBOUNCE_SECS: f64 = 0.6;
 
-/// File content for [`Action::OpenSources`] (a `Source` that compares by name and size).
-#[derive(Clone)]
-pub struct SourceBytes(pub Source);
-
-impl std::fmt::Debug for SourceBytes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({} bytes)", self.0.name, self.0.bytes.len())
-    }
-}
-
-impl PartialEq for SourceBytes {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.name == other.0.name && self.0.bytes.len() == other.0.bytes.len()
-    }
-}
-
 /// Preferences kept across runs (eframe storage: a file natively, local storage in the browser).
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -307,162 +93,6 @@ pub struct Settings {
     /// LLM API key, only when the user ticked "remember" (kept in the app's own settings
     /// storage, never in a project folder or an export).
     pub remembered_api_key: Option<String>,
-}
-
-/// A one-line message shown in the status bar until dismissed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Notice {
-    /// The text.
-    pub text: String,
-    /// Whether it is an error (else a warning).
-    pub error: bool,
-}
-
-/// The loaded traces and everything derived from them for display.
-pub struct Dataset {
-    /// The traces (shared with background queries).
-    pub store: Arc<TraceStore>,
-    /// The view's filters.
-    pub filters: crate::trace::view::Filters,
-    /// Filters on the labels.
-    pub label_filter: crate::project::LabelFilter,
-    /// The last filter error (the previous view is kept).
-    pub query_error: Option<String>,
-    /// Traces the search matched.
-    pub search_matches: Option<usize>,
-    /// Facet value counts, per facet column.
-    pub facets: Vec<(String, Vec<(String, usize)>)>,
-    /// A background query is running.
-    pub querying: bool,
-    /// The compiled search, for highlighting.
-    pub search_re: Option<regex::bytes::Regex>,
-    generation: u64,
-    query_rx: Option<mpsc::Receiver<(u64, Result<crate::trace::view::ViewResult, String>)>>,
-    /// Row indices in display order.
-    pub view: Vec<u32>,
-    /// The current sort.
-    pub sort: Option<Sort>,
-    /// Selected `(position in view, row)`.
-    pub selected: Option<(usize, u32)>,
-    /// Skipped records (first few).
-    pub skipped: Vec<Skipped>,
-    /// Skipped records in all.
-    pub skipped_count: usize,
-    /// How long the load took.
-    pub load_ms: f64,
-    /// Key of this dump in [`Settings`].
-    pub key: String,
-    /// Visible metadata columns, in order.
-    pub visible_columns: Vec<String>,
-    previews: HashMap<u32, (String, String)>,
-    detail: Option<(u32, Arc<(Content, Content)>)>,
-}
-
-impl Dataset {
-    fn new(loaded: Loaded, key: String, load_ms: f64, settings: &Settings) -> Dataset {
-        let store = Arc::new(loaded.store);
-        let visible_columns = settings
-            .columns
-            .get(&key)
-            .cloned()
-            .unwrap_or_else(|| default_columns(&store));
-        let view = view::sorted_rows(&store, None).unwrap_or_default();
-        let selected = view.first().map(|&r| (0, r));
-        Dataset {
-            store,
-            filters: Default::default(),
-            label_filter: Default::default(),
-            query_error: None,
-            search_matches: None,
-            facets: Vec::new(),
-            querying: false,
-            search_re: None,
-            generation: 0,
-            query_rx: None,
-            view,
-            sort: None,
-            selected,
-            skipped: loaded.skipped,
-            skipped_count: loaded.skipped_count,
-            load_ms,
-            key,
-            visible_columns,
-            previews: HashMap::new(),
-            detail: None,
-        }
-    }
-
-    /// The selected row, if any.
-    pub fn selected_row(&self) -> Option<u32> {
-        self.selected.map(|(_, r)| r)
-    }
-
-    /// Input and output of a row as displayable content.
-    pub fn contents(&self, row: u32) -> (Content, Content) {
-        let row = row as usize;
-        if self.store.mapping.split_conversation {
-            content::split_conversation(self.store.raw_input(row))
-        } else {
-            (
-                content::from_raw(self.store.raw_input(row)),
-                content::from_raw(self.store.raw_output(row)),
-            )
-        }
-    }
-
-    /// One-line previews of a row's input and output (cached; only visible rows ask).
-    pub fn preview(&mut self, row: u32) -> &(String, String) {
-        if self.previews.len() > 20_000 {
-            self.previews.clear();
-        }
-        if !self.previews.contains_key(&row) {
-            let (i, o) = self.contents(row);
-            let p = (
-                content::preview(&i, Side::Input, ui::theme::PREVIEW_CHARS),
-                content::preview(&o, Side::Output, ui::theme::PREVIEW_CHARS),
-            );
-            self.previews.insert(row, p);
-        }
-        &self.previews[&row]
-    }
-
-    /// Parsed input and output of the selected trace (cached while it stays selected).
-    pub fn detail(&mut self) -> Option<(u32, Arc<(Content, Content)>)> {
-        let row = self.selected_row()?;
-        match &self.detail {
-            Some((r, c)) if *r == row => Some((row, c.clone())),
-            _ => {
-                let c = Arc::new(self.contents(row));
-                self.detail = Some((row, c.clone()));
-                Some((row, c))
-            }
-        }
-    }
-
-    fn select_pos(&mut self, pos: usize) {
-        if let Some(&row) = self.view.get(pos) {
-            self.selected = Some((pos, row));
-        }
-    }
-}
-
-/// Metadata columns shown by default: short scalar columns, at most eight.
-fn default_columns(store: &TraceStore) -> Vec<String> {
-    let sample = store.len().min(50);
-    store
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| {
-            let total: usize = (0..sample)
-                .map(|r| store.cell(r, *i).map_or(0, |s| s.len()))
-                .sum();
-            total <= 40 * sample.max(1)
-        })
-        .filter(|(_, c)| Some(c.name.as_str()) != store.identity.field())
-        .map(|(_, c)| c.name.clone())
-        .take(8)
-        .collect()
 }
 
 /// A load in progress.
@@ -493,18 +123,6 @@ enum Finished {
     AppendNeedsMapping(Box<crate::trace::append::ShapeDiff>, Vec<Source>, String),
 }
 
-/// An append waiting for the user to map the new file's fields.
-pub struct PendingAppend {
-    /// The files to add.
-    pub sources: Vec<Source>,
-    /// Their batch.
-    pub batch: String,
-    /// How they differ from the dump, and what detection found in them.
-    pub diff: crate::trace::append::ShapeDiff,
-    /// The mapping being edited (starts as detected on the new files).
-    pub draft: FieldMapping,
-}
-
 enum JobKind {
     /// A worker (a named thread natively; in the browser the result is sent at once) sends the
     /// finished load or append.
@@ -523,21 +141,6 @@ enum JobKind {
 /// Records parsed per frame on the incremental (browser) path.
 const RECORDS_PER_FRAME: usize = 4_000;
 
-/// Which windows are open.
-#[derive(Default)]
-pub struct Dialogs {
-    /// Keyboard shortcuts.
-    pub help: bool,
-    /// Field mapping editor, with its draft.
-    pub mapping: Option<FieldMapping>,
-    /// Skipped lines list.
-    pub skipped: bool,
-    /// Open-URL box, with its text.
-    pub url: Option<String>,
-    /// An export waiting for a path (no file dialog could open).
-    pub save_to: Option<crate::ui::dialogs::SaveTo>,
-}
-
 /// How the app starts.
 #[derive(Clone, Debug, Default)]
 pub struct StartOptions {
@@ -554,8 +157,8 @@ pub struct StartOptions {
 
 /// The application.
 pub struct ErrataApp {
-    /// The open dump.
-    pub data: Option<Dataset>,
+    /// The open dump and its project, and the operations on them.
+    pub ws: crate::workspace::Workspace,
     /// The load in progress.
     pub job: Option<LoadJob>,
     /// Messages for the status bar.
@@ -570,8 +173,6 @@ pub struct ErrataApp {
     pub scroll_to_selected: bool,
     /// Huge texts the user asked to see in full.
     pub expanded: std::collections::HashSet<egui::Id>,
-    /// The open dump's labels and codebook.
-    pub project: Option<Project>,
     /// Coding panel drafts.
     pub draft: CodingDraft,
     /// Codebook window state.
@@ -631,7 +232,7 @@ impl ErrataApp {
             .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
             .unwrap_or_default();
         let mut app = ErrataApp {
-            data: None,
+            ws: Default::default(),
             job: None,
             notices: Vec::new(),
             dialogs: Dialogs::default(),
@@ -639,7 +240,6 @@ impl ErrataApp {
             rows_per_page: 20,
             scroll_to_selected: false,
             expanded: Default::default(),
-            project: None,
             draft: CodingDraft::default(),
             codebook_ui: Default::default(),
             filter_bar: Default::default(),
@@ -756,10 +356,11 @@ impl ErrataApp {
             });
         }
         self.commit_note();
-        let mut data = Dataset::new(loaded, key, load_ms, &self.settings);
+        let columns = self.settings.columns.get(&key).cloned();
+        let mut data = Dataset::new(loaded, key, load_ms, columns);
         self.open_project(&data);
         self.restore_added = true;
-        if let Some(p) = &self.project {
+        if let Some(p) = &self.ws.project {
             data.filters = p.file.filters.clone();
             data.label_filter = p.file.label_filter.clone();
         }
@@ -768,7 +369,7 @@ impl ErrataApp {
             search: data.filters.search.text.clone(),
             ..Default::default()
         };
-        self.data = Some(data);
+        self.ws.data = Some(data);
         self.draft = CodingDraft {
             structured: self.draft.structured,
             ..Default::default()
@@ -827,7 +428,7 @@ impl ErrataApp {
         batch: String,
         mapping: Option<FieldMapping>,
     ) {
-        let Some(d) = &self.data else { return };
+        let Some(d) = &self.ws.data else { return };
         let store = d.store.clone();
         let key = d.key.clone();
         let label = format!("traces for batch {batch}");
@@ -863,7 +464,7 @@ impl ErrataApp {
     /// Re-adds the traces the project keeps from earlier "Add traces…" (after the dump opened).
     fn restore_added(&mut self, ctx: &egui::Context) {
         self.restore_added = false;
-        let (Some(d), Some(p)) = (&self.data, &self.project) else {
+        let (Some(d), Some(p)) = (&self.ws.data, &self.ws.project) else {
             return;
         };
         let (sources, errors) = p.store.added_sources(&p.file);
@@ -919,7 +520,7 @@ impl ErrataApp {
             return;
         }
         self.adding_open = false;
-        if let Some(p) = &mut self.project
+        if let Some(p) = &mut self.ws.project
             && n > 0
         {
             // keep the records, so that reopening the dump brings them back
@@ -969,7 +570,7 @@ impl ErrataApp {
 
     /// Recounts which labelled traces are not in the (grown) dump: they count in no figure.
     fn recount_unknown(&mut self) {
-        if let (Some(p), Some(d)) = (&mut self.project, &self.data) {
+        if let (Some(p), Some(d)) = (&mut self.ws.project, &self.ws.data) {
             p.recount_unknown(&d.store);
             self.chart_cache = None;
         }
@@ -1034,26 +635,26 @@ impl ErrataApp {
             });
         }
         self.notices.extend(messages);
-        self.project = Some(project);
+        self.ws.project = Some(project);
     }
 
     /// Takes the project over from the instance holding it, reopens it (reading what the other
     /// instance wrote) and writes the labels made here while it was read-only.
     fn take_over(&mut self) {
-        let (Some(mut old), Some(data)) = (self.project.take(), self.data.take()) else {
+        let (Some(mut old), Some(data)) = (self.ws.project.take(), self.ws.data.take()) else {
             return;
         };
         if let Err(e) = old.store.take_over() {
             self.error(e.to_string());
-            self.project = Some(old);
-            self.data = Some(data);
+            self.ws.project = Some(old);
+            self.ws.data = Some(data);
             return;
         }
         let kept = old.store.take_pending();
         drop(old); // releases the lock it now holds; the reopened store takes it again
         self.open_project(&data);
-        self.data = Some(data);
-        if let Some(p) = &mut self.project {
+        self.ws.data = Some(data);
+        if let Some(p) = &mut self.ws.project {
             let n = kept.len();
             let r = p.record_all(kept);
             if r.is_ok() {
@@ -1105,7 +706,7 @@ impl ErrataApp {
 
     /// The selected trace's id and current state.
     fn selected_trace(&self) -> Option<(u32, String)> {
-        let d = self.data.as_ref()?;
+        let d = self.ws.data.as_ref()?;
         let row = d.selected_row()?;
         Some((row, d.store.id(row as usize).to_owned()))
     }
@@ -1116,7 +717,7 @@ impl ErrataApp {
             return;
         };
         let author = self.settings.author.clone();
-        let Some(project) = &mut self.project else {
+        let Some(project) = &mut self.ws.project else {
             return;
         };
         let before = project.state(&id).cloned();
@@ -1156,7 +757,7 @@ impl ErrataApp {
         let id = self.draft.trace_id.clone();
         let note = self.draft.note.clone();
         let author = self.settings.author.clone();
-        let Some(project) = &mut self.project else {
+        let Some(project) = &mut self.ws.project else {
             return;
         };
         let before = project.state(&id).cloned();
@@ -1189,7 +790,7 @@ impl ErrataApp {
     ) -> bool {
         let author = self.settings.author.clone();
         let at = crate::coding::time::now_rfc3339();
-        let Some(project) = &mut self.project else {
+        let Some(project) = &mut self.ws.project else {
             return false;
         };
         if let Err(e) = change(&mut project.codebook, &author, &at) {
@@ -1223,8 +824,8 @@ impl ErrataApp {
 
     /// Moves to the next trace in view order (after the selection, wrapping) that `pred` accepts.
     fn next_where(&mut self, pred: impl Fn(Option<&LabelEvent>, &crate::coding::Codebook) -> bool) {
-        let Some(d) = &self.data else { return };
-        let Some(project) = &self.project else { return };
+        let Some(d) = &self.ws.data else { return };
+        let Some(project) = &self.ws.project else { return };
         let start = d.selected.map_or(0, |(p, _)| p + 1);
         let n = d.view.len();
         let found = (0..n).map(|k| (start + k) % n).find(|&pos| {
@@ -1245,7 +846,7 @@ impl ErrataApp {
 
     fn start_sources(&mut self, ctx: &egui::Context, sources: Vec<Source>, label: String) {
         if let Some(batch) = self.adding_batch.take()
-            && self.data.is_some()
+            && self.ws.data.is_some()
         {
             self.start_append(ctx, sources, batch, None);
             return;
@@ -1299,7 +900,7 @@ impl ErrataApp {
 
     #[cfg(not(target_arch = "wasm32"))]
     fn start_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
-        if self.adding_batch.is_some() && self.data.is_some() {
+        if self.adding_batch.is_some() && self.ws.data.is_some() {
             let progress = Progress::default();
             match paths
                 .iter()
@@ -1447,7 +1048,7 @@ impl ErrataApp {
             }
         }
         let arrived = self
-            .data
+            .ws.data
             .as_ref()
             .and_then(|d| d.query_rx.as_ref())
             .and_then(|rx| rx.try_recv().ok());
@@ -1475,7 +1076,7 @@ impl ErrataApp {
         if self.restore_added && self.job.is_none() {
             self.restore_added(ctx);
         }
-        if !self.label_urls.is_empty() && self.project.is_some() && self.job.is_none() {
+        if !self.label_urls.is_empty() && self.ws.project.is_some() && self.job.is_none() {
             self.fetch_labels(ctx);
         }
         let arrived: Vec<_> = self
@@ -1698,7 +1299,7 @@ impl ErrataApp {
         match action {
             Action::Select(row) => {
                 self.commit_note();
-                if let Some(d) = &mut self.data
+                if let Some(d) = &mut self.ws.data
                     && let Some(pos) = d.view.iter().position(|&r| r == row)
                 {
                     d.select_pos(pos);
@@ -1710,7 +1311,7 @@ impl ErrataApp {
             Action::Last => self.move_to(usize::MAX),
             Action::SortBy(column) => self.sort_by(ctx, column),
             Action::CopyRecord => {
-                if let Some(d) = &self.data
+                if let Some(d) = &self.ws.data
                     && let Some(row) = d.selected_row()
                 {
                     ctx.copy_text(d.store.raw_record(row as usize).to_owned());
@@ -1750,7 +1351,7 @@ impl ErrataApp {
             }
             Action::CancelAppend => self.pending_append = None,
             Action::ToggleColumn(name) => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     if let Some(i) = d.visible_columns.iter().position(|c| *c == name) {
                         d.visible_columns.remove(i);
                     } else {
@@ -1788,7 +1389,7 @@ impl ErrataApp {
             }
             Action::ToggleCategoryAt(i) => {
                 if let Some(name) = self
-                    .project
+                    .ws.project
                     .as_ref()
                     .and_then(|p| p.codebook.categories.get(i))
                     .map(|c| c.name.clone())
@@ -1798,11 +1399,11 @@ impl ErrataApp {
             }
             Action::CoinTag(name) => {
                 let exists = self
-                    .project
+                    .ws.project
                     .as_ref()
                     .is_some_and(|p| p.codebook.index_of(&name).is_some());
                 // coined while reviewing a batch: a new category candidate for the owner
-                let batch = self.data.as_ref().and_then(|d| d.filters.batch.clone());
+                let batch = self.ws.data.as_ref().and_then(|d| d.filters.batch.clone());
                 let coin = |cb: &mut crate::coding::Codebook, a: &str, t: &str| {
                     cb.add(&name, a, t)?;
                     if let Some(c) = cb.categories.last_mut() {
@@ -1814,7 +1415,7 @@ impl ErrataApp {
                     let on = self
                         .selected_trace()
                         .and_then(|(_, id)| {
-                            self.project
+                            self.ws.project
                                 .as_ref()?
                                 .state(&id)
                                 .map(|s| s.categories.contains(&name))
@@ -1828,7 +1429,7 @@ impl ErrataApp {
             Action::NextUnreviewed => self.next_where(|s, _| s.is_none_or(|e| !e.is_reviewed())),
             Action::NextUncoded => self.next_where(needs_coding),
             Action::JumpTo(id) => {
-                let row = self.data.as_ref().and_then(|d| d.store.row_of_id(&id));
+                let row = self.ws.data.as_ref().and_then(|d| d.store.row_of_id(&id));
                 match row {
                     Some(row) => {
                         self.apply(ctx, Action::Select(row as u32));
@@ -1842,11 +1443,11 @@ impl ErrataApp {
                 self.draft.structured = !self.draft.structured;
             }
             Action::ConfirmStructured => {
-                let version = self.project.as_ref().map_or(0, |p| p.codebook.version);
+                let version = self.ws.project.as_ref().map_or(0, |p| p.codebook.version);
                 self.edit_selected(|e| e.codebook_version = version);
                 // same content under an older version still needs a new event
                 if let Some((_, id)) = self.selected_trace()
-                    && let Some(p) = &mut self.project
+                    && let Some(p) = &mut self.ws.project
                     && let Some(state) = p.state(&id).cloned()
                     && state.codebook_version < version
                 {
@@ -1910,7 +1511,7 @@ impl ErrataApp {
             }
             Action::DeleteCategory(name) => {
                 let before: Vec<LabelEvent> = self
-                    .project
+                    .ws.project
                     .as_ref()
                     .map(|p| {
                         p.labels
@@ -1922,11 +1523,11 @@ impl ErrataApp {
                     })
                     .unwrap_or_default();
                 let index = self
-                    .project
+                    .ws.project
                     .as_ref()
                     .and_then(|p| p.codebook.index_of(&name));
                 let category = self
-                    .project
+                    .ws.project
                     .as_ref()
                     .and_then(|p| p.codebook.get(&name).cloned());
                 let n = name.clone();
@@ -1979,7 +1580,7 @@ impl ErrataApp {
                 self.change_codebook(|cb, a, t| cb.edit(&name, &edited, a, t), None);
             }
             Action::SetOwner(owner) => {
-                if let Some(p) = &mut self.project {
+                if let Some(p) = &mut self.ws.project {
                     p.codebook.owner = owner;
                     let r = p.save_codebook();
                     self.report(r);
@@ -1991,7 +1592,7 @@ impl ErrataApp {
             Action::SignOff => {
                 let who = self.settings.author.clone();
                 let at = crate::coding::time::now_rfc3339();
-                if let Some(p) = &mut self.project {
+                if let Some(p) = &mut self.ws.project {
                     match p.codebook.sign_off(&who, &at) {
                         Ok(()) => {
                             let r = p.save_codebook();
@@ -2002,19 +1603,19 @@ impl ErrataApp {
                 }
             }
             Action::SetSql(sql) => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     d.filters.sql = sql;
                 }
                 self.refresh_view(ctx);
             }
             Action::SetSearchText(text) => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     d.filters.search.text = text;
                 }
                 self.refresh_view(ctx);
             }
             Action::SetSearchOptions(search, notes) => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     let text = std::mem::take(&mut d.filters.search.text);
                     d.filters.search = crate::trace::filter::Search { text, ..search };
                     d.filters.search_notes = notes;
@@ -2022,7 +1623,7 @@ impl ErrataApp {
                 self.refresh_view(ctx);
             }
             Action::SetLabelFilter(f) => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     d.label_filter = f;
                 }
                 self.refresh_view(ctx);
@@ -2032,7 +1633,7 @@ impl ErrataApp {
                 value,
                 exclude,
             } => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     let facet = d.filters.facets.entry(column.clone()).or_default();
                     let was_in = facet.include.contains(&value) || facet.exclude.contains(&value);
                     facet.include.retain(|v| *v != value);
@@ -2052,7 +1653,7 @@ impl ErrataApp {
             }
             Action::Refresh => self.refresh_view(ctx),
             Action::ClearFilters => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     d.filters = Default::default();
                     d.label_filter = Default::default();
                 }
@@ -2066,7 +1667,7 @@ impl ErrataApp {
                 if notes.is_empty() {
                     self.axial.error =
                         Some("no notes yet: write some while reading traces (e)".to_owned());
-                } else if let Some(p) = &self.project {
+                } else if let Some(p) = &self.ws.project {
                     // against the codebook: coded notes keep their category, the rest cluster
                     let mut seen = std::collections::HashSet::new();
                     let pairs: Vec<(String, Vec<String>)> = p
@@ -2117,15 +1718,15 @@ impl ErrataApp {
             }),
             Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
             Action::DrawSample(req) => self.draw_sample(ctx, &req),
-            Action::AddTraces => self.adding_open = self.data.is_some(),
+            Action::AddTraces => self.adding_open = self.ws.data.is_some(),
             Action::AddTracesFromFiles => {
-                if self.data.is_some() {
+                if self.ws.data.is_some() {
                     self.adding_batch = Some(self.weekly.name.trim().to_owned());
                     self.open_dialog(ctx);
                 }
             }
             Action::AddTracesFromUrl(url) => {
-                if self.data.is_some() {
+                if self.ws.data.is_some() {
                     self.adding_batch = Some(self.weekly.name.trim().to_owned());
                     self.start_url(ctx, url);
                 }
@@ -2133,14 +1734,14 @@ impl ErrataApp {
             Action::ExportRegression => self.export_regression(),
             Action::AddToRegressionFile => self.pick_text_file(ctx, Import::Regression),
             Action::SetBatch(batch) => {
-                if let Some(d) = &mut self.data {
+                if let Some(d) = &mut self.ws.data {
                     d.filters.batch = batch;
                 }
                 self.refresh_view(ctx);
             }
             Action::FilterCategory(c) => {
                 let mut f = self
-                    .data
+                    .ws.data
                     .as_ref()
                     .map(|d| d.label_filter.clone())
                     .unwrap_or_default();
@@ -2170,7 +1771,7 @@ impl ErrataApp {
                 self.screenshot_rx = Some(rx);
             }
             Action::SetThreshold(n) => {
-                if let Some(p) = &mut self.project {
+                if let Some(p) = &mut self.ws.project {
                     p.file.saturation_threshold = n.max(1);
                     let r = p.store.save_project(&p.file);
                     self.report(r);
@@ -2178,7 +1779,7 @@ impl ErrataApp {
             }
             Action::ImportCodebook => self.import_codebook(ctx),
             Action::DiscardUnreadable(name) => {
-                if let Some(p) = &mut self.project {
+                if let Some(p) = &mut self.ws.project {
                     let r = p.store.set_aside(&name).and_then(|()| {
                         if name == crate::persist::CODEBOOK_FILE {
                             p.save_codebook()
@@ -2197,7 +1798,7 @@ impl ErrataApp {
             Action::TakeOver => self.take_over(),
             Action::ImportLabels => self.import_labels(ctx),
             Action::ExportCodebook { markdown } => {
-                if let Some(p) = &self.project {
+                if let Some(p) = &self.ws.project {
                     let (text, name) = if markdown {
                         (p.codebook.to_markdown(&p.stats.categories), "codebook.md")
                     } else {
@@ -2214,9 +1815,9 @@ impl ErrataApp {
 
     /// Draws a review batch of traces not reviewed yet, records it in the project, and shows it
     /// as the review queue.
-    fn draw_sample(&mut self, ctx: &egui::Context, req: &ui::weekly::SampleRequest) {
+    fn draw_sample(&mut self, ctx: &egui::Context, req: &crate::coding::sampling::SampleRequest) {
         use crate::coding::sampling::{Batch, Strategy, sample};
-        let (Some(d), Some(p)) = (&self.data, &self.project) else {
+        let (Some(d), Some(p)) = (&self.ws.data, &self.ws.project) else {
             return;
         };
         let store = &d.store;
@@ -2320,7 +1921,7 @@ impl ErrataApp {
             at: crate::coding::time::now_rfc3339(),
         };
         let n = batch.trace_ids.len();
-        if let Some(p) = &mut self.project {
+        if let Some(p) = &mut self.ws.project {
             p.file.batches.retain(|b| b.name != batch.name);
             p.file.batches.push(batch);
             let r = p.store.save_project(&p.file);
@@ -2346,7 +1947,7 @@ impl ErrataApp {
     /// set the user picked) with the new cases after it, or of the new cases alone.
     #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
     fn export_regression_onto(&mut self, onto: Option<(&str, &str)>) {
-        let (Some(d), Some(p)) = (&self.data, &self.project) else {
+        let (Some(d), Some(p)) = (&self.ws.data, &self.ws.project) else {
             return;
         };
         let batch_of = |id: &str| {
@@ -2421,7 +2022,7 @@ impl ErrataApp {
 
     /// Every open-coding note, once each, in trace-id order.
     fn notes(&self) -> Vec<String> {
-        let Some(p) = &self.project else {
+        let Some(p) = &self.ws.project else {
             return Vec::new();
         };
         let mut seen = std::collections::HashSet::new();
@@ -2457,7 +2058,7 @@ impl ErrataApp {
     /// Sends one batch of notes; the codebook's and the running proposal's categories go along.
     fn send_batch(&mut self, ctx: &egui::Context, batch: Vec<String>) {
         let mut existing: Vec<(String, String)> = self
-            .project
+            .ws.project
             .as_ref()
             .map(|p| {
                 p.codebook
@@ -2501,7 +2102,7 @@ impl ErrataApp {
         };
         let author = self.settings.author.clone();
         let at = crate::coding::time::now_rfc3339();
-        let Some(project) = &mut self.project else {
+        let Some(project) = &mut self.ws.project else {
             return;
         };
         let accepted: Vec<(String, String)> = proposal
@@ -2545,12 +2146,12 @@ impl ErrataApp {
 
     /// The Pareto as charted: the whole project, or the traces in the current view.
     pub fn pareto(&self) -> crate::coding::pareto::Pareto {
-        let Some(p) = &self.project else {
+        let Some(p) = &self.ws.project else {
             return Default::default();
         };
         let measure = self.pareto_ui.measure;
         let zero = self.pareto_ui.include_zero;
-        match &self.data {
+        match &self.ws.data {
             Some(d) if self.pareto_ui.scope_view && d.view.len() < d.store.len() => {
                 let mut in_view = vec![false; d.store.len()];
                 for &r in &d.view {
@@ -2584,7 +2185,7 @@ impl ErrataApp {
     /// The Pareto per review batch, or (with no batches) per ISO week of the traces' timestamps,
     /// oldest first.
     pub fn pareto_by_week(&self) -> Vec<(String, crate::coding::pareto::Pareto)> {
-        let (Some(p), Some(d)) = (&self.project, &self.data) else {
+        let (Some(p), Some(d)) = (&self.ws.project, &self.ws.data) else {
             return Vec::new();
         };
         // with review batches, one row per batch (in the order they were made)
@@ -2655,17 +2256,17 @@ impl ErrataApp {
     fn chart_data(&mut self) -> ChartData {
         let ui = &self.pareto_ui;
         let key: ChartKey = (
-            self.project.as_ref().map_or(0, |p| p.labels.events().len()),
-            self.project.as_ref().map_or(0, |p| p.codebook.version),
+            self.ws.project.as_ref().map_or(0, |p| p.labels.events().len()),
+            self.ws.project.as_ref().map_or(0, |p| p.codebook.version),
             ui.measure == crate::coding::pareto::Measure::Weighted,
             ui.include_zero,
             ui.scope_view,
             ui.by_week,
             // the view: its query generation, and whether its result has arrived
-            self.data
+            self.ws.data
                 .as_ref()
                 .map_or(0, |d| d.generation * 2 + u64::from(d.querying)),
-            self.project.as_ref().map_or(0, |p| {
+            self.ws.project.as_ref().map_or(0, |p| {
                 p.file.batches.iter().map(|b| b.trace_ids.len() + 1).sum()
             }),
         );
@@ -2687,13 +2288,13 @@ impl ErrataApp {
 
     /// The Markdown report of the current chart.
     pub fn report_markdown(&self) -> String {
-        let Some(p) = &self.project else {
+        let Some(p) = &self.ws.project else {
             return String::new();
         };
         let pareto = self.pareto();
         let date = crate::coding::time::now_rfc3339();
         let dump = self
-            .data
+            .ws.data
             .as_ref()
             .map_or(String::new(), |d| d.store.files().join(", "));
         crate::coding::report::markdown(&crate::coding::report::ReportInput {
@@ -2737,7 +2338,7 @@ impl ErrataApp {
     }
 
     fn export_labels(&mut self) {
-        let (Some(p), Some(d)) = (&self.project, &self.data) else {
+        let (Some(p), Some(d)) = (&self.ws.project, &self.ws.data) else {
             return;
         };
         let cols: Vec<(usize, String)> = d
@@ -2770,7 +2371,7 @@ impl ErrataApp {
 
     /// Merges a labels JSONL into the project: newer `at` wins; conflicts are reported.
     pub fn merge_labels_text(&mut self, name: &str, text: &str) {
-        let Some(p) = &mut self.project else { return };
+        let Some(p) = &mut self.ws.project else { return };
         let (incoming, problems) = crate::coding::Labels::replay(text);
         let mut added = Vec::new();
         let mut conflicts = 0;
@@ -2790,7 +2391,7 @@ impl ErrataApp {
         let r = p.record_all(added);
         self.report(r);
         self.recount_unknown();
-        let unknown = self.project.as_ref().map_or(0, |p| p.unknown_ids);
+        let unknown = self.ws.project.as_ref().map_or(0, |p| p.unknown_ids);
         self.notices.push(Notice {
             text: format!(
                 "imported {n} labels from {name}; {conflicts} conflicts (newest kept); {} lines unreadable{}",
@@ -2811,7 +2412,7 @@ impl ErrataApp {
             Ok(incoming) => {
                 let author = self.settings.author.clone();
                 let at = crate::coding::time::now_rfc3339();
-                if let Some(p) = &mut self.project {
+                if let Some(p) = &mut self.ws.project {
                     p.codebook.import(incoming, name, &author, &at);
                     let r = p.save_codebook();
                     self.report(r);
@@ -2933,7 +2534,7 @@ impl ErrataApp {
             "no file dialog is available here (no desktop portal or zenity)"
         };
         let folder = self
-            .project
+            .ws.project
             .as_ref()
             .map(|p| std::path::PathBuf::from(&p.store.location))
             .filter(|p| p.is_dir())
@@ -2963,7 +2564,7 @@ impl ErrataApp {
     }
 
     fn remap(&mut self, ctx: &egui::Context, mapping: FieldMapping) {
-        let Some(d) = self.data.take() else { return };
+        let Some(d) = self.ws.data.take() else { return };
         let key = d.key.clone();
         if mapping == d.store.detected {
             self.settings.mappings.remove(&key);
@@ -2979,7 +2580,7 @@ impl ErrataApp {
 
     fn move_by(&mut self, delta: i64) {
         self.commit_note();
-        let Some(d) = &self.data else { return };
+        let Some(d) = &self.ws.data else { return };
         let pos = d.selected.map_or(0, |(p, _)| p as i64);
         let target = (pos + delta).clamp(0, d.view.len().saturating_sub(1) as i64);
         self.move_to(target as usize);
@@ -2987,7 +2588,7 @@ impl ErrataApp {
 
     fn move_to(&mut self, pos: usize) {
         self.commit_note();
-        let Some(d) = &mut self.data else { return };
+        let Some(d) = &mut self.ws.data else { return };
         if d.view.is_empty() {
             return;
         }
@@ -2996,7 +2597,7 @@ impl ErrataApp {
     }
 
     fn sort_by(&mut self, ctx: &egui::Context, column: SortColumn) {
-        let Some(d) = &mut self.data else { return };
+        let Some(d) = &mut self.ws.data else { return };
         let sort = match &d.sort {
             Some(s) if s.column == column && !s.descending => Some(Sort {
                 column,
@@ -3015,8 +2616,8 @@ impl ErrataApp {
     /// Recomputes the view from the filters, searches and sort: at once for small dumps and in
     /// the browser, on a background thread natively for large ones (a newer query supersedes).
     pub fn refresh_view(&mut self, ctx: &egui::Context) {
-        let Some(d) = &mut self.data else { return };
-        let mut label_mask: Option<Vec<bool>> = match &self.project {
+        let Some(d) = &mut self.ws.data else { return };
+        let mut label_mask: Option<Vec<bool>> = match &self.ws.project {
             Some(p) if d.label_filter.is_active() => Some(
                 (0..d.store.len())
                     .map(|r| d.label_filter.matches(p.state(d.store.id(r)), &p.codebook))
@@ -3025,7 +2626,7 @@ impl ErrataApp {
             _ => None,
         };
         // a review batch restricts the view to its traces
-        if let (Some(name), Some(p)) = (&d.filters.batch, &self.project) {
+        if let (Some(name), Some(p)) = (&d.filters.batch, &self.ws.project) {
             let ids: std::collections::HashSet<&str> = p
                 .file
                 .batches
@@ -3050,13 +2651,13 @@ impl ErrataApp {
             None
         };
         // the label state as columns, when the WHERE names one (`verdict = 'fail'`)
-        let label_columns = match &self.project {
+        let label_columns = match &self.ws.project {
             Some(p) if crate::trace::filter::mentions_labels(&d.filters.sql) => {
                 Some(p.label_columns(&d.store))
             }
             _ => None,
         };
-        let note_hits: Option<Vec<bool>> = match (&self.project, &d.search_re) {
+        let note_hits: Option<Vec<bool>> = match (&self.ws.project, &d.search_re) {
             (Some(p), Some(re)) if d.filters.search_notes => {
                 let mut hits = vec![false; d.store.len()];
                 for ev in p.labels.latest() {
@@ -3117,7 +2718,7 @@ impl ErrataApp {
         generation: u64,
         result: Result<crate::trace::view::ViewResult, String>,
     ) {
-        let Some(d) = &mut self.data else { return };
+        let Some(d) = &mut self.ws.data else { return };
         if generation != d.generation {
             return; // superseded by a newer query
         }
@@ -3144,7 +2745,7 @@ impl ErrataApp {
 
     /// Remembers the view's filters in the project file (when they changed).
     fn save_filters(&mut self) {
-        let (Some(d), Some(p)) = (&self.data, &mut self.project) else {
+        let (Some(d), Some(p)) = (&self.ws.data, &mut self.ws.project) else {
             return;
         };
         if p.file.filters == d.filters && p.file.label_filter == d.label_filter {
@@ -3365,7 +2966,7 @@ impl ErrataApp {
                     self.dialogs.url = Some(String::new());
                 }
                 if ui
-                    .add_enabled(self.data.is_some(), egui::Button::new("Add traces to this dump…"))
+                    .add_enabled(self.ws.data.is_some(), egui::Button::new("Add traces to this dump…"))
                     .on_hover_text("Add files, a URL or dropped files to the open dump as a batch; records it already has are skipped")
                     .clicked()
                 {
@@ -3375,7 +2976,7 @@ impl ErrataApp {
                     self.open_demo();
                 }
                 ui.separator();
-                let has_project = self.project.is_some();
+                let has_project = self.ws.project.is_some();
                 if ui
                     .add_enabled(has_project, egui::Button::new("Import labels…"))
                     .clicked()
@@ -3388,7 +2989,7 @@ impl ErrataApp {
                 {
                     self.pending.push(Action::ExportLabels);
                 }
-                if let Some(holder) = self.project.as_ref().and_then(|p| p.store.read_only_by())
+                if let Some(holder) = self.ws.project.as_ref().and_then(|p| p.store.read_only_by())
                     && ui
                         .button("Take over the project")
                         .on_hover_text(format!(
@@ -3400,7 +3001,7 @@ impl ErrataApp {
                     self.pending.push(Action::TakeOver);
                 }
                 ui.separator();
-                let has = self.data.as_ref().is_some_and(|d| d.selected.is_some());
+                let has = self.ws.data.as_ref().is_some_and(|d| d.selected.is_some());
                 if ui
                     .add_enabled(
                         has,
@@ -3419,7 +3020,7 @@ impl ErrataApp {
                 }
             });
             ui.menu_button("View", |ui| {
-                if let Some(d) = &self.data {
+                if let Some(d) = &self.ws.data {
                     ui.menu_button("Columns", |ui| {
                         for c in d.store.columns() {
                             let mut on = d.visible_columns.contains(&c.name);
@@ -3487,7 +3088,7 @@ impl ErrataApp {
     }
 
     fn dataset_line(&mut self, ui: &mut egui::Ui) {
-        let Some(d) = &self.data else {
+        let Some(d) = &self.ws.data else {
             ui.label("No traces open. File > Open…, drop a file here, or open the demo.");
             return;
         };
@@ -3570,15 +3171,15 @@ pub struct AppStatus {
 impl ErrataApp {
     /// The app's state in a few figures (see [`AppStatus`]).
     pub fn status(&self) -> AppStatus {
-        let stats = self.project.as_ref().map(|p| &p.stats);
+        let stats = self.ws.project.as_ref().map(|p| &p.stats);
         AppStatus {
             dump: self
-                .data
+                .ws.data
                 .as_ref()
                 .map(|d| d.key.clone())
                 .unwrap_or_default(),
-            traces: self.data.as_ref().map_or(0, |d| d.store.len()),
-            shown: self.data.as_ref().map_or(0, |d| d.view.len()),
+            traces: self.ws.data.as_ref().map_or(0, |d| d.store.len()),
+            shown: self.ws.data.as_ref().map_or(0, |d| d.view.len()),
             reviewed: stats.map_or(0, |s| s.reviewed),
             failed: stats.map_or(0, |s| s.failed),
             coded: stats.map_or(0, |s| s.coded),
@@ -3619,23 +3220,10 @@ fn default_author() -> String {
     }
 }
 
-/// `1234567` → `1,234,567`.
-pub fn fmt_count(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 impl eframe::App for ErrataApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.sync_secret();
-        if let Some(p) = &mut self.project {
+        if let Some(p) = &mut self.ws.project {
             let was = p.store.read_only_by();
             p.store.heartbeat();
             #[cfg(target_arch = "wasm32")]
@@ -3683,8 +3271,8 @@ impl eframe::App for ErrataApp {
         egui::Panel::top("menu").show(ui, |ui| {
             self.menu_bar(ui);
             self.dataset_line(ui);
-            if let Some(d) = &self.data {
-                let acts = ui::filter::ui(ui, &mut self.filter_bar, d, self.project.as_ref());
+            if let Some(d) = &self.ws.data {
+                let acts = ui::filter::ui(ui, &mut self.filter_bar, d, self.ws.project.as_ref());
                 self.pending.extend(acts);
             }
         });
@@ -3694,11 +3282,11 @@ impl eframe::App for ErrataApp {
         let mut actions = Vec::new();
         // the chart is recomputed every frame from the kept label counts (cheap: O(combinations))
         let (pareto, by_week) = self.chart_data();
-        let selected_category = self.data.as_ref().and_then(|d| {
+        let selected_category = self.ws.data.as_ref().and_then(|d| {
             (d.label_filter.categories.len() == 1).then(|| d.label_filter.categories[0].clone())
         });
         let mut pareto_actions = Vec::new();
-        if self.pareto_ui.full && self.project.is_some() {
+        if self.pareto_ui.full && self.ws.project.is_some() {
             let mut open = true;
             egui::Window::new("Pareto of failures")
                 .id(egui::Id::unique("pareto-full"))
@@ -3717,14 +3305,14 @@ impl eframe::App for ErrataApp {
                 });
             self.pareto_ui.full &= open;
         }
-        if let Some(d) = &mut self.data {
+        if let Some(d) = &mut self.ws.data {
             let avail = ui.available_height();
             egui::Panel::top("table")
                 .resizable(true)
                 .default_size(avail * 0.42)
                 .min_size(80.0)
                 .show(ui, |ui| {
-                    if self.pareto_ui.docked && self.project.is_some() {
+                    if self.pareto_ui.docked && self.ws.project.is_some() {
                         egui::Panel::right("pareto-dock")
                             .resizable(true)
                             .default_size(380.0)
@@ -3759,7 +3347,7 @@ impl eframe::App for ErrataApp {
                             let out = ui::table::ui(
                                 ui,
                                 d,
-                                self.project.as_ref(),
+                                self.ws.project.as_ref(),
                                 self.scroll_to_selected,
                             );
                             self.rows_per_page = out.rows_per_page;
@@ -3768,7 +3356,7 @@ impl eframe::App for ErrataApp {
                 });
             self.scroll_to_selected = false;
             egui::CentralPanel::default().show(ui, |ui| {
-                if let (Some(project), Some(row)) = (&self.project, d.selected_row()) {
+                if let (Some(project), Some(row)) = (&self.ws.project, d.selected_row()) {
                     let id = d.store.id(row as usize).to_owned();
                     if self.draft.trace_id != id || self.draft.row != Some(row) {
                         // the draft follows the selection (a pending note was committed on leaving)
@@ -3818,15 +3406,15 @@ impl eframe::App for ErrataApp {
             });
         }
         actions.extend(pareto_actions);
-        actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.data.as_ref()));
+        actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.ws.data.as_ref()));
         actions.extend(self.add_traces_window(&ctx));
-        if let (Some(pending), Some(d)) = (&mut self.pending_append, &self.data) {
+        if let (Some(pending), Some(d)) = (&mut self.pending_append, &self.ws.data) {
             actions.extend(ui::dialogs::append_mapping(&ctx, pending, &d.store));
         }
-        if let Some(project) = &self.project {
+        if let Some(project) = &self.ws.project {
             actions.extend(ui::codebook::ui(&ctx, &mut self.codebook_ui, project));
             actions.extend(ui::axial::ui(&ctx, &mut self.axial, project));
-            if let Some(d) = &self.data {
+            if let Some(d) = &self.ws.data {
                 actions.extend(ui::weekly::ui(&ctx, &mut self.weekly, d, project));
             }
         }

@@ -4,6 +4,7 @@
 //! the [`app`] that owns state and applies the actions panels return. Only `ui` and `app`
 //! import egui; everything below builds and tests without a window, natively and on wasm.
 
+pub mod action;
 pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
@@ -19,5 +20,6 @@ pub mod trace;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+pub mod workspace;
 
 pub use app::ErrataApp;

@@ -43,7 +43,7 @@ fn type_text(h: &mut Harness<'_, ErrataApp>, text: &str) {
 }
 
 fn state(h: &Harness<'_, ErrataApp>, id: &str) -> Option<errata::coding::LabelEvent> {
-    h.state().project.as_ref().unwrap().state(id).cloned()
+    h.state().ws.project.as_ref().unwrap().state(id).cloned()
 }
 
 #[test]
@@ -60,7 +60,7 @@ fn code_a_trace_by_keyboard_and_find_it_after_reopening() {
         press(&mut h, Key::E);
         type_text(&mut h, "refund amount invented");
         // shortcuts do not fire while the note has focus: 'f' and 'j' were typed, not applied
-        assert_eq!(h.state().data.as_ref().unwrap().selected.unwrap().0, 0);
+        assert_eq!(h.state().ws.data.as_ref().unwrap().selected.unwrap().0, 0);
         press(&mut h, Key::Escape);
         assert_eq!(
             state(&h, "tr-0000000").unwrap().note,
@@ -94,8 +94,8 @@ fn code_a_trace_by_keyboard_and_find_it_after_reopening() {
         // next unreviewed skips the two reviewed traces
         press(&mut h, Key::Home);
         press(&mut h, Key::U);
-        assert_eq!(h.state().data.as_ref().unwrap().selected.unwrap().1, 2);
-        let p = h.state().project.as_ref().unwrap();
+        assert_eq!(h.state().ws.data.as_ref().unwrap().selected.unwrap().1, 2);
+        let p = h.state().ws.project.as_ref().unwrap();
         // two tags coined in a row by one author are one version ("added a, b")
         assert_eq!(p.codebook.version, 1);
         assert_eq!(p.stats.coded, 2);
@@ -108,7 +108,7 @@ fn code_a_trace_by_keyboard_and_find_it_after_reopening() {
     assert_eq!(s.note, "refund amount invented");
     assert_eq!(s.categories, ["invented details"]);
     assert_eq!(state(&h, "tr-0000001").unwrap().categories, ["wrong date"]);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     assert_eq!(p.codebook.categories.len(), 2);
     assert_eq!(p.codebook.version, 1);
     let _ = std::fs::remove_dir_all(&dir);
@@ -148,7 +148,7 @@ fn merge_two_categories_in_the_codebook_panel() {
     h.run_steps(2);
     h.get_by_label("wrong date").click();
     h.run_steps(3);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     assert_eq!(p.codebook.categories.len(), 1);
     assert_eq!(p.codebook.categories[0].name, "wrong date");
     assert_eq!(p.codebook.version, 2, "v1 added both tags, v2 merged them");
@@ -176,7 +176,7 @@ fn delete_and_undo_and_sign_off() {
     h.run_steps(2);
     assert!(
         h.state()
-            .project
+            .ws.project
             .as_ref()
             .unwrap()
             .codebook
@@ -187,7 +187,7 @@ fn delete_and_undo_and_sign_off() {
     h.get_by_label("Undo delete of \"policy misquoted\"")
         .click();
     h.run_steps(2);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     assert_eq!(p.codebook.categories[0].name, "policy misquoted");
     assert_eq!(
         state(&h, "tr-0000000").unwrap().categories,
@@ -196,7 +196,7 @@ fn delete_and_undo_and_sign_off() {
     assert!(!p.codebook.is_signed_off());
     h.get_by_label("Sign off v3").click();
     h.run_steps(2);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     assert!(p.codebook.is_signed_off());
     assert_eq!(p.codebook.owner, "ana");
     let _ = std::fs::remove_dir_all(&dir);
@@ -217,7 +217,7 @@ fn structured_coding_confirms_and_moves_on() {
     press(&mut h, Key::T);
     type_text(&mut h, "b");
     press(&mut h, Key::Enter);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     assert_eq!(
         p.codebook.version, 1,
         "coining tags does not run the version up"
@@ -229,23 +229,23 @@ fn structured_coding_confirms_and_moves_on() {
     assert_eq!(p.structured_progress(), (2, 2));
     // splitting "a" (v2) asks for the traces that carry it to be coded again
     h.state_mut()
-        .project
+        .ws.project
         .as_mut()
         .unwrap()
         .codebook
         .split("a", "a2", "ana", "2026-11-27T00:00:00Z")
         .unwrap();
     h.run_steps(2);
-    let version = h.state().project.as_ref().unwrap().codebook.version;
+    let version = h.state().ws.project.as_ref().unwrap().codebook.version;
     assert_eq!(version, 2);
     assert_eq!(
-        h.state().project.as_ref().unwrap().structured_progress(),
+        h.state().ws.project.as_ref().unwrap().structured_progress(),
         (0, 2),
         "both carry a"
     );
     // an unrelated change (a new category) keeps them up to date
     h.state_mut()
-        .project
+        .ws.project
         .as_mut()
         .unwrap()
         .codebook
@@ -262,7 +262,7 @@ fn structured_coding_confirms_and_moves_on() {
     press(&mut h, Key::Enter);
     assert_eq!(state(&h, "tr-0000000").unwrap().codebook_version, 3);
     assert_eq!(
-        h.state().project.as_ref().unwrap().structured_progress(),
+        h.state().ws.project.as_ref().unwrap().structured_progress(),
         (1, 2)
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -276,7 +276,7 @@ fn labels_export_import_round_trip_newest_wins() {
     press(&mut h, Key::T);
     type_text(&mut h, "x");
     press(&mut h, Key::Enter);
-    let exported = h.state().project.as_ref().unwrap().labels.compacted_jsonl();
+    let exported = h.state().ws.project.as_ref().unwrap().labels.compacted_jsonl();
     let (again, problems) = errata::coding::Labels::replay(&exported);
     assert!(problems.is_empty());
     assert_eq!(again.get("tr-0000000").unwrap().categories, ["x"]);
@@ -373,7 +373,7 @@ fn pareto_bars_follow_the_labels_and_filter_the_table() {
         press(&mut h, Key::F);
         let exists = h
             .state()
-            .project
+            .ws.project
             .as_ref()
             .unwrap()
             .codebook
@@ -382,7 +382,7 @@ fn pareto_bars_follow_the_labels_and_filter_the_table() {
         if exists {
             let n = h
                 .state()
-                .project
+                .ws.project
                 .as_ref()
                 .unwrap()
                 .codebook
@@ -406,11 +406,11 @@ fn pareto_bars_follow_the_labels_and_filter_the_table() {
     // clicking a bar filters the table to that category; again clears it
     h.get_by_label("wrong date: 1").click();
     h.run_steps(3);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.view, [1]);
     h.get_by_label("wrong date: 1").click();
     h.run_steps(3);
-    assert_eq!(h.state().data.as_ref().unwrap().view.len(), 300);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().view.len(), 300);
     // ranked by severity, a bar says the score its height measures (medium: weight 2)
     h.get_by_label("x severity").click();
     h.run_steps(3);
@@ -482,11 +482,11 @@ fn axial_coding_offline_proposal_review_and_accept() {
     let (proposal, source) = h.state().axial.proposal.clone().unwrap();
     assert_eq!(source, "offline clusterer");
     assert_eq!(proposal.categories.len(), 3);
-    let version = h.state().project.as_ref().unwrap().codebook.version;
+    let version = h.state().ws.project.as_ref().unwrap().codebook.version;
     // nothing reaches the codebook before accepting; then one new version
     assert!(
         h.state()
-            .project
+            .ws.project
             .as_ref()
             .unwrap()
             .codebook
@@ -512,7 +512,7 @@ fn axial_coding_offline_proposal_review_and_accept() {
     );
     h.get_by_label("Accept into the codebook").click();
     h.run_steps(3);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     assert_eq!(p.codebook.version, version + 1);
     assert_eq!(p.codebook.categories.len(), 2);
     assert!(
@@ -623,11 +623,11 @@ fn weekly_batch_queue_and_judge_spot_check() {
     assert!(h.state().weekly.sample_open);
     h.get_by_label("Draw").click();
     h.run_steps(3);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     assert_eq!(p.file.batches.len(), 1);
     assert_eq!(p.file.batches[0].trace_ids.len(), 15);
     assert_eq!(p.file.batches[0].strategy, "uniform");
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.view.len(), 15);
     assert_eq!(d.filters.batch.as_deref(), Some("2026-W48"));
     assert!(h.query_all_by_label("0 of 15 reviewed").next().is_some());
@@ -635,7 +635,7 @@ fn weekly_batch_queue_and_judge_spot_check() {
     press(&mut h, Key::T);
     type_text(&mut h, "overbooking");
     press(&mut h, Key::Enter);
-    let cb = &h.state().project.as_ref().unwrap().codebook;
+    let cb = &h.state().ws.project.as_ref().unwrap().codebook;
     assert_eq!(cb.categories[0].candidate_from.as_deref(), Some("2026-W48"));
     assert!(
         h.query_all_by_label("new category candidates: overbooking")
@@ -651,7 +651,7 @@ fn weekly_batch_queue_and_judge_spot_check() {
     assert!(h.query_all_by_label("3 of 15 reviewed").next().is_some());
     // the same seed on the same data draws the same traces (the reviewed ones excluded)
     let first: Vec<String> = {
-        let d = h.state().data.as_ref().unwrap();
+        let d = h.state().ws.data.as_ref().unwrap();
         d.view
             .iter()
             .take(3)
@@ -668,7 +668,7 @@ fn weekly_batch_queue_and_judge_spot_check() {
     h.state_mut().weekly.rationale_column = "judge.rationale".into();
     h.run_steps(3);
     let (_, a, spots) = h.state().weekly.result.clone().unwrap();
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     let col = d.store.column_index("judge.verdict").unwrap();
     let (mut agree, mut n) = (0, 0);
     for id in &first[..3] {
@@ -676,7 +676,7 @@ fn weekly_batch_queue_and_judge_spot_check() {
         let judge_fail = d.store.cell(r, col).as_deref() == Some("fail");
         let human_fail = h
             .state()
-            .project
+            .ws.project
             .as_ref()
             .unwrap()
             .state(id)
@@ -696,7 +696,7 @@ fn weekly_batch_queue_and_judge_spot_check() {
     press(&mut h, Key::B);
     h.get_by_label("Accept candidate").click();
     h.run_steps(2);
-    let cb = &h.state().project.as_ref().unwrap().codebook;
+    let cb = &h.state().ws.project.as_ref().unwrap().codebook;
     assert_eq!(cb.categories[0].candidate_from, None);
     assert!(
         cb.changelog
@@ -758,14 +758,14 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     h.state_mut()
         .apply(&ctx, errata::app::Action::OpenPaths(vec![week2]));
     wait_for_jobs(&mut h);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.store.len(), 302);
     assert_eq!(d.store.id(301), "new-1");
     // the batch is a column: filterable like any metadata
     let batch = d.store.column_index("batch").unwrap();
     assert_eq!(d.store.cell(301, batch).as_deref(), Some("2026-W49"));
     assert_eq!(d.store.cell(0, batch), None);
-    let p = h.state().project.as_ref().unwrap();
+    let p = h.state().ws.project.as_ref().unwrap();
     let batch = p
         .file
         .batches
@@ -788,11 +788,11 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
         errata::app::Action::SetSql("batch = '2026-W49'".into()),
     );
     wait_for_jobs(&mut h);
-    assert_eq!(h.state().data.as_ref().unwrap().view, [300, 301]);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().view, [300, 301]);
     // sampling draws from the view; the week's review batch does not replace the added batch
     h.state_mut().apply(
         &ctx,
-        errata::app::Action::DrawSample(errata::ui::weekly::SampleRequest {
+        errata::app::Action::DrawSample(errata::coding::sampling::SampleRequest {
             name: "2026-W49".into(),
             n: 15,
             seed: 1,
@@ -801,7 +801,7 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     );
     h.run_steps(2);
     {
-        let p = h.state().project.as_ref().unwrap();
+        let p = h.state().ws.project.as_ref().unwrap();
         let names: Vec<&str> = p.file.batches.iter().map(|b| b.name.as_str()).collect();
         assert_eq!(names, ["2026-W49", "2026-W49 review"]);
         let mut drawn = p.file.batches[1].trace_ids.clone();
@@ -816,7 +816,7 @@ fn add_traces_appends_a_batch_and_skips_duplicates() {
     // reopening the dump brings the added traces back, in their batch
     let mut h = app(&dir);
     wait_for_jobs(&mut h);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.store.len(), 302);
     let batch = d.store.column_index("batch").unwrap();
     assert_eq!(d.store.cell(300, batch).as_deref(), Some("2026-W49"));
@@ -849,7 +849,7 @@ fn adding_a_differently_shaped_file_asks_for_its_fields() {
         .apply(&ctx, errata::app::Action::OpenPaths(vec![week]));
     wait_for_jobs(&mut h);
     // nothing added yet: the window names what differs and asks
-    assert_eq!(h.state().data.as_ref().unwrap().store.len(), 300);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().store.len(), 300);
     h.get_by_label_contains("`trace_id` (the dump's id) is missing in 2 of 2 new records");
     {
         let pending = h.state_mut().pending_append.as_mut().unwrap();
@@ -862,7 +862,7 @@ fn adding_a_differently_shaped_file_asks_for_its_fields() {
     h.run_steps(2);
     wait_for_jobs(&mut h);
     assert!(h.state().pending_append.is_none());
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.store.len(), 302);
     assert_eq!(d.store.id(300), "s-1");
     assert_eq!(d.store.raw_input(300), Some("\"Is my bag free?\""));
@@ -872,7 +872,7 @@ fn adding_a_differently_shaped_file_asks_for_its_fields() {
 fn wait_for_jobs(h: &mut Harness<'_, ErrataApp>) {
     for _ in 0..500 {
         h.step();
-        if h.state().job.is_none() && !h.state().data.as_ref().is_some_and(|d| d.querying) {
+        if h.state().job.is_none() && !h.state().ws.data.as_ref().is_some_and(|d| d.querying) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
@@ -1053,7 +1053,7 @@ fn oversampling_without_a_predicate_says_what_is_missing() {
     let ctx = h.ctx.clone();
     h.state_mut().apply(
         &ctx,
-        errata::app::Action::DrawSample(errata::ui::weekly::SampleRequest {
+        errata::app::Action::DrawSample(errata::coding::sampling::SampleRequest {
             name: "w".into(),
             n: 15,
             seed: 1,
@@ -1069,7 +1069,7 @@ fn oversampling_without_a_predicate_says_what_is_missing() {
             && n.text
                 .starts_with("oversampling needs a WHERE predicate that marks the failures")
     }));
-    assert!(h.state().project.as_ref().unwrap().file.batches.is_empty());
+    assert!(h.state().ws.project.as_ref().unwrap().file.batches.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1121,7 +1121,7 @@ fn add_traces_window_takes_a_dropped_file_as_a_batch() {
         .dropped_files
         .push(std::sync::Arc::new(DroppedPath(week)));
     wait_for_jobs(&mut h);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.store.len(), 301);
     let batch = d.store.column_index("batch").unwrap();
     assert_eq!(d.store.cell(300, batch).as_deref(), Some("2026-W50"));
@@ -1143,7 +1143,7 @@ fn a_drop_opens_its_file_even_after_add_traces_was_chosen() {
         .dropped_files
         .push(std::sync::Arc::new(DroppedPath(other)));
     wait_for_jobs(&mut h);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.store.len(), 1);
     assert!(h.state().adding_batch.is_none());
     let _ = std::fs::remove_dir_all(&dir);

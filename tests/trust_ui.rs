@@ -220,7 +220,7 @@ fn a_shortcut_that_focuses_a_box_hands_it_the_rest_of_the_frame() {
 
 fn state_of(h: &Harness<'_, ErrataApp>) -> (Option<Verdict>, Vec<String>) {
     h.state()
-        .project
+        .ws.project
         .as_ref()
         .and_then(|p| p.state("tr-0000000"))
         .map(|e| (e.verdict, e.categories.clone()))
@@ -250,7 +250,7 @@ fn opening_never_rewrites_the_label_log() {
     let mut h = app(&dir);
     h.run_steps(3);
     assert_eq!(
-        h.state().project.as_ref().unwrap().labels.events().len(),
+        h.state().ws.project.as_ref().unwrap().labels.events().len(),
         1200
     );
     press(&mut h, Key::P); // one more label is appended, nothing else changes
@@ -283,14 +283,14 @@ fn a_second_instance_is_read_only_until_it_takes_over() {
     press(&mut second, Key::P);
     let log = std::fs::read_to_string(project_dir(&dir).join("labels.jsonl")).unwrap();
     assert_eq!(log.lines().count(), 1);
-    assert_eq!(second.state().project.as_ref().unwrap().store.pending(), 1);
+    assert_eq!(second.state().ws.project.as_ref().unwrap().store.pending(), 1);
     // the first closes; the second takes over through the menu and writes what it kept
     drop(first);
     second.get_by_label("File").click();
     second.run_steps(2);
     second.get_by_label("Take over the project").click();
     second.run_steps(3);
-    let p = second.state().project.as_ref().unwrap();
+    let p = second.state().ws.project.as_ref().unwrap();
     assert!(p.store.read_only_by().is_none());
     assert_eq!(p.state("tr-0000000").unwrap().verdict, Some(Verdict::Pass));
     let log = std::fs::read_to_string(project_dir(&dir).join("labels.jsonl")).unwrap();
@@ -314,7 +314,7 @@ fn a_failing_filter_is_not_saved_and_a_deep_one_does_not_abort() {
         h.run_steps(2);
         press(&mut h, Key::Enter);
         h.run_steps(3);
-        let d = h.state().data.as_ref().unwrap();
+        let d = h.state().ws.data.as_ref().unwrap();
         assert!(d.query_error.is_some(), "{sql:.40}: no error shown");
         let saved = std::fs::read_to_string(project_dir(&dir).join("project.json")).unwrap();
         assert!(

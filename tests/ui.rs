@@ -40,13 +40,13 @@ fn shown(h: &Harness<'_, ErrataApp>, label: &str) -> bool {
 }
 
 fn selected(h: &Harness<'_, ErrataApp>) -> Option<(usize, u32)> {
-    h.state().data.as_ref().and_then(|d| d.selected)
+    h.state().ws.data.as_ref().and_then(|d| d.selected)
 }
 
 #[test]
 fn opens_on_the_demo_and_shows_rows() {
     let h = app(StartOptions::default());
-    let d = h.state().data.as_ref().expect("demo loaded");
+    let d = h.state().ws.data.as_ref().expect("demo loaded");
     assert_eq!(d.store.len(), 300);
     assert!(shown(&h, "tr-0000000"));
     assert!(shown(&h, "tr-0000005"));
@@ -66,7 +66,7 @@ fn clicking_a_row_shows_its_input_and_output() {
     h.get_all_by_label("tr-0000003").next().unwrap().click();
     h.run_steps(3);
     assert_eq!(selected(&h).map(|s| s.1), Some(3));
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     let (input, output) = d.contents(3);
     let user = match input {
         errata::trace::content::Content::Chat(m) => {
@@ -121,7 +121,7 @@ fn copy_as_json_copies_the_original_record() {
     h.run_steps(2);
     let expected = h
         .state()
-        .data
+        .ws.data
         .as_ref()
         .unwrap()
         .store
@@ -163,7 +163,7 @@ fn clicking_a_header_sorts() {
         .unwrap()
         .click();
     h.run_steps(3);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     let col = d.store.column_index("model").unwrap();
     let values: Vec<String> = d
         .view
@@ -175,7 +175,7 @@ fn clicking_a_header_sorts() {
     // again: descending, stable (file order within equal values)
     h.get_by_label("model ^").click();
     h.run_steps(3);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     let values: Vec<String> = d
         .view
         .iter()
@@ -202,7 +202,7 @@ fn opens_files_from_the_command_line_in_the_background() {
         ..Default::default()
     });
     wait_loaded(&mut h);
-    let d = h.state().data.as_ref().expect("loaded");
+    let d = h.state().ws.data.as_ref().expect("loaded");
     assert_eq!(d.store.len(), 2);
     assert_eq!(d.skipped_count, 3);
     assert!(
@@ -247,7 +247,7 @@ fn help_overlay_lists_the_keys() {
 #[test]
 fn typing_a_filter_changes_the_count_and_the_table() {
     let mut h = app(StartOptions::default());
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     let expected = (0..d.store.len())
         .filter(|&r| {
             d.store
@@ -262,7 +262,7 @@ fn typing_a_filter_changes_the_count_and_the_table() {
     h.run_steps(1);
     h.key_press(Key::Enter);
     h.run_steps(3);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.view.len(), expected);
     assert!(d.query_error.is_none());
     assert!(shown(&h, &format!("{expected} of 300 traces")));
@@ -278,13 +278,13 @@ fn typing_a_filter_changes_the_count_and_the_table() {
     h.event(egui::Event::Text(" AND nope > 1".into()));
     h.key_press(Key::Enter);
     h.run_steps(3);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.view.len(), expected);
     assert!(d.query_error.as_deref().unwrap_or("").contains("nope"));
     // Del clears every filter
     h.key_press(Key::Delete);
     h.run_steps(3);
-    assert_eq!(h.state().data.as_ref().unwrap().view.len(), 300);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().view.len(), 300);
 }
 
 #[test]
@@ -295,7 +295,7 @@ fn search_filters_highlights_and_counts() {
     h.event(egui::Event::Text("processing fee".into()));
     h.key_press(Key::Enter);
     h.run_steps(3);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     let n = d.view.len();
     assert!(n > 5 && n < 100, "{n}");
     assert_eq!(d.search_matches, Some(n));
@@ -314,7 +314,7 @@ fn search_filters_highlights_and_counts() {
     // n moves to the next match
     h.key_press(Key::N);
     h.run_steps(2);
-    assert_eq!(h.state().data.as_ref().unwrap().selected.unwrap().0, 1);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().selected.unwrap().0, 1);
 }
 
 #[test]
@@ -322,11 +322,11 @@ fn facet_click_includes_a_value() {
     let mut h = app(StartOptions::default());
     h.get_by_label("Facets").click();
     h.run_steps(2);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     let (value, count) = d.facets.iter().find(|(c, _)| c == "model").unwrap().1[0].clone();
     h.get_by_label(&format!("{value} ({count})")).click();
     h.run_steps(3);
-    let d = h.state().data.as_ref().unwrap();
+    let d = h.state().ws.data.as_ref().unwrap();
     assert_eq!(d.view.len(), count);
     assert_eq!(d.filters.facets["model"].include, [value]);
 }

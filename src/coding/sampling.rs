@@ -29,6 +29,19 @@ pub enum Strategy {
     },
 }
 
+/// A batch to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleRequest {
+    /// Batch name.
+    pub name: String,
+    /// How many.
+    pub n: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Strategy.
+    pub strategy: Strategy,
+}
+
 fn shuffled(items: &[u32], rng: &mut Rng) -> Vec<u32> {
     let mut v = items.to_vec();
     for i in (1..v.len()).rev() {

@@ -4,7 +4,7 @@
 
 use egui::{RichText, TextEdit};
 
-use crate::app::Action;
+use crate::action::Action;
 use crate::llm::client::{Api, Provider};
 use crate::llm::proposal::{Proposal, ProposedCategory};
 use crate::project::Project;

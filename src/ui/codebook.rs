@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use egui::TextEdit;
 
-use crate::app::Action;
+use crate::action::Action;
 use crate::coding::{Category, Severity};
 use crate::project::Project;
 use crate::ui::{chips, theme};

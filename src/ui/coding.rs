@@ -3,10 +3,33 @@
 
 use egui::{RichText, TextEdit};
 
-use crate::app::{Action, CodingDraft};
+use crate::action::Action;
 use crate::coding::{LabelEvent, Verdict};
 use crate::project::Project;
 use crate::ui::{chips, theme};
+
+/// The coding panel's drafts (UI state that outlives a frame).
+#[derive(Default)]
+pub struct CodingDraft {
+    /// The row the note draft belongs to.
+    pub row: Option<u32>,
+    /// The trace id the note draft belongs to.
+    pub trace_id: String,
+    /// The note being typed.
+    pub note: String,
+    /// When the note last changed (for the debounce).
+    pub dirty_since: Option<f64>,
+    /// The new-tag box.
+    pub new_tag: String,
+    /// Jump-to-id box, when open.
+    pub jump: Option<String>,
+    /// Focus the jump box next frame.
+    pub focus_jump: bool,
+    /// Structured coding mode.
+    pub structured: bool,
+    /// The last save error, shown beside the note.
+    pub error: Option<String>,
+}
 
 /// Id of the note box (focused by `e`).
 pub fn note_id() -> egui::Id {

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use egui::{Frame, Id, Label, RichText, ScrollArea};
 use serde_json::Value;
 
-use crate::app::{Action, Dataset};
+use crate::action::Action;
+use crate::workspace::Dataset;
 use crate::trace::content::{Content, Message};
 use crate::ui::theme;
 

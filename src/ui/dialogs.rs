@@ -2,8 +2,9 @@
 
 use egui::{Color32, RichText};
 
-use crate::app::{Action, Dataset, Dialogs, PendingAppend};
-use crate::trace::{FieldPath, TraceStore};
+use crate::action::Action;
+use crate::workspace::{Dataset, PendingAppend};
+use crate::trace::{FieldMapping, FieldPath, TraceStore};
 
 /// Every shortcut, for the help overlay.
 pub const SHORTCUTS: &[(&str, &str)] = &[
@@ -137,6 +138,21 @@ fn mapping_grid(
                 ui.end_row();
             }
         });
+}
+
+/// Which windows are open.
+#[derive(Default)]
+pub struct Dialogs {
+    /// Keyboard shortcuts.
+    pub help: bool,
+    /// Field mapping editor, with its draft.
+    pub mapping: Option<FieldMapping>,
+    /// Skipped lines list.
+    pub skipped: bool,
+    /// Open-URL box, with its text.
+    pub url: Option<String>,
+    /// An export waiting for a path (no file dialog could open).
+    pub save_to: Option<SaveTo>,
 }
 
 /// An export waiting for the user to type where it goes (no file dialog could open).

@@ -3,7 +3,8 @@
 
 use egui::{RichText, TextEdit};
 
-use crate::app::{Action, Dataset, fmt_count};
+use crate::action::Action;
+use crate::workspace::{Dataset, fmt_count};
 use crate::project::{CategoryMode, LabelFilter, Project, VerdictFilter};
 use crate::trace::filter::Scope;
 use crate::ui::theme;

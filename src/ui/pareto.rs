@@ -4,7 +4,7 @@
 
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, pos2, vec2};
 
-use crate::app::Action;
+use crate::action::Action;
 use crate::coding::pareto::{Measure, Pareto};
 use crate::ui::theme;
 

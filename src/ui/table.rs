@@ -4,7 +4,8 @@
 use egui::{Align, Label, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::{Action, Dataset, fmt_count};
+use crate::action::Action;
+use crate::workspace::{Dataset, fmt_count};
 use crate::trace::view::SortColumn;
 use crate::ui::theme;
 

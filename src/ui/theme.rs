@@ -5,7 +5,7 @@ use egui::Color32;
 /// Height of a table row, in points.
 pub const ROW_HEIGHT: f32 = 20.0;
 /// Characters kept in a table preview cell.
-pub const PREVIEW_CHARS: usize = 160;
+pub use crate::workspace::PREVIEW_CHARS;
 /// Characters of one text shown before a "show all" button (keeps huge fields from stalling a frame).
 pub const TEXT_SHOWN_CHARS: usize = 100_000;
 /// Children of a JSON array or object shown before "… N more".

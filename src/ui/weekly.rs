@@ -4,24 +4,12 @@
 
 use egui::{RichText, TextEdit};
 
-use crate::app::{Action, Dataset};
+use crate::action::Action;
+use crate::workspace::Dataset;
 use crate::coding::agreement::{self, Agreement};
-use crate::coding::sampling::Strategy;
+use crate::coding::sampling::{SampleRequest, Strategy};
 use crate::project::Project;
 use crate::ui::theme;
-
-/// A batch to draw.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SampleRequest {
-    /// Batch name.
-    pub name: String,
-    /// How many.
-    pub n: usize,
-    /// Seed.
-    pub seed: u64,
-    /// Strategy.
-    pub strategy: Strategy,
-}
 
 /// Window state.
 pub struct WeeklyUi {

@@ -1,0 +1,55 @@
+//! The workspace: the open dataset and its project, and every operation on them that is not
+//! drawing — coding, codebook changes, the Pareto for a scope or period, sampling, judge pairs,
+//! exports. No egui: the window and the headless commands call the same functions, so they
+//! always agree.
+
+pub mod dataset;
+
+pub use dataset::{Dataset, PREVIEW_CHARS};
+
+use crate::project::Project;
+use crate::trace::load::Source;
+use crate::trace::FieldMapping;
+
+/// The open dataset and its project.
+#[derive(Default)]
+pub struct Workspace {
+    /// The open dump, as the window shows it.
+    pub data: Option<Dataset>,
+    /// Its labels, codebook and project file.
+    pub project: Option<Project>,
+}
+
+/// A one-line message shown in the status bar until dismissed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// Whether it is an error (else a warning).
+    pub error: bool,
+}
+
+/// An append waiting for the user to map the new file's fields.
+pub struct PendingAppend {
+    /// The files to add.
+    pub sources: Vec<Source>,
+    /// Their batch.
+    pub batch: String,
+    /// How they differ from the dump, and what detection found in them.
+    pub diff: crate::trace::append::ShapeDiff,
+    /// The mapping being edited (starts as detected on the new files).
+    pub draft: FieldMapping,
+}
+
+/// `1234567` → `1,234,567`.
+pub fn fmt_count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
