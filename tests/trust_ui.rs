@@ -94,13 +94,14 @@ const SHORTCUTS: &str = "jkcpfxuosyrnNetwgba?/123456789 zzbp walker";
 fn fingerprint(h: &Harness<'_, ErrataApp>) -> String {
     let s = h.state();
     let first = s
+        .ws
         .project
         .as_ref()
         .and_then(|p| p.state("tr-0000000"))
         .map(|e| (e.verdict, e.categories.clone(), e.author.clone()));
     format!(
         "{:?} {:?} codebook={} axial={} help={} author={}",
-        s.data.as_ref().and_then(|d| d.selected),
+        s.ws.data.as_ref().and_then(|d| d.selected),
         first,
         s.codebook_ui.open,
         s.axial.open,
