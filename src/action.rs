@@ -3,9 +3,9 @@
 //! csvlens's `Control`).
 
 use crate::coding::{Category, Verdict};
+use crate::trace::FieldMapping;
 use crate::trace::load::Source;
 use crate::trace::view::SortColumn;
-use crate::trace::FieldMapping;
 
 /// Something the user asked for; panels return these and the app applies them after drawing.
 #[must_use]

@@ -1,23 +1,24 @@
 //! `ErrataApp`: owns the loaded traces and the UI state, runs background loads, draws the panels
 //! and applies the actions they return.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::action::{Action, SourceBytes};
 use crate::coding::{Category, LabelEvent, Verdict};
 use crate::persist::ProjectStore;
 use crate::project::{Project, in_structured_scope, needs_coding};
+use crate::trace::FieldMapping;
 use crate::trace::content;
 use crate::trace::load::{self, ChunkOut, Loaded, Prepared, Progress, Source};
 use crate::trace::view::{self, Sort, SortColumn};
-use crate::trace::FieldMapping;
 use crate::ui;
-pub use crate::action::{Action, SourceBytes};
 pub use crate::ui::coding::CodingDraft;
 pub use crate::ui::dialogs::Dialogs;
+use crate::workspace::pareto::ChartOptions;
 pub use crate::workspace::{Dataset, Notice, PendingAppend, fmt_count};
 
 /// Said when no file picker can open natively.
@@ -36,15 +37,6 @@ enum KeyEffect {
     Help,
     Close,
 }
-
-/// What the chart's data depends on: label events, codebook version, options, the view.
-type ChartKey = (usize, u32, bool, bool, bool, bool, u64, usize);
-
-/// The Pareto and its per-batch (or per-week) small multiples.
-type ChartData = (
-    crate::coding::pareto::Pareto,
-    Vec<(String, crate::coding::pareto::Pareto)>,
-);
 
 /// Characters of notes sent to the LLM in one request (large note sets go in several).
 const LLM_BATCH_CHARS: usize = 60_000;
@@ -191,8 +183,6 @@ pub struct ErrataApp {
     /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
     chart_rect: Option<egui::Rect>,
     /// The chart's data and what it was computed from (recomputed only when that changes, not
-    /// every frame: scoped and per-week views scan rows).
-    chart_cache: Option<(ChartKey, ChartData)>,
     screenshot_rx: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     project_root: Option<std::path::PathBuf>,
@@ -250,7 +240,6 @@ impl ErrataApp {
             test_rx: None,
             propose_job: None,
             chart_rect: None,
-            chart_cache: None,
             screenshot_rx: None,
             project_root: start.project_root.clone(),
             undo: None,
@@ -375,7 +364,7 @@ impl ErrataApp {
             ..Default::default()
         };
         self.undo = None;
-        self.chart_cache = None;
+        self.ws.forget_chart();
         self.codebook_ui = Default::default();
         self.scroll_to_selected = true;
         self.pending.push(Action::Refresh);
@@ -572,7 +561,7 @@ impl ErrataApp {
     fn recount_unknown(&mut self) {
         if let (Some(p), Some(d)) = (&mut self.ws.project, &self.ws.data) {
             p.recount_unknown(&d.store);
-            self.chart_cache = None;
+            self.ws.forget_chart();
         }
     }
 
@@ -668,7 +657,7 @@ impl ErrataApp {
             }
             self.report(r);
         }
-        self.chart_cache = None;
+        self.ws.forget_chart();
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -825,7 +814,9 @@ impl ErrataApp {
     /// Moves to the next trace in view order (after the selection, wrapping) that `pred` accepts.
     fn next_where(&mut self, pred: impl Fn(Option<&LabelEvent>, &crate::coding::Codebook) -> bool) {
         let Some(d) = &self.ws.data else { return };
-        let Some(project) = &self.ws.project else { return };
+        let Some(project) = &self.ws.project else {
+            return;
+        };
         let start = d.selected.map_or(0, |(p, _)| p + 1);
         let n = d.view.len();
         let found = (0..n).map(|k| (start + k) % n).find(|&pos| {
@@ -1048,7 +1039,8 @@ impl ErrataApp {
             }
         }
         let arrived = self
-            .ws.data
+            .ws
+            .data
             .as_ref()
             .and_then(|d| d.query_rx.as_ref())
             .and_then(|rx| rx.try_recv().ok());
@@ -1389,7 +1381,8 @@ impl ErrataApp {
             }
             Action::ToggleCategoryAt(i) => {
                 if let Some(name) = self
-                    .ws.project
+                    .ws
+                    .project
                     .as_ref()
                     .and_then(|p| p.codebook.categories.get(i))
                     .map(|c| c.name.clone())
@@ -1399,7 +1392,8 @@ impl ErrataApp {
             }
             Action::CoinTag(name) => {
                 let exists = self
-                    .ws.project
+                    .ws
+                    .project
                     .as_ref()
                     .is_some_and(|p| p.codebook.index_of(&name).is_some());
                 // coined while reviewing a batch: a new category candidate for the owner
@@ -1415,7 +1409,8 @@ impl ErrataApp {
                     let on = self
                         .selected_trace()
                         .and_then(|(_, id)| {
-                            self.ws.project
+                            self.ws
+                                .project
                                 .as_ref()?
                                 .state(&id)
                                 .map(|s| s.categories.contains(&name))
@@ -1511,7 +1506,8 @@ impl ErrataApp {
             }
             Action::DeleteCategory(name) => {
                 let before: Vec<LabelEvent> = self
-                    .ws.project
+                    .ws
+                    .project
                     .as_ref()
                     .map(|p| {
                         p.labels
@@ -1523,11 +1519,13 @@ impl ErrataApp {
                     })
                     .unwrap_or_default();
                 let index = self
-                    .ws.project
+                    .ws
+                    .project
                     .as_ref()
                     .and_then(|p| p.codebook.index_of(&name));
                 let category = self
-                    .ws.project
+                    .ws
+                    .project
                     .as_ref()
                     .and_then(|p| p.codebook.get(&name).cloned());
                 let n = name.clone();
@@ -1741,7 +1739,8 @@ impl ErrataApp {
             }
             Action::FilterCategory(c) => {
                 let mut f = self
-                    .ws.data
+                    .ws
+                    .data
                     .as_ref()
                     .map(|d| d.label_filter.clone())
                     .unwrap_or_default();
@@ -2058,7 +2057,8 @@ impl ErrataApp {
     /// Sends one batch of notes; the codebook's and the running proposal's categories go along.
     fn send_batch(&mut self, ctx: &egui::Context, batch: Vec<String>) {
         let mut existing: Vec<(String, String)> = self
-            .ws.project
+            .ws
+            .project
             .as_ref()
             .map(|p| {
                 p.codebook
@@ -2144,172 +2144,30 @@ impl ErrataApp {
         });
     }
 
-    /// The Pareto as charted: the whole project, or the traces in the current view.
+    /// The chart panel's options, as the workspace takes them.
+    fn chart_options(&self) -> ChartOptions {
+        ChartOptions {
+            measure: self.pareto_ui.measure,
+            include_zero: self.pareto_ui.include_zero,
+            scope_view: self.pareto_ui.scope_view,
+            by_period: self.pareto_ui.by_week,
+        }
+    }
+
+    /// The Pareto of the chart's scope (see [`crate::workspace::Workspace::pareto`]).
     pub fn pareto(&self) -> crate::coding::pareto::Pareto {
-        let Some(p) = &self.ws.project else {
-            return Default::default();
-        };
-        let measure = self.pareto_ui.measure;
-        let zero = self.pareto_ui.include_zero;
-        match &self.ws.data {
-            Some(d) if self.pareto_ui.scope_view && d.view.len() < d.store.len() => {
-                let mut in_view = vec![false; d.store.len()];
-                for &r in &d.view {
-                    in_view[r as usize] = true;
-                }
-                let mut combos: HashMap<crate::coding::labels::Combo, usize> = HashMap::new();
-                for r in d.view.iter().map(|&r| r as usize) {
-                    if let Some(ev) = p.state(d.store.id(r)) {
-                        let mut cats = ev.categories.clone();
-                        cats.sort();
-                        cats.dedup();
-                        *combos.entry((ev.verdict, cats)).or_insert(0) += 1;
-                    }
-                }
-                crate::coding::pareto::compute(
-                    combos.iter().map(|(k, v)| (k, *v)),
-                    &p.codebook,
-                    measure,
-                    zero,
-                )
-            }
-            _ => crate::coding::pareto::compute(
-                p.labels.combos().iter().map(|(k, v)| (k, *v)),
-                &p.codebook,
-                measure,
-                zero,
-            ),
-        }
+        self.ws.pareto(&self.chart_options())
     }
 
-    /// The Pareto per review batch, or (with no batches) per ISO week of the traces' timestamps,
-    /// oldest first.
+    /// The Pareto per batch or week (see [`crate::workspace::Workspace::pareto_by_period`]).
     pub fn pareto_by_week(&self) -> Vec<(String, crate::coding::pareto::Pareto)> {
-        let (Some(p), Some(d)) = (&self.ws.project, &self.ws.data) else {
-            return Vec::new();
-        };
-        // with review batches, one row per batch (in the order they were made)
-        if !p.file.batches.is_empty() {
-            return p
-                .file
-                .batches
-                .iter()
-                .map(|b| {
-                    let mut combos: HashMap<crate::coding::labels::Combo, usize> = HashMap::new();
-                    for ev in b.trace_ids.iter().filter_map(|id| p.state(id)) {
-                        let mut cats = ev.categories.clone();
-                        cats.sort();
-                        *combos.entry((ev.verdict, cats)).or_insert(0) += 1;
-                    }
-                    let pareto = crate::coding::pareto::compute(
-                        combos.iter().map(|(k, v)| (k, *v)),
-                        &p.codebook,
-                        self.pareto_ui.measure,
-                        false,
-                    );
-                    (format!("batch {}", b.name), pareto)
-                })
-                .collect();
-        }
-        let Some(col) = ["timestamp", "created_at", "start_time", "time", "date"]
-            .iter()
-            .find_map(|c| d.store.column_index(c))
-        else {
-            return Vec::new();
-        };
-        let mut by_week: BTreeMap<String, HashMap<crate::coding::labels::Combo, usize>> =
-            BTreeMap::new();
-        for r in 0..d.store.len() {
-            let Some(ev) = p.state(d.store.id(r)) else {
-                continue;
-            };
-            let Some(week) = d
-                .store
-                .cell(r, col)
-                .and_then(|t| crate::coding::pareto::iso_week(&t))
-            else {
-                continue;
-            };
-            let mut cats = ev.categories.clone();
-            cats.sort();
-            *by_week
-                .entry(week)
-                .or_default()
-                .entry((ev.verdict, cats))
-                .or_insert(0) += 1;
-        }
-        by_week
-            .into_iter()
-            .map(|(w, combos)| {
-                let pareto = crate::coding::pareto::compute(
-                    combos.iter().map(|(k, v)| (k, *v)),
-                    &p.codebook,
-                    self.pareto_ui.measure,
-                    false,
-                );
-                (w, pareto)
-            })
-            .collect()
-    }
-
-    /// The chart's data, recomputed only when labels, codebook, options or the view changed.
-    fn chart_data(&mut self) -> ChartData {
-        let ui = &self.pareto_ui;
-        let key: ChartKey = (
-            self.ws.project.as_ref().map_or(0, |p| p.labels.events().len()),
-            self.ws.project.as_ref().map_or(0, |p| p.codebook.version),
-            ui.measure == crate::coding::pareto::Measure::Weighted,
-            ui.include_zero,
-            ui.scope_view,
-            ui.by_week,
-            // the view: its query generation, and whether its result has arrived
-            self.ws.data
-                .as_ref()
-                .map_or(0, |d| d.generation * 2 + u64::from(d.querying)),
-            self.ws.project.as_ref().map_or(0, |p| {
-                p.file.batches.iter().map(|b| b.trace_ids.len() + 1).sum()
-            }),
-        );
-        if let Some((k, data)) = &self.chart_cache
-            && *k == key
-        {
-            return data.clone();
-        }
-        let pareto = self.pareto();
-        // per-batch shares only while shown (they scan the labelled traces' rows)
-        let by_week = if self.pareto_ui.by_week {
-            self.pareto_by_week()
-        } else {
-            Vec::new()
-        };
-        self.chart_cache = Some((key, (pareto.clone(), by_week.clone())));
-        (pareto, by_week)
+        self.ws.pareto_by_period(self.pareto_ui.measure)
     }
 
     /// The Markdown report of the current chart.
     pub fn report_markdown(&self) -> String {
-        let Some(p) = &self.ws.project else {
-            return String::new();
-        };
-        let pareto = self.pareto();
-        let date = crate::coding::time::now_rfc3339();
-        let dump = self
-            .ws.data
-            .as_ref()
-            .map_or(String::new(), |d| d.store.files().join(", "));
-        crate::coding::report::markdown(&crate::coding::report::ReportInput {
-            dump: &dump,
-            date: date.get(..10).unwrap_or(&date),
-            pareto: &pareto,
-            codebook: &p.codebook,
-            labels: &p.labels,
-            saturation: p.saturation(),
-            threshold: p.file.saturation_threshold,
-            measure: match self.pareto_ui.measure {
-                crate::coding::pareto::Measure::Frequency => "frequency",
-                crate::coding::pareto::Measure::Weighted => "frequency × severity weight",
-            },
-        })
+        self.ws
+            .report_markdown(&self.chart_options(), &crate::coding::time::now_rfc3339())
     }
 
     fn take_screenshot(&mut self, ctx: &egui::Context) {
@@ -2371,7 +2229,9 @@ impl ErrataApp {
 
     /// Merges a labels JSONL into the project: newer `at` wins; conflicts are reported.
     pub fn merge_labels_text(&mut self, name: &str, text: &str) {
-        let Some(p) = &mut self.ws.project else { return };
+        let Some(p) = &mut self.ws.project else {
+            return;
+        };
         let (incoming, problems) = crate::coding::Labels::replay(text);
         let mut added = Vec::new();
         let mut conflicts = 0;
@@ -2534,7 +2394,8 @@ impl ErrataApp {
             "no file dialog is available here (no desktop portal or zenity)"
         };
         let folder = self
-            .ws.project
+            .ws
+            .project
             .as_ref()
             .map(|p| std::path::PathBuf::from(&p.store.location))
             .filter(|p| p.is_dir())
@@ -3174,7 +3035,8 @@ impl ErrataApp {
         let stats = self.ws.project.as_ref().map(|p| &p.stats);
         AppStatus {
             dump: self
-                .ws.data
+                .ws
+                .data
                 .as_ref()
                 .map(|d| d.key.clone())
                 .unwrap_or_default(),
@@ -3280,8 +3142,13 @@ impl eframe::App for ErrataApp {
             egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         }
         let mut actions = Vec::new();
-        // the chart is recomputed every frame from the kept label counts (cheap: O(combinations))
-        let (pareto, by_week) = self.chart_data();
+        // the chart's data is cached by the workspace until labels, codebook, options or the
+        // view change
+        let options = self.chart_options();
+        let crate::workspace::pareto::ChartData {
+            pareto,
+            by_period: by_week,
+        } = self.ws.chart(&options);
         let selected_category = self.ws.data.as_ref().and_then(|d| {
             (d.label_filter.categories.len() == 1).then(|| d.label_filter.categories[0].clone())
         });
@@ -3406,7 +3273,11 @@ impl eframe::App for ErrataApp {
             });
         }
         actions.extend(pareto_actions);
-        actions.extend(ui::dialogs::ui(&ctx, &mut self.dialogs, self.ws.data.as_ref()));
+        actions.extend(ui::dialogs::ui(
+            &ctx,
+            &mut self.dialogs,
+            self.ws.data.as_ref(),
+        ));
         actions.extend(self.add_traces_window(&ctx));
         if let (Some(pending), Some(d)) = (&mut self.pending_append, &self.ws.data) {
             actions.extend(ui::dialogs::append_mapping(&ctx, pending, &d.store));

@@ -620,24 +620,18 @@ fn judge(args: &[String]) -> Result<(), String> {
     let column = column.ok_or("judge needs --column NAME (the judge's verdict column)")?;
     let (_, project, opened) = read_project(&dump, project_dir)?;
     let loaded = load_dump(&dump, &project, &opened)?;
-    let store = &loaded.store;
-    let col = store.column_index(&column).ok_or_else(|| {
-        let names: Vec<&str> = store.columns().iter().map(|c| c.name.as_str()).collect();
-        format!("no column {column}; columns: {}", names.join(", "))
-    })?;
-    let mut pairs = Vec::new();
-    for r in 0..store.len() {
-        let Some(human) = opened.labels.get(store.id(r)).and_then(|e| e.verdict) else {
-            continue;
-        };
-        let Some(judge) = store.cell(r, col).and_then(|v| {
-            crate::coding::agreement::judge_fails(&v, positive.as_deref(), threshold)
-        }) else {
-            continue;
-        };
-        pairs.push((judge, human == crate::coding::Verdict::Fail));
-    }
-    let a = crate::coding::agreement::binary(pairs);
+    let ids: std::collections::HashSet<&str> = (0..loaded.store.len())
+        .map(|r| loaded.store.id(r))
+        .collect();
+    let project = crate::project::Project::new(project, opened, &ids);
+    let spec = crate::workspace::judge::JudgeSpec {
+        column,
+        positive,
+        threshold,
+        rationale_column: None,
+    };
+    let pairs = crate::workspace::judge::pairs(&loaded.store, &project, &spec)?;
+    let a = crate::workspace::judge::agreement_of(&pairs);
     if json_out {
         println!("{}", serde_json::to_string(&a).unwrap_or_default());
     } else {

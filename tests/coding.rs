@@ -176,7 +176,8 @@ fn delete_and_undo_and_sign_off() {
     h.run_steps(2);
     assert!(
         h.state()
-            .ws.project
+            .ws
+            .project
             .as_ref()
             .unwrap()
             .codebook
@@ -229,7 +230,8 @@ fn structured_coding_confirms_and_moves_on() {
     assert_eq!(p.structured_progress(), (2, 2));
     // splitting "a" (v2) asks for the traces that carry it to be coded again
     h.state_mut()
-        .ws.project
+        .ws
+        .project
         .as_mut()
         .unwrap()
         .codebook
@@ -245,7 +247,8 @@ fn structured_coding_confirms_and_moves_on() {
     );
     // an unrelated change (a new category) keeps them up to date
     h.state_mut()
-        .ws.project
+        .ws
+        .project
         .as_mut()
         .unwrap()
         .codebook
@@ -276,7 +279,14 @@ fn labels_export_import_round_trip_newest_wins() {
     press(&mut h, Key::T);
     type_text(&mut h, "x");
     press(&mut h, Key::Enter);
-    let exported = h.state().ws.project.as_ref().unwrap().labels.compacted_jsonl();
+    let exported = h
+        .state()
+        .ws
+        .project
+        .as_ref()
+        .unwrap()
+        .labels
+        .compacted_jsonl();
     let (again, problems) = errata::coding::Labels::replay(&exported);
     assert!(problems.is_empty());
     assert_eq!(again.get("tr-0000000").unwrap().categories, ["x"]);
@@ -373,7 +383,8 @@ fn pareto_bars_follow_the_labels_and_filter_the_table() {
         press(&mut h, Key::F);
         let exists = h
             .state()
-            .ws.project
+            .ws
+            .project
             .as_ref()
             .unwrap()
             .codebook
@@ -382,7 +393,8 @@ fn pareto_bars_follow_the_labels_and_filter_the_table() {
         if exists {
             let n = h
                 .state()
-                .ws.project
+                .ws
+                .project
                 .as_ref()
                 .unwrap()
                 .codebook
@@ -486,7 +498,8 @@ fn axial_coding_offline_proposal_review_and_accept() {
     // nothing reaches the codebook before accepting; then one new version
     assert!(
         h.state()
-            .ws.project
+            .ws
+            .project
             .as_ref()
             .unwrap()
             .codebook
@@ -676,7 +689,8 @@ fn weekly_batch_queue_and_judge_spot_check() {
         let judge_fail = d.store.cell(r, col).as_deref() == Some("fail");
         let human_fail = h
             .state()
-            .ws.project
+            .ws
+            .project
             .as_ref()
             .unwrap()
             .state(id)
@@ -1069,7 +1083,16 @@ fn oversampling_without_a_predicate_says_what_is_missing() {
             && n.text
                 .starts_with("oversampling needs a WHERE predicate that marks the failures")
     }));
-    assert!(h.state().ws.project.as_ref().unwrap().file.batches.is_empty());
+    assert!(
+        h.state()
+            .ws
+            .project
+            .as_ref()
+            .unwrap()
+            .file
+            .batches
+            .is_empty()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

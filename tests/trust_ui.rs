@@ -93,12 +93,11 @@ const SHORTCUTS: &str = "jkcpfxuosyrnNetwgba?/123456789 zzbp walker";
 /// windows open, author).
 fn fingerprint(h: &Harness<'_, ErrataApp>) -> String {
     let s = h.state();
-    let first = s
-        .ws
-        .project
-        .as_ref()
-        .and_then(|p| p.state("tr-0000000"))
-        .map(|e| (e.verdict, e.categories.clone(), e.author.clone()));
+    let first =
+        s.ws.project
+            .as_ref()
+            .and_then(|p| p.state("tr-0000000"))
+            .map(|e| (e.verdict, e.categories.clone(), e.author.clone()));
     format!(
         "{:?} {:?} codebook={} axial={} help={} author={}",
         s.ws.data.as_ref().and_then(|d| d.selected),
@@ -221,7 +220,8 @@ fn a_shortcut_that_focuses_a_box_hands_it_the_rest_of_the_frame() {
 
 fn state_of(h: &Harness<'_, ErrataApp>) -> (Option<Verdict>, Vec<String>) {
     h.state()
-        .ws.project
+        .ws
+        .project
         .as_ref()
         .and_then(|p| p.state("tr-0000000"))
         .map(|e| (e.verdict, e.categories.clone()))
@@ -284,7 +284,10 @@ fn a_second_instance_is_read_only_until_it_takes_over() {
     press(&mut second, Key::P);
     let log = std::fs::read_to_string(project_dir(&dir).join("labels.jsonl")).unwrap();
     assert_eq!(log.lines().count(), 1);
-    assert_eq!(second.state().ws.project.as_ref().unwrap().store.pending(), 1);
+    assert_eq!(
+        second.state().ws.project.as_ref().unwrap().store.pending(),
+        1
+    );
     // the first closes; the second takes over through the menu and writes what it kept
     drop(first);
     second.get_by_label("File").click();

@@ -121,7 +121,8 @@ fn copy_as_json_copies_the_original_record() {
     h.run_steps(2);
     let expected = h
         .state()
-        .ws.data
+        .ws
+        .data
         .as_ref()
         .unwrap()
         .store

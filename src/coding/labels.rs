@@ -103,7 +103,9 @@ pub struct Labels {
 /// A label state as far as counts are concerned.
 pub type Combo = (Option<Verdict>, Vec<String>);
 
-fn combo_of(ev: &LabelEvent) -> Combo {
+/// The combination a label state counts under: its verdict and its sorted, deduplicated
+/// categories (the one rule for every count).
+pub fn combo_of(ev: &LabelEvent) -> Combo {
     let mut cats = ev.categories.clone();
     cats.sort();
     cats.dedup();

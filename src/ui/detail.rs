@@ -7,9 +7,9 @@ use egui::{Frame, Id, Label, RichText, ScrollArea};
 use serde_json::Value;
 
 use crate::action::Action;
-use crate::workspace::Dataset;
 use crate::trace::content::{Content, Message};
 use crate::ui::theme;
+use crate::workspace::Dataset;
 
 /// Draws the detail of the selected trace.
 pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec<Action> {

@@ -3,8 +3,8 @@
 use egui::{Color32, RichText};
 
 use crate::action::Action;
-use crate::workspace::{Dataset, PendingAppend};
 use crate::trace::{FieldMapping, FieldPath, TraceStore};
+use crate::workspace::{Dataset, PendingAppend};
 
 /// Every shortcut, for the help overlay.
 pub const SHORTCUTS: &[(&str, &str)] = &[

@@ -4,10 +4,10 @@
 use egui::{RichText, TextEdit};
 
 use crate::action::Action;
-use crate::workspace::{Dataset, fmt_count};
 use crate::project::{CategoryMode, LabelFilter, Project, VerdictFilter};
 use crate::trace::filter::Scope;
 use crate::ui::theme;
+use crate::workspace::{Dataset, fmt_count};
 
 /// Drafts of the filter bar.
 #[derive(Default)]

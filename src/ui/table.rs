@@ -5,9 +5,9 @@ use egui::{Align, Label, RichText, Sense};
 use egui_extras::{Column, TableBuilder};
 
 use crate::action::Action;
-use crate::workspace::{Dataset, fmt_count};
 use crate::trace::view::SortColumn;
 use crate::ui::theme;
+use crate::workspace::{Dataset, fmt_count};
 
 /// What the table reports back.
 pub struct TableOutput {

@@ -5,11 +5,12 @@
 use egui::{RichText, TextEdit};
 
 use crate::action::Action;
-use crate::workspace::Dataset;
 use crate::coding::agreement::{self, Agreement};
 use crate::coding::sampling::{SampleRequest, Strategy};
 use crate::project::Project;
 use crate::ui::theme;
+use crate::workspace::Dataset;
+use crate::workspace::judge::{self, JudgeSpec, SpotCheck};
 
 /// Window state.
 pub struct WeeklyUi {
@@ -49,21 +50,6 @@ pub struct WeeklyUi {
     pub category_judge: bool,
     /// Per-category scores, and the inputs they were computed for.
     category_result: Option<(String, Vec<agreement::CategoryScore>)>,
-}
-
-/// One spot-checked trace.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SpotCheck {
-    /// Trace id.
-    pub trace_id: String,
-    /// The judge's value.
-    pub judge: String,
-    /// The judge's rationale, if a column has it.
-    pub rationale: String,
-    /// The human verdict.
-    pub human: String,
-    /// Whether they disagree.
-    pub disagree: bool,
 }
 
 impl Default for WeeklyUi {
@@ -314,34 +300,33 @@ pub fn ui(
     actions
 }
 
+/// The judge's agreement with the humans and five traces to spot-check (see
+/// [`crate::workspace::judge`]).
+fn compute(state: &WeeklyUi, d: &Dataset, project: &Project) -> (Agreement, Vec<SpotCheck>) {
+    let spec = JudgeSpec {
+        column: state.judge_column.clone(),
+        positive: Some(state.positive.trim().to_owned()).filter(|p| !p.is_empty()),
+        threshold: state.threshold.trim().parse::<f64>().ok(),
+        rationale_column: Some(state.rationale_column.clone()).filter(|c| !c.is_empty()),
+    };
+    let pairs = judge::pairs(&d.store, project, &spec).unwrap_or_default();
+    (judge::agreement_of(&pairs), judge::spot_check(&pairs, 5))
+}
+
 /// A category judge against the human categories, per category (recomputed only when the
 /// column or the labels change).
 fn category_scores(ui: &mut egui::Ui, state: &mut WeeklyUi, d: &Dataset, project: &Project) {
-    let Some(col) = d.store.column_index(&state.judge_column) else {
+    if d.store.column_index(&state.judge_column).is_none() {
         return;
-    };
+    }
     let key = format!("{}|{}", state.judge_column, project.labels.events().len());
     if state
         .category_result
         .as_ref()
         .is_none_or(|(k, _)| *k != key)
     {
-        let mut pairs = Vec::new();
-        for ev in project.labels.latest_in_log_order() {
-            if !ev.is_coded() && ev.verdict.is_none() {
-                continue;
-            }
-            let Some(r) = d.store.row_of_id(&ev.trace_id) else {
-                continue;
-            };
-            let judge = d
-                .store
-                .cell(r, col)
-                .map(|v| agreement::judge_categories(&v))
-                .unwrap_or_default();
-            pairs.push((judge, ev.categories.clone()));
-        }
-        state.category_result = Some((key, agreement::per_category(&pairs)));
+        let scores = judge::category_scores(&d.store, project, &state.judge_column);
+        state.category_result = Some((key, scores));
     }
     let Some((_, scores)) = &state.category_result else {
         return;
@@ -432,57 +417,4 @@ fn annotators_ui(
             }
         });
     }
-}
-
-fn compute(state: &WeeklyUi, d: &Dataset, project: &Project) -> (Agreement, Vec<SpotCheck>) {
-    let Some(col) = d.store.column_index(&state.judge_column) else {
-        return (Agreement::default(), Vec::new());
-    };
-    let rationale = d.store.column_index(&state.rationale_column);
-    let positive = (!state.positive.trim().is_empty()).then(|| state.positive.trim().to_owned());
-    let threshold = state.threshold.trim().parse::<f64>().ok();
-    let mut pairs = Vec::new();
-    let mut rows = Vec::new();
-    for ev in project.labels.latest() {
-        let Some(human) = ev.verdict else { continue };
-        let Some(r) = d.store.row_of_id(&ev.trace_id) else {
-            continue;
-        };
-        let Some(value) = d.store.cell(r, col) else {
-            continue;
-        };
-        let Some(judge_fail) = agreement::judge_fails(&value, positive.as_deref(), threshold)
-        else {
-            continue;
-        };
-        let human_fail = human == crate::coding::Verdict::Fail;
-        pairs.push((judge_fail, human_fail));
-        rows.push(SpotCheck {
-            trace_id: ev.trace_id.clone(),
-            judge: value,
-            rationale: rationale
-                .and_then(|i| d.store.cell(r, i))
-                .unwrap_or_default(),
-            human: if human_fail {
-                "fail".to_owned()
-            } else {
-                "pass".to_owned()
-            },
-            disagree: judge_fail != human_fail,
-        });
-    }
-    // seeded pick of five, disagreements first
-    let mut rng = crate::synth::Rng::new(5);
-    let mut order: Vec<(bool, u64, usize)> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (!s.disagree, rng.next_u64(), i))
-        .collect();
-    order.sort_unstable();
-    let spots = order
-        .iter()
-        .take(5)
-        .map(|&(_, _, i)| rows[i].clone())
-        .collect();
-    (agreement::binary(pairs), spots)
 }

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc;
 
+use crate::trace::TraceStore;
 use crate::trace::content::{self, Content, Side};
 use crate::trace::load::{Loaded, Skipped};
 use crate::trace::view::{self, Sort};
-use crate::trace::TraceStore;
 
 /// Characters of input and output shown in a table cell.
 pub const PREVIEW_CHARS: usize = 160;
@@ -34,7 +34,8 @@ pub struct Dataset {
     /// Bumped by every query; an older query's result is dropped.
     pub(crate) generation: u64,
     /// The background query in flight.
-    pub(crate) query_rx: Option<mpsc::Receiver<(u64, Result<crate::trace::view::ViewResult, String>)>>,
+    pub(crate) query_rx:
+        Option<mpsc::Receiver<(u64, Result<crate::trace::view::ViewResult, String>)>>,
     /// Row indices in display order.
     pub view: Vec<u32>,
     /// The current sort.

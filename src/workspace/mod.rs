@@ -4,12 +4,14 @@
 //! always agree.
 
 pub mod dataset;
+pub mod judge;
+pub mod pareto;
 
 pub use dataset::{Dataset, PREVIEW_CHARS};
 
 use crate::project::Project;
-use crate::trace::load::Source;
 use crate::trace::FieldMapping;
+use crate::trace::load::Source;
 
 /// The open dataset and its project.
 #[derive(Default)]
@@ -18,6 +20,8 @@ pub struct Workspace {
     pub data: Option<Dataset>,
     /// Its labels, codebook and project file.
     pub project: Option<Project>,
+    /// The chart as last computed, and what from.
+    chart_cache: Option<(pareto::ChartKey, pareto::ChartData)>,
 }
 
 /// A one-line message shown in the status bar until dismissed.
