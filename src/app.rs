@@ -1660,27 +1660,14 @@ impl ErrataApp {
                 self.refresh_view(ctx);
             }
             Action::ProposeOffline => {
-                let notes = self.notes();
+                let proposal = self.ws.project.as_ref().and_then(Project::offline_proposal);
                 self.axial.error = None;
-                if notes.is_empty() {
-                    self.axial.error =
-                        Some("no notes yet: write some while reading traces (e)".to_owned());
-                } else if let Some(p) = &self.ws.project {
-                    // against the codebook: coded notes keep their category, the rest cluster
-                    let mut seen = std::collections::HashSet::new();
-                    let pairs: Vec<(String, Vec<String>)> = p
-                        .labels
-                        .latest()
-                        .into_iter()
-                        .filter(|e| {
-                            !e.note.trim().is_empty() && seen.insert(e.note.trim().to_owned())
-                        })
-                        .map(|e| (e.note.trim().to_owned(), e.categories.clone()))
-                        .collect();
-                    self.axial.proposal = Some((
-                        crate::coding::cluster::cluster_against(&pairs, &p.codebook),
-                        "offline clusterer".to_owned(),
-                    ));
+                match proposal {
+                    Some(p) => self.axial.proposal = Some((p, "offline clusterer".to_owned())),
+                    None => {
+                        self.axial.error =
+                            Some("no notes yet: write some while reading traces (e)".to_owned());
+                    }
                 }
             }
             Action::ProposeLlm => self.propose_llm(ctx),
@@ -2019,22 +2006,13 @@ impl ErrataApp {
         }
     }
 
-    /// Every open-coding note, once each, in trace-id order.
-    fn notes(&self) -> Vec<String> {
-        let Some(p) = &self.ws.project else {
-            return Vec::new();
-        };
-        let mut seen = std::collections::HashSet::new();
-        p.labels
-            .latest()
-            .into_iter()
-            .map(|e| e.note.trim().to_owned())
-            .filter(|n| !n.is_empty() && seen.insert(n.clone()))
-            .collect()
-    }
-
     fn propose_llm(&mut self, ctx: &egui::Context) {
-        let notes = self.notes();
+        let notes = self
+            .ws
+            .project
+            .as_ref()
+            .map(Project::notes)
+            .unwrap_or_default();
         if notes.is_empty() {
             self.axial.error = Some("no notes yet: write some while reading traces (e)".to_owned());
             return;

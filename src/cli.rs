@@ -264,6 +264,26 @@ fn read_project(
     Ok((dir, store, opened))
 }
 
+/// The dump and its project as the app opens them (the project's mapping, its added batches),
+/// read-only; unreadable log lines are reported on stderr.
+fn open_workspace(
+    dump: &str,
+    project_dir: Option<PathBuf>,
+) -> Result<(PathBuf, crate::workspace::Workspace), String> {
+    let (dir, store, opened) = read_project(dump, project_dir)?;
+    for p in &opened.problems {
+        eprintln!(
+            "errata: line {} unreadable ({}): {}/labels.jsonl",
+            p.line,
+            p.reason,
+            dir.display()
+        );
+    }
+    let loaded = load_dump(dump, &store, &opened)?;
+    let ws = crate::workspace::Workspace::open(loaded, dump.to_owned(), store, opened);
+    Ok((dir, ws))
+}
+
 fn labels(args: &[String]) -> Result<(), String> {
     let mut json_out = false;
     let mut dump = None;
@@ -278,27 +298,17 @@ fn labels(args: &[String]) -> Result<(), String> {
         }
     }
     let dump = dump.ok_or_else(|| format!("labels needs a DUMP\n\n{}", usage()))?;
-    let (dir, project, opened) = read_project(&dump, project_dir)?;
-    let loaded = load_dump(&dump, &project, &opened)?;
-    for p in &opened.problems {
-        eprintln!(
-            "errata: line {} unreadable ({}): {}/labels.jsonl",
-            p.line,
-            p.reason,
-            dir.display()
-        );
-    }
-    let ids: std::collections::HashSet<&str> = (0..loaded.store.len())
-        .map(|r| loaded.store.id(r))
-        .collect();
-    let unknown: Vec<String> = opened
+    let (dir, ws) = open_workspace(&dump, project_dir)?;
+    let (Some(project), Some(data)) = (&ws.project, &ws.data) else {
+        return Err("no project".to_owned());
+    };
+    let unknown: Vec<&str> = project
         .labels
         .latest()
-        .iter()
-        .filter(|e| !ids.contains(e.trace_id.as_str()))
-        .map(|e| e.trace_id.clone())
+        .into_iter()
+        .map(|e| e.trace_id.as_str())
+        .filter(|id| data.store.row_of_id(id).is_none())
         .collect();
-    let project = crate::project::Project::new(project, opened, &ids);
     let s = &project.stats;
     if json_out {
         let out = json!({
@@ -395,28 +405,25 @@ fn report(args: &[String]) -> Result<(), String> {
         return Err(format!("--format takes md, csv or json, not {format}"));
     }
     let dump = dump.ok_or_else(|| format!("report needs a DUMP\n\n{}", usage()))?;
-    let (_, store, opened) = read_project(&dump, project_dir)?;
+    let (_, ws) = open_workspace(&dump, project_dir)?;
+    let Some(project) = &ws.project else {
+        return Err("no project".to_owned());
+    };
     // labels of traces that are not in the dump count in no figure
-    let loaded = load_dump(&dump, &store, &opened)?;
-    let ids: std::collections::HashSet<&str> = (0..loaded.store.len())
-        .map(|r| loaded.store.id(r))
-        .collect();
-    let project = crate::project::Project::new(store, opened, &ids);
     if project.unknown_ids > 0 {
         eprintln!(
             "errata: {} labelled traces are not in the dump; they are left out of the report",
             project.unknown_ids
         );
     }
-    let saturation_threshold = project.file.saturation_threshold;
-    let labels = project.labels;
-    let codebook = project.codebook;
-    let pareto = crate::coding::pareto::compute(
-        labels.combos().iter().map(|(k, v)| (k, *v)),
-        &codebook,
+    // the same chart and report as the window's (its whole-dump scope, zero counts shown)
+    let options = crate::workspace::pareto::ChartOptions {
         measure,
-        true,
-    );
+        include_zero: true,
+        scope_view: false,
+        by_period: false,
+    };
+    let pareto = ws.pareto(&options);
     match format.as_str() {
         "csv" => print!("{}", pareto.to_csv()),
         "json" => {
@@ -424,35 +431,15 @@ fn report(args: &[String]) -> Result<(), String> {
                 "reviewed": pareto.reviewed,
                 "failed": pareto.failed,
                 "top3_share": pareto.top3_share,
-                "codebook_version": codebook.version,
+                "codebook_version": project.codebook.version,
                 "categories": pareto.categories,
             });
             println!("{out}");
         }
-        _ => {
-            let threshold = saturation_threshold;
-            let date = crate::coding::time::now_rfc3339();
-            let name = std::path::Path::new(&dump)
-                .file_name()
-                .map_or(dump.clone(), |n| n.to_string_lossy().into_owned());
-            print!(
-                "{}",
-                crate::coding::report::markdown(&crate::coding::report::ReportInput {
-                    dump: &name,
-                    date: date.get(..10).unwrap_or(&date),
-                    pareto: &pareto,
-                    codebook: &codebook,
-                    labels: &labels,
-                    saturation: labels.saturation(),
-                    threshold,
-                    measure: if measure == crate::coding::pareto::Measure::Weighted {
-                        "frequency × severity weight"
-                    } else {
-                        "frequency"
-                    },
-                })
-            );
-        }
+        _ => print!(
+            "{}",
+            ws.report_markdown(&options, &crate::coding::time::now_rfc3339())
+        ),
     }
     Ok(())
 }
@@ -502,29 +489,16 @@ fn propose(args: &[String]) -> Result<(), String> {
         }
     }
     let dump = dump.ok_or_else(|| format!("propose needs a DUMP\n\n{}", usage()))?;
-    let (_, _, opened) = read_project(&dump, project_dir)?;
-    let mut notes: Vec<String> = opened
-        .labels
-        .latest()
-        .iter()
-        .map(|e| e.note.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .collect();
-    notes.dedup();
+    let (_, ws) = open_workspace(&dump, project_dir)?;
+    let Some(project) = &ws.project else {
+        return Err("no project".to_owned());
+    };
+    let notes = project.notes();
     if notes.is_empty() {
         return Err("the project has no notes to cluster".to_owned());
     }
     let proposal = if offline {
-        // against the codebook: notes of coded traces keep their category, the rest cluster
-        let mut seen = std::collections::HashSet::new();
-        let pairs: Vec<(String, Vec<String>)> = opened
-            .labels
-            .latest()
-            .into_iter()
-            .filter(|e| !e.note.trim().is_empty() && seen.insert(e.note.trim().to_owned()))
-            .map(|e| (e.note.trim().to_owned(), e.categories.clone()))
-            .collect();
-        crate::coding::cluster::cluster_against(&pairs, &opened.codebook)
+        project.offline_proposal().unwrap_or_default()
     } else {
         let Some(api) = api else {
             return Err("choose --offline or --provider anthropic|openai".to_owned());
@@ -548,7 +522,7 @@ fn propose(args: &[String]) -> Result<(), String> {
         // found so far, and the answers are reconciled by name
         let mut acc = crate::llm::proposal::Proposal::default();
         for batch in crate::llm::proposal::batches(&notes, batch_chars) {
-            let existing: Vec<(String, String)> = opened
+            let existing: Vec<(String, String)> = project
                 .codebook
                 .categories
                 .iter()
@@ -618,19 +592,17 @@ fn judge(args: &[String]) -> Result<(), String> {
     }
     let dump = dump.ok_or_else(|| format!("judge needs a DUMP\n\n{}", usage()))?;
     let column = column.ok_or("judge needs --column NAME (the judge's verdict column)")?;
-    let (_, project, opened) = read_project(&dump, project_dir)?;
-    let loaded = load_dump(&dump, &project, &opened)?;
-    let ids: std::collections::HashSet<&str> = (0..loaded.store.len())
-        .map(|r| loaded.store.id(r))
-        .collect();
-    let project = crate::project::Project::new(project, opened, &ids);
+    let (_, ws) = open_workspace(&dump, project_dir)?;
+    let (Some(project), Some(data)) = (&ws.project, &ws.data) else {
+        return Err("no project".to_owned());
+    };
     let spec = crate::workspace::judge::JudgeSpec {
         column,
         positive,
         threshold,
         rationale_column: None,
     };
-    let pairs = crate::workspace::judge::pairs(&loaded.store, &project, &spec)?;
+    let pairs = crate::workspace::judge::pairs(&data.store, project, &spec)?;
     let a = crate::workspace::judge::agreement_of(&pairs);
     if json_out {
         println!("{}", serde_json::to_string(&a).unwrap_or_default());

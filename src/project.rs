@@ -130,6 +130,32 @@ impl Project {
         }
     }
 
+    /// Every open-coding note, once each, in trace-id order (what axial coding clusters).
+    pub fn notes(&self) -> Vec<String> {
+        self.notes_with_categories()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// Every note once, with the categories of the trace that carries it first.
+    pub fn notes_with_categories(&self) -> Vec<(String, Vec<String>)> {
+        let mut seen = HashSet::new();
+        self.labels
+            .latest()
+            .into_iter()
+            .filter(|e| !e.note.trim().is_empty() && seen.insert(e.note.trim().to_owned()))
+            .map(|e| (e.note.trim().to_owned(), e.categories.clone()))
+            .collect()
+    }
+
+    /// The offline proposal against the codebook: notes of coded traces keep their category,
+    /// the rest are clustered into candidates. `None` when there are no notes.
+    pub fn offline_proposal(&self) -> Option<crate::llm::proposal::Proposal> {
+        let pairs = self.notes_with_categories();
+        (!pairs.is_empty()).then(|| crate::coding::cluster::cluster_against(&pairs, &self.codebook))
+    }
+
     /// Every row's label state as columns for a WHERE (`verdict = 'fail'`).
     pub fn label_columns(
         &self,

@@ -13,6 +13,28 @@ use crate::project::Project;
 use crate::trace::FieldMapping;
 use crate::trace::load::Source;
 
+impl Workspace {
+    /// A workspace over a loaded dump and what its project storage held (the headless
+    /// commands; the window opens the same pieces as they arrive). Labels of traces the dump
+    /// lacks are kept and counted nowhere.
+    pub fn open(
+        loaded: crate::trace::Loaded,
+        key: String,
+        store: crate::persist::ProjectStore,
+        opened: crate::persist::Opened,
+    ) -> Workspace {
+        let ids: std::collections::HashSet<&str> = (0..loaded.store.len())
+            .map(|r| loaded.store.id(r))
+            .collect();
+        let project = Project::new(store, opened, &ids);
+        Workspace {
+            data: Some(Dataset::new(loaded, key, 0.0, None)),
+            project: Some(project),
+            chart_cache: None,
+        }
+    }
+}
+
 /// The open dataset and its project.
 #[derive(Default)]
 pub struct Workspace {
