@@ -1799,129 +1799,23 @@ impl ErrataApp {
         }
     }
 
-    /// Draws a review batch of traces not reviewed yet, records it in the project, and shows it
-    /// as the review queue.
     fn draw_sample(&mut self, ctx: &egui::Context, req: &crate::coding::sampling::SampleRequest) {
-        use crate::coding::sampling::{Batch, Strategy, sample};
-        let (Some(d), Some(p)) = (&self.ws.data, &self.ws.project) else {
-            return;
-        };
-        let store = &d.store;
-        // the unreviewed traces the view shows: filter first (e.g. `batch = '2026-W48'`) to
-        // sample this week's traces only
-        let candidates: Vec<u32> = d
-            .view
-            .iter()
-            .copied()
-            .filter(|&r| {
-                p.state(store.id(r as usize))
-                    .is_none_or(|e| e.verdict.is_none())
-            })
-            .collect();
-        let marked = match &req.strategy {
-            Strategy::Oversample { predicate, .. } if predicate.trim().is_empty() => {
-                self.error(
-                    "oversampling needs a WHERE predicate that marks the failures, e.g. \
-                     judge.verdict = 'fail'"
-                        .to_owned(),
-                );
-                return;
-            }
-            Strategy::Oversample { predicate, .. } => {
-                match crate::trace::filter::sql_mask(store, predicate) {
-                    Ok(m) => Some(
-                        candidates
-                            .iter()
-                            .map(|&r| m[r as usize])
-                            .collect::<Vec<bool>>(),
-                    ),
-                    Err(e) => {
-                        self.error(format!("the oversampling predicate does not work: {e}"));
-                        return;
-                    }
-                }
-            }
-            _ => None,
-        };
-        let strata = match &req.strategy {
-            Strategy::Stratified { column, .. } => {
-                let Some(i) = store.column_index(column) else {
-                    self.error(format!("no column {column} to stratify by"));
-                    return;
-                };
-                Some(
-                    candidates
-                        .iter()
-                        .map(|&r| store.cell(r as usize, i).unwrap_or_default())
-                        .collect::<Vec<String>>(),
-                )
-            }
-            _ => None,
-        };
-        let rows = sample(
-            &candidates,
-            req.n,
-            req.seed,
-            &req.strategy,
-            marked.as_deref(),
-            strata.as_deref(),
-        );
-        let strategy = match &req.strategy {
-            Strategy::Uniform => "uniform".to_owned(),
-            Strategy::Oversample { predicate, share } => {
-                format!("oversample {:.0} % where {predicate}", share * 100.0)
-            }
-            Strategy::Stratified {
-                column,
-                proportional,
-            } => {
-                format!(
-                    "stratified by {column} ({})",
-                    if *proportional {
-                        "proportional"
-                    } else {
-                        "equal"
-                    }
-                )
-            }
-        };
-        // the week's added traces may carry the same (default) name: the review batch is kept apart
-        let name = if p
-            .file
-            .batches
-            .iter()
-            .any(|b| b.name == req.name && b.is_added())
+        match self
+            .ws
+            .draw_sample(req, &crate::coding::time::now_rfc3339())
         {
-            format!("{} review", req.name)
-        } else {
-            req.name.clone()
-        };
-        let batch = Batch {
-            name: name.clone(),
-            seed: req.seed,
-            strategy,
-            trace_ids: rows
-                .iter()
-                .map(|&r| store.id(r as usize).to_owned())
-                .collect(),
-            at: crate::coding::time::now_rfc3339(),
-        };
-        let n = batch.trace_ids.len();
-        if let Some(p) = &mut self.ws.project {
-            p.file.batches.retain(|b| b.name != batch.name);
-            p.file.batches.push(batch);
-            let r = p.store.save_project(&p.file);
-            self.report(r);
+            Ok(drawn) => {
+                self.notices.push(Notice {
+                    text: format!(
+                        "drew {} of {} unreviewed traces in the view into batch {} (seed {})",
+                        drawn.n, drawn.candidates, drawn.name, req.seed
+                    ),
+                    error: false,
+                });
+                self.apply(ctx, Action::SetBatch(Some(drawn.name)));
+            }
+            Err(e) => self.error(e),
         }
-        self.notices.push(Notice {
-            text: format!(
-                "drew {n} of {} unreviewed traces in the view into batch {name} (seed {})",
-                candidates.len(),
-                req.seed
-            ),
-            error: false,
-        });
-        self.apply(ctx, Action::SetBatch(Some(name)));
     }
 
     fn export_regression(&mut self) {
@@ -1933,38 +1827,13 @@ impl ErrataApp {
     /// set the user picked) with the new cases after it, or of the new cases alone.
     #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
     fn export_regression_onto(&mut self, onto: Option<(&str, &str)>) {
-        let (Some(d), Some(p)) = (&self.ws.data, &self.ws.project) else {
+        if self.ws.project.is_none() {
             return;
-        };
-        let batch_of = |id: &str| {
-            p.file
-                .batches
-                .iter()
-                .find(|b| b.trace_ids.iter().any(|t| t == id))
-                .map(|b| b.name.as_str())
-        };
-        let mut cases = Vec::new();
-        for &r in &d.view {
-            let r = r as usize;
-            let id = d.store.id(r);
-            let Some(ev) = p.state(id) else { continue };
-            if ev.verdict != Some(crate::coding::Verdict::Fail) {
-                continue;
-            }
-            cases.push(crate::coding::regression::Case {
-                id,
-                input: d.store.raw_input(r),
-                output: d.store.raw_output(r),
-                categories: &ev.categories,
-                note: &ev.note,
-                codebook_version: ev.codebook_version,
-                batch: ev.batch.as_deref().or_else(|| batch_of(id)),
-            });
         }
+        let lines = self.ws.regression_lines();
         #[cfg(not(target_arch = "wasm32"))]
         {
             // an existing set gets only the ids it lacks
-            let lines = crate::coding::regression::lines(&cases);
             self.save_with("regression.jsonl", move |path| {
                 let existing = std::fs::read_to_string(path).unwrap_or_default();
                 let (mut text, added, skipped) =
@@ -1989,7 +1858,7 @@ impl ErrataApp {
         #[cfg(target_arch = "wasm32")]
         {
             let (name, existing) = onto.unwrap_or(("regression.jsonl", ""));
-            let (text, added, skipped) = crate::coding::regression::append(existing, &cases);
+            let (text, added, skipped) = crate::coding::regression::append_lines(existing, &lines);
             let mut all = existing.to_owned();
             if !all.is_empty() && !all.ends_with('\n') {
                 all.push('\n');
@@ -2174,35 +2043,10 @@ impl ErrataApp {
     }
 
     fn export_labels(&mut self) {
-        let (Some(p), Some(d)) = (&self.ws.project, &self.ws.data) else {
-            return;
-        };
-        let cols: Vec<(usize, String)> = d
-            .visible_columns
-            .iter()
-            .filter_map(|c| d.store.column_index(c).map(|i| (i, c.clone())))
-            .collect();
-        let rows: std::collections::HashMap<&str, usize> =
-            (0..d.store.len()).map(|r| (d.store.id(r), r)).collect();
-        let mut out = String::new();
-        for ev in p.labels.latest() {
-            let Ok(serde_json::Value::Object(mut obj)) = serde_json::to_value(ev) else {
-                continue;
-            };
-            if let Some(&r) = rows.get(ev.trace_id.as_str()) {
-                for (i, name) in &cols {
-                    obj.insert(
-                        name.clone(),
-                        d.store
-                            .cell(r, *i)
-                            .map_or(serde_json::Value::Null, serde_json::Value::String),
-                    );
-                }
-            }
-            out.push_str(&serde_json::Value::Object(obj).to_string());
-            out.push('\n');
+        if self.ws.project.is_some() {
+            let text = self.ws.labels_jsonl();
+            self.save_file("labels.jsonl", text.as_bytes());
         }
-        self.save_file("labels.jsonl", out.as_bytes());
     }
 
     /// Merges a labels JSONL into the project: newer `at` wins; conflicts are reported.

@@ -4,8 +4,10 @@
 //! always agree.
 
 pub mod dataset;
+pub mod exports;
 pub mod judge;
 pub mod pareto;
+pub mod sampling;
 
 pub use dataset::{Dataset, PREVIEW_CHARS};
 
