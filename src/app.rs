@@ -1952,39 +1952,9 @@ impl ErrataApp {
         let Some(project) = &mut self.ws.project else {
             return;
         };
-        let accepted: Vec<(String, String)> = proposal
-            .categories
-            .iter()
-            .map(|c| (c.name.clone(), c.description.clone()))
-            .collect();
-        let added = project
-            .codebook
-            .accept_proposal(&accepted, &source, &author, &at);
+        let (r, added, n) = project.accept_proposal(&proposal, &source, &author, &at);
         let version = project.codebook.version;
-        let mut events = Vec::new();
-        for ev in project.labels.latest() {
-            let note = ev.note.trim();
-            let suggested: Vec<String> = proposal
-                .categories
-                .iter()
-                .filter(|c| c.examples.iter().any(|e| e.trim() == note))
-                .map(|c| c.name.trim().to_owned())
-                .filter(|c| !ev.categories.contains(c))
-                .collect();
-            if !note.is_empty() && !suggested.is_empty() && suggested != ev.suggested {
-                events.push(LabelEvent {
-                    suggested,
-                    author: author.clone(),
-                    at: at.clone(),
-                    ..ev.clone()
-                });
-            }
-        }
-        let n = events.len();
-        let saved = project.save_codebook();
-        let recorded = project.record_all(events);
-        self.report(saved);
-        self.report(recorded);
+        self.report(r);
         self.notices.push(Notice {
             text: format!("codebook v{version}: {added} new categories; {n} traces have suggestions to confirm (y) or reject (r)"),
             error: false,
@@ -2054,30 +2024,13 @@ impl ErrataApp {
         let Some(p) = &mut self.ws.project else {
             return;
         };
-        let (incoming, problems) = crate::coding::Labels::replay(text);
-        let mut added = Vec::new();
-        let mut conflicts = 0;
-        for ev in incoming.latest() {
-            match p.state(&ev.trace_id) {
-                Some(mine) if mine.same_content(ev) => {}
-                Some(mine) => {
-                    conflicts += 1;
-                    if ev.at > mine.at {
-                        added.push(ev.clone());
-                    }
-                }
-                None => added.push(ev.clone()),
-            }
-        }
-        let n = added.len();
-        let r = p.record_all(added);
+        let (r, n, conflicts, unreadable) = p.merge_labels(text);
         self.report(r);
         self.recount_unknown();
         let unknown = self.ws.project.as_ref().map_or(0, |p| p.unknown_ids);
         self.notices.push(Notice {
             text: format!(
-                "imported {n} labels from {name}; {conflicts} conflicts (newest kept); {} lines unreadable{}",
-                problems.len(),
+                "imported {n} labels from {name}; {conflicts} conflicts (newest kept); {unreadable} lines unreadable{}",
                 if unknown > 0 {
                     format!("; {unknown} labelled traces are not in this dump (kept, not counted)")
                 } else {

@@ -130,6 +130,71 @@ impl Project {
         }
     }
 
+    /// Merges a labels JSONL (an import, a colleague's file): a trace's incoming state is taken
+    /// when it is new here or newer (`at`) than ours; differing states are conflicts. Returns
+    /// `(taken, conflicts, unreadable lines)`; the caller recounts traces the dump lacks.
+    pub fn merge_labels(&mut self, text: &str) -> (Result<(), PersistError>, usize, usize, usize) {
+        let (incoming, problems) = Labels::replay(text);
+        let mut taken = Vec::new();
+        let mut conflicts = 0;
+        for ev in incoming.latest() {
+            match self.state(&ev.trace_id) {
+                Some(mine) if mine.same_content(ev) => {}
+                Some(mine) => {
+                    conflicts += 1;
+                    if ev.at > mine.at {
+                        taken.push(ev.clone());
+                    }
+                }
+                None => taken.push(ev.clone()),
+            }
+        }
+        let n = taken.len();
+        (self.record_all(taken), n, conflicts, problems.len())
+    }
+
+    /// Accepts a reviewed proposal: its new categories enter the codebook as one version, and
+    /// each trace whose note a category claims gets that category as a suggestion (confirmed or
+    /// rejected by the expert; never counted until confirmed). Returns `(categories added,
+    /// traces with suggestions)`.
+    pub fn accept_proposal(
+        &mut self,
+        proposal: &crate::llm::proposal::Proposal,
+        source: &str,
+        author: &str,
+        at: &str,
+    ) -> (Result<(), PersistError>, usize, usize) {
+        let accepted: Vec<(String, String)> = proposal
+            .categories
+            .iter()
+            .map(|c| (c.name.clone(), c.description.clone()))
+            .collect();
+        let added = self.codebook.accept_proposal(&accepted, source, author, at);
+        let mut events = Vec::new();
+        for ev in self.labels.latest() {
+            let note = ev.note.trim();
+            let suggested: Vec<String> = proposal
+                .categories
+                .iter()
+                .filter(|c| c.examples.iter().any(|e| e.trim() == note))
+                .map(|c| c.name.trim().to_owned())
+                .filter(|c| !ev.categories.contains(c))
+                .collect();
+            if !note.is_empty() && !suggested.is_empty() && suggested != ev.suggested {
+                events.push(LabelEvent {
+                    suggested,
+                    author: author.to_owned(),
+                    at: at.to_owned(),
+                    ..ev.clone()
+                });
+            }
+        }
+        let n = events.len();
+        let saved = self.save_codebook();
+        let recorded = self.record_all(events);
+        (saved.and(recorded), added, n)
+    }
+
     /// Every open-coding note, once each, in trace-id order (what axial coding clusters).
     pub fn notes(&self) -> Vec<String> {
         self.notes_with_categories()
@@ -364,6 +429,64 @@ mod tests {
                 ..Default::default()
             }),
             (false, true, false)
+        );
+    }
+
+    fn project() -> Project {
+        let ids: HashSet<&str> = ["a", "b"].into();
+        Project::new(ProjectStore::memory(), Opened::default(), &ids)
+    }
+
+    #[test]
+    fn merging_labels_takes_new_and_newer_states() {
+        let mut p = project();
+        let mine = LabelEvent {
+            trace_id: "a".into(),
+            verdict: Some(Verdict::Pass),
+            at: "2026-11-02T00:00:00Z".into(),
+            ..Default::default()
+        };
+        p.record(mine).unwrap();
+        let theirs = [
+            r#"{"trace_id":"a","verdict":"fail","at":"2026-11-01T00:00:00Z"}"#, // older: kept mine
+            r#"{"trace_id":"b","verdict":"fail","at":"2026-11-01T00:00:00Z"}"#,
+            "not json",
+        ]
+        .join("\n");
+        let (r, taken, conflicts, unreadable) = p.merge_labels(&theirs);
+        r.unwrap();
+        assert_eq!((taken, conflicts, unreadable), (1, 1, 1));
+        assert_eq!(p.state("a").unwrap().verdict, Some(Verdict::Pass));
+        assert_eq!(p.state("b").unwrap().verdict, Some(Verdict::Fail));
+    }
+
+    #[test]
+    fn an_accepted_proposal_is_one_version_with_suggestions() {
+        use crate::llm::proposal::{Proposal, ProposedCategory};
+        let mut p = project();
+        p.record(LabelEvent {
+            trace_id: "a".into(),
+            verdict: Some(Verdict::Fail),
+            note: "wrong date".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let proposal = Proposal {
+            categories: vec![ProposedCategory {
+                name: "dates".into(),
+                description: "dates wrong".into(),
+                examples: vec!["wrong date".into()],
+            }],
+            ..Default::default()
+        };
+        let (r, added, suggested) = p.accept_proposal(&proposal, "offline", "ana", "t");
+        r.unwrap();
+        assert_eq!((added, suggested, p.codebook.version), (1, 1, 1));
+        assert_eq!(p.state("a").unwrap().suggested, ["dates"]);
+        assert_eq!(
+            p.stats.categories.get("dates"),
+            None,
+            "a suggestion is not counted"
         );
     }
 }

@@ -28,6 +28,55 @@ pub struct Proposal {
     pub rejected_examples: Vec<String>,
 }
 
+impl Proposal {
+    /// Moves note `note` of category `from` to category `to` (out-of-range: nothing).
+    pub fn move_note(&mut self, from: usize, note: usize, to: usize) {
+        if from == to || to >= self.categories.len() {
+            return;
+        }
+        if let Some(n) = self
+            .categories
+            .get_mut(from)
+            .and_then(|c| (note < c.examples.len()).then(|| c.examples.remove(note)))
+        {
+            self.categories[to].examples.push(n);
+        }
+    }
+
+    /// Merges category `from` into `into`: its notes join `into`, it goes.
+    pub fn merge(&mut self, from: usize, into: usize) {
+        if from == into || from >= self.categories.len() || into >= self.categories.len() {
+            return;
+        }
+        let moved = self.categories.remove(from);
+        let into = if into > from { into - 1 } else { into };
+        self.categories[into].examples.extend(moved.examples);
+    }
+
+    /// Adds an empty category after `i`, named after it, to move notes into.
+    pub fn split(&mut self, i: usize) {
+        let Some(c) = self.categories.get(i) else {
+            return;
+        };
+        let name = format!("{} (split)", c.name);
+        self.categories.insert(
+            i + 1,
+            ProposedCategory {
+                name,
+                ..Default::default()
+            },
+        );
+    }
+
+    /// Drops category `i`: its notes become unassigned.
+    pub fn drop_category(&mut self, i: usize) {
+        if i < self.categories.len() {
+            let dropped = self.categories.remove(i);
+            self.unassigned.extend(dropped.examples);
+        }
+    }
+}
+
 /// Why an answer was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProposalError {
@@ -357,5 +406,38 @@ mod batch_tests {
         assert_eq!(acc.categories[0].examples.len(), 2);
         assert_eq!(acc.unassigned.len(), 7);
         assert_eq!(acc.rejected_examples, ["x"]);
+    }
+
+    #[test]
+    fn review_edits_move_merge_split_drop() {
+        let cat = |name: &str, notes: &[&str]| ProposedCategory {
+            name: name.into(),
+            description: String::new(),
+            examples: notes.iter().map(|n| (*n).to_owned()).collect(),
+        };
+        let mut p = Proposal {
+            categories: vec![cat("a", &["1", "2"]), cat("b", &["3"]), cat("c", &["4"])],
+            ..Default::default()
+        };
+        p.move_note(0, 1, 1);
+        assert_eq!(p.categories[1].examples, ["3", "2"]);
+        p.move_note(0, 5, 1); // out of range: nothing
+        p.move_note(0, 0, 9);
+        assert_eq!(p.categories[0].examples, ["1"]);
+        p.merge(2, 0);
+        assert_eq!(p.categories.len(), 2);
+        assert_eq!(p.categories[0].examples, ["1", "4"]);
+        p.merge(0, 1); // into a later one: its index shifts
+        assert_eq!(p.categories.len(), 1);
+        assert_eq!(p.categories[0].name, "b");
+        assert_eq!(p.categories[0].examples, ["3", "2", "1", "4"]);
+        p.split(0);
+        assert_eq!(p.categories[1].name, "b (split)");
+        p.drop_category(0);
+        assert_eq!(p.unassigned, ["3", "2", "1", "4"]);
+        assert_eq!(p.categories.len(), 1);
+        p.drop_category(7);
+        p.split(7);
+        assert_eq!(p.categories.len(), 1);
     }
 }

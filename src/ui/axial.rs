@@ -312,42 +312,18 @@ fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
                 ));
             }
         });
+    // the edits are the proposal's own methods (llm/proposal.rs), tested without a window
     for (from, ni, to) in moves {
-        if let Some(note) = proposal
-            .categories
-            .get_mut(from)
-            .and_then(|c| (ni < c.examples.len()).then(|| c.examples.remove(ni)))
-            && let Some(c) = proposal.categories.get_mut(to)
-        {
-            c.examples.push(note);
-        }
+        proposal.move_note(from, ni, to);
     }
-    if let Some((from, into)) = merge
-        && from != into
-        && from < proposal.categories.len()
-        && into < proposal.categories.len()
-    {
-        let moved = proposal.categories.remove(from);
-        let into = if into > from { into - 1 } else { into };
-        proposal.categories[into].examples.extend(moved.examples);
+    if let Some((from, into)) = merge {
+        proposal.merge(from, into);
     }
-    if let Some(i) = split
-        && i < proposal.categories.len()
-    {
-        let name = format!("{} (split)", proposal.categories[i].name);
-        proposal.categories.insert(
-            i + 1,
-            ProposedCategory {
-                name,
-                ..Default::default()
-            },
-        );
+    if let Some(i) = split {
+        proposal.split(i);
     }
-    if let Some(i) = drop
-        && i < proposal.categories.len()
-    {
-        let dropped = proposal.categories.remove(i);
-        proposal.unassigned.extend(dropped.examples);
+    if let Some(i) = drop {
+        proposal.drop_category(i);
     }
 }
 
