@@ -1,0 +1,140 @@
+//! Axial coding and the weekly cadence as the window runs them: LLM proposals in batches, accepting a reviewed proposal, drawing a review batch, the chart options.
+
+use super::*;
+
+impl ErrataApp {
+    pub(super) fn draw_sample(
+        &mut self,
+        ctx: &egui::Context,
+        req: &crate::coding::sampling::SampleRequest,
+    ) {
+        match self
+            .ws
+            .draw_sample(req, &crate::coding::time::now_rfc3339())
+        {
+            Ok(drawn) => {
+                self.notices.push(Notice {
+                    text: format!(
+                        "drew {} of {} unreviewed traces in the view into batch {} (seed {})",
+                        drawn.n, drawn.candidates, drawn.name, req.seed
+                    ),
+                    error: false,
+                });
+                self.apply(ctx, Action::SetBatch(Some(drawn.name)));
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    pub(super) fn propose_llm(&mut self, ctx: &egui::Context) {
+        let notes = self
+            .ws
+            .project
+            .as_ref()
+            .map(Project::notes)
+            .unwrap_or_default();
+        if notes.is_empty() {
+            self.axial.error = Some("no notes yet: write some while reading traces (e)".to_owned());
+            return;
+        }
+        let mut batches: std::collections::VecDeque<Vec<String>> =
+            crate::llm::proposal::batches(&notes, LLM_BATCH_CHARS).into();
+        let Some(first) = batches.pop_front() else {
+            return;
+        };
+        self.propose_job = Some(ProposeJob {
+            all_notes: notes,
+            remaining: batches,
+            acc: Default::default(),
+        });
+        self.send_batch(ctx, first);
+        self.axial.waiting = true;
+        self.axial.error = None;
+    }
+
+    /// Sends one batch of notes; the codebook's and the running proposal's categories go along.
+    pub(super) fn send_batch(&mut self, ctx: &egui::Context, batch: Vec<String>) {
+        let mut existing: Vec<(String, String)> = self
+            .ws
+            .project
+            .as_ref()
+            .map(|p| {
+                p.codebook
+                    .categories
+                    .iter()
+                    .map(|c| (c.name.clone(), c.description.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(job) = &self.propose_job {
+            existing.extend(
+                job.acc
+                    .categories
+                    .iter()
+                    .map(|c| (c.name.clone(), c.description.clone())),
+            );
+        }
+        let provider = self.axial.provider.clone();
+        let mut request = provider.request(&crate::llm::proposal::prompt(&batch, &existing));
+        request.timeout = Some(std::time::Duration::from_secs(120));
+        let (tx, rx) = mpsc::channel();
+        let repaint = ctx.clone();
+        crate::net::fetch(request, crate::net::LLM_BODY_LIMIT, move |result| {
+            let r = match result {
+                Ok(resp) => crate::llm::client::answer_text(provider.api, &resp).and_then(|text| {
+                    crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())
+                }),
+                Err(e) => Err(e),
+            };
+            let _ = tx.send(r);
+            repaint.request_repaint();
+        });
+        self.propose_rx = Some(rx);
+    }
+
+    /// Accepts the reviewed proposal: its new categories enter the codebook as one version, and
+    /// each trace whose note a category claims gets that category as a suggestion.
+    pub(super) fn accept_proposal(&mut self) {
+        let Some((proposal, source)) = self.axial.proposal.take() else {
+            return;
+        };
+        let author = self.settings.author.clone();
+        let at = crate::coding::time::now_rfc3339();
+        let Some(project) = &mut self.ws.project else {
+            return;
+        };
+        let (r, added, n) = project.accept_proposal(&proposal, &source, &author, &at);
+        let version = project.codebook.version;
+        self.report(r);
+        self.notices.push(Notice {
+            text: format!("codebook v{version}: {added} new categories; {n} traces have suggestions to confirm (y) or reject (r)"),
+            error: false,
+        });
+    }
+
+    /// The chart panel's options, as the workspace takes them.
+    pub(super) fn chart_options(&self) -> ChartOptions {
+        ChartOptions {
+            measure: self.pareto_ui.measure,
+            include_zero: self.pareto_ui.include_zero,
+            scope_view: self.pareto_ui.scope_view,
+            by_period: self.pareto_ui.by_week,
+        }
+    }
+
+    /// The Pareto of the chart's scope (see [`crate::workspace::Workspace::pareto`]).
+    pub fn pareto(&self) -> crate::coding::pareto::Pareto {
+        self.ws.pareto(&self.chart_options())
+    }
+
+    /// The Pareto per batch or week (see [`crate::workspace::Workspace::pareto_by_period`]).
+    pub fn pareto_by_week(&self) -> Vec<(String, crate::coding::pareto::Pareto)> {
+        self.ws.pareto_by_period(self.pareto_ui.measure)
+    }
+
+    /// The Markdown report of the current chart.
+    pub fn report_markdown(&self) -> String {
+        self.ws
+            .report_markdown(&self.chart_options(), &crate::coding::time::now_rfc3339())
+    }
+}

@@ -1,0 +1,703 @@
+//! Background work: loads, appends, fetches and browser file reads, run as jobs and polled each frame.
+
+use super::*;
+
+impl ErrataApp {
+    pub(super) fn finish_load(&mut self, loaded: Loaded, key: String, load_ms: f64) {
+        for w in &loaded.warnings {
+            self.notices.push(Notice {
+                text: w.clone(),
+                error: false,
+            });
+        }
+        if loaded.skipped_count > 0 {
+            self.notices.push(Notice {
+                text: format!(
+                    "{} lines skipped (first: {}); View > Skipped lines lists them",
+                    loaded.skipped_count,
+                    loaded
+                        .skipped
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ),
+                error: false,
+            });
+        }
+        self.commit_note();
+        let columns = self.settings.columns.get(&key).cloned();
+        let mut data = Dataset::new(loaded, key, load_ms, columns);
+        self.open_project(&data);
+        self.restore_added = true;
+        if let Some(p) = &self.ws.project {
+            data.filters = p.file.filters.clone();
+            data.label_filter = p.file.label_filter.clone();
+        }
+        self.filter_bar = ui::filter::FilterBar {
+            sql: data.filters.sql.clone(),
+            search: data.filters.search.text.clone(),
+            ..Default::default()
+        };
+        self.ws.data = Some(data);
+        self.draft = CodingDraft {
+            structured: self.draft.structured,
+            ..Default::default()
+        };
+        self.undo = None;
+        self.ws.forget_chart();
+        self.codebook_ui = Default::default();
+        self.scroll_to_selected = true;
+        self.pending.push(Action::Refresh);
+    }
+
+    /// Adds `sources` to the open dump as `batch`: duplicates by identity are skipped.
+    /// Runs `work` as the current job: on a named thread natively, at once in the browser; its
+    /// result arrives through a channel and a repaint.
+    pub(super) fn run_job(
+        &mut self,
+        ctx: &egui::Context,
+        label: String,
+        key: String,
+        progress: Arc<Progress>,
+        work: impl FnOnce(&Progress) -> Result<Finished, load::LoadError> + Send + 'static,
+    ) {
+        let (tx, rx) = mpsc::channel();
+        let p = progress.clone();
+        let repaint = ctx.clone();
+        let run = move || {
+            let _ = tx.send(work(&p));
+            repaint.request_repaint();
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Err(e) = std::thread::Builder::new()
+            .name("errata-load".to_owned())
+            .spawn(run)
+        {
+            self.error(format!("could not start the loader thread: {e}"));
+            return;
+        }
+        #[cfg(target_arch = "wasm32")]
+        run();
+        self.job = Some(LoadJob {
+            label,
+            progress,
+            key,
+            started_secs: ctx.input(|i| i.time),
+            kind: JobKind::Thread(rx),
+        });
+    }
+
+    /// Adds `sources` to the open dump as `batch` (duplicates by identity are skipped). With
+    /// `mapping`, the new files' fields are read with it and rewritten to the dump's; without,
+    /// the dump's mapping is reused, and a file shaped otherwise is handed back to be mapped.
+    pub(super) fn start_append(
+        &mut self,
+        ctx: &egui::Context,
+        sources: Vec<Source>,
+        batch: String,
+        mapping: Option<FieldMapping>,
+    ) {
+        let Some(d) = &self.ws.data else { return };
+        let store = d.store.clone();
+        let key = d.key.clone();
+        let label = format!("traces for batch {batch}");
+        self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
+            use crate::trace::append::{AppendError, append};
+            let retry = if mapping.is_none() {
+                sources.clone()
+            } else {
+                Vec::new()
+            };
+            match append(
+                &store,
+                sources,
+                &batch,
+                mapping.as_ref(),
+                p,
+                worker_threads(),
+            ) {
+                Ok((loaded, stats)) => Ok(Finished::Append {
+                    loaded,
+                    stats,
+                    batch,
+                    restored: false,
+                }),
+                Err(AppendError::ShapeDiffers(diff)) => {
+                    Ok(Finished::AppendNeedsMapping(diff, retry, batch))
+                }
+                Err(AppendError::Load(e)) => Err(e),
+            }
+        });
+    }
+
+    /// Re-adds the traces the project keeps from earlier "Add traces…" (after the dump opened).
+    pub(super) fn restore_added(&mut self, ctx: &egui::Context) {
+        self.restore_added = false;
+        let (Some(d), Some(p)) = (&self.ws.data, &self.ws.project) else {
+            return;
+        };
+        let (sources, errors) = p.store.added_sources(&p.file);
+        let store = d.store.clone();
+        let key = d.key.clone();
+        for e in errors {
+            self.error(format!("the added traces could not be read back: {e}"));
+        }
+        if sources.is_empty() {
+            return;
+        }
+        let label = "traces added in earlier batches".to_owned();
+        self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
+            let mapping = store.mapping.clone();
+            crate::trace::append::append(&store, sources, "", Some(&mapping), p, worker_threads())
+                .map(|(loaded, stats)| Finished::Append {
+                    loaded,
+                    stats,
+                    batch: String::new(),
+                    restored: true,
+                })
+                .map_err(|e| match e {
+                    crate::trace::append::AppendError::Load(e) => e,
+                    other => load::LoadError::Polars(polars::prelude::PolarsError::ComputeError(
+                        other.to_string().into(),
+                    )),
+                })
+        });
+    }
+
+    pub(super) fn finish_append(
+        &mut self,
+        loaded: Loaded,
+        stats: crate::trace::append::Appended,
+        key: String,
+        batch: &str,
+        restored: bool,
+    ) {
+        self.finish_load(loaded, key, 0.0);
+        self.restore_added = false;
+        let n = stats.added.len();
+        if restored {
+            if n > 0 {
+                let names: Vec<&str> = stats.kept.iter().map(|(b, _)| b.as_str()).collect();
+                self.notices.push(Notice {
+                    text: format!(
+                        "{n} traces added earlier are back (batches {})",
+                        names.join(", ")
+                    ),
+                    error: false,
+                });
+            }
+            return;
+        }
+        self.adding_open = false;
+        if let Some(p) = &mut self.ws.project
+            && n > 0
+        {
+            // keep the records, so that reopening the dump brings them back
+            for (name, text) in &stats.kept {
+                if let Err(e) = p.store.append_added(name, text) {
+                    self.notices.push(Notice {
+                        text: format!(
+                            "the added traces are shown but could not be kept for the next \
+                             open: {e}"
+                        ),
+                        error: true,
+                    });
+                }
+            }
+            match p.file.batches.iter_mut().find(|b| b.name == batch) {
+                // a second file added to the same batch joins it
+                Some(b) if b.is_added() => b.trace_ids.extend(stats.added),
+                _ => {
+                    p.file.batches.retain(|b| b.name != batch);
+                    p.file.batches.push(crate::coding::sampling::Batch {
+                        name: batch.to_owned(),
+                        seed: 0,
+                        strategy: crate::coding::sampling::ADDED.to_owned(),
+                        trace_ids: stats.added,
+                        at: crate::coding::time::now_rfc3339(),
+                    });
+                }
+            }
+            let r = p.store.save_project(&p.file);
+            self.report(r);
+        }
+        self.notices.push(Notice {
+            text: format!(
+                "added {n} traces as batch {batch} (column `batch`); {} already in the dump \
+                 were skipped{}",
+                stats.duplicates,
+                if stats.skipped_lines > 0 {
+                    format!(", {} unreadable lines", stats.skipped_lines)
+                } else {
+                    String::new()
+                }
+            ),
+            error: false,
+        });
+        self.recount_unknown();
+    }
+
+    pub(super) fn start_sources(
+        &mut self,
+        ctx: &egui::Context,
+        sources: Vec<Source>,
+        label: String,
+    ) {
+        if let Some(batch) = self.adding_batch.take()
+            && self.ws.data.is_some()
+        {
+            self.start_append(ctx, sources, batch, None);
+            return;
+        }
+        let key = sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let mapping = self.settings.mappings.get(&key).cloned();
+        let progress = Arc::new(Progress::default());
+        let total: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
+        progress
+            .bytes_total
+            .store(total, std::sync::atomic::Ordering::Relaxed);
+        progress
+            .bytes_done
+            .store(total, std::sync::atomic::Ordering::Relaxed);
+        #[cfg(not(target_arch = "wasm32"))]
+        self.run_job(ctx, label, key, progress, move |p| {
+            let t = std::time::Instant::now();
+            load::load(sources, mapping, p, worker_threads())
+                .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3))
+        });
+        #[cfg(target_arch = "wasm32")]
+        {
+            let started_secs = ctx.input(|i| i.time);
+            match Prepared::new(sources, mapping) {
+                Ok(prepared) => {
+                    progress.records_total.store(
+                        prepared.total() as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    self.job = Some(LoadJob {
+                        label,
+                        progress,
+                        key,
+                        started_secs,
+                        kind: JobKind::Incremental {
+                            prepared: Box::new(prepared),
+                            next: 0,
+                            chunks: Vec::new(),
+                        },
+                    });
+                    ctx.request_repaint();
+                }
+                Err(e) => self.error(e.to_string()),
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn start_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
+        if self.adding_batch.is_some() && self.ws.data.is_some() {
+            let progress = Progress::default();
+            match paths
+                .iter()
+                .map(|p| load::read_file(p, &progress))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(sources) => {
+                    let label = sources
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.start_sources(ctx, sources, label);
+                }
+                Err(e) => {
+                    self.adding_batch = None;
+                    self.error(e.to_string());
+                }
+            }
+            return;
+        }
+        let key = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let label = key.clone();
+        // a mapping chosen for this dump: from the settings, else from its project folder
+        let mapping = self.settings.mappings.get(&key).cloned().or_else(|| {
+            let dir = crate::persist::sidecar_dir(paths.first()?);
+            crate::persist::ProjectStore::read_dir(&dir)
+                .1
+                .project
+                .mapping
+        });
+        self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
+            let t = std::time::Instant::now();
+            paths
+                .iter()
+                .map(|path| load::read_file(path, p))
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|sources| load::load(sources, mapping, p, worker_threads()))
+                .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3))
+        });
+    }
+
+    /// Fetches the labels files given at start (`&labels=`) and imports each as it arrives.
+    pub(super) fn fetch_labels(&mut self, ctx: &egui::Context) {
+        let (tx, rx) = mpsc::channel();
+        for url in std::mem::take(&mut self.label_urls) {
+            let tx = tx.clone();
+            let repaint = ctx.clone();
+            let limit = usize::try_from(crate::trace::load::max_bytes()).unwrap_or(usize::MAX);
+            crate::net::fetch(ehttp::Request::get(&url), limit, move |result| {
+                let r = match result {
+                    Ok(resp) if resp.ok => Ok((
+                        url.clone(),
+                        String::from_utf8_lossy(&resp.bytes).into_owned(),
+                    )),
+                    Ok(resp) => Err(format!(
+                        "the labels could not be fetched: HTTP {} {}: {url}",
+                        resp.status, resp.status_text
+                    )),
+                    Err(e) => Err(format!("the labels could not be fetched: {e}")),
+                };
+                let _ = tx.send(r);
+                repaint.request_repaint();
+            });
+        }
+        self.label_rx = Some(rx);
+    }
+
+    pub(super) fn start_url(&mut self, ctx: &egui::Context, url: String) {
+        let (tx, rx) = mpsc::channel();
+        let repaint = ctx.clone();
+        let name = url.clone();
+        let limit = usize::try_from(crate::trace::load::max_bytes()).unwrap_or(usize::MAX);
+        crate::net::fetch(ehttp::Request::get(&url), limit, move |result| {
+            let r = match result {
+                Ok(resp) if resp.ok => Ok(vec![Source::new(name.clone(), resp.bytes)]),
+                Ok(resp) => Err(format!(
+                    "HTTP {} {} ({}): {name}",
+                    resp.status,
+                    resp.status_text,
+                    content::one_line(resp.text().unwrap_or(""), 200)
+                )),
+                Err(e) => Err(format!("could not fetch: {e}")),
+            };
+            let _ = tx.send(r);
+            repaint.request_repaint();
+        });
+        self.job = Some(LoadJob {
+            label: url.clone(),
+            progress: Arc::new(Progress::default()),
+            key: url,
+            started_secs: ctx.input(|i| i.time),
+            kind: JobKind::Fetch(rx),
+        });
+    }
+
+    /// Advances background work: finished loads, fetches, browser chunks, dropped files.
+    pub(super) fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.test_rx
+            && let Ok(result) = rx.try_recv()
+        {
+            self.test_rx = None;
+            match result {
+                Ok(answer) => {
+                    self.axial.status = Some(format!(
+                        "connected: the model answered \"{}\"",
+                        content::one_line(&answer, 60)
+                    ));
+                }
+                Err(e) => {
+                    self.axial.status = None;
+                    self.axial.error = Some(e);
+                }
+            }
+        }
+        if let Some(rx) = &self.propose_rx
+            && let Ok(result) = rx.try_recv()
+        {
+            self.propose_rx = None;
+            match result {
+                Ok(part) => {
+                    let next = self.propose_job.as_mut().and_then(|job| {
+                        crate::llm::proposal::reconcile(&mut job.acc, part, &job.all_notes);
+                        job.remaining.pop_front()
+                    });
+                    match next {
+                        Some(batch) => self.send_batch(ctx, batch),
+                        None => {
+                            self.axial.waiting = false;
+                            if let Some(job) = self.propose_job.take() {
+                                self.axial.proposal = Some((job.acc, self.axial.provider.label()));
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.axial.waiting = false;
+                    self.propose_job = None;
+                    self.axial.error = Some(e);
+                }
+            }
+        }
+        let arrived = self
+            .ws
+            .data
+            .as_ref()
+            .and_then(|d| d.query_rx.as_ref())
+            .and_then(|rx| rx.try_recv().ok());
+        if let Some((generation, result)) = arrived {
+            self.take_view(generation, result);
+        }
+        if let Some(t) = self.filter_bar.search_changed {
+            let now = ctx.input(|i| i.time);
+            if now - t >= ui::filter::SEARCH_DEBOUNCE_SECS {
+                self.filter_bar.search_changed = None;
+                let text = self.filter_bar.search.clone();
+                self.apply(ctx, Action::SetSearchText(text));
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+                    ui::filter::SEARCH_DEBOUNCE_SECS,
+                ));
+            }
+        }
+        if let Some(rx) = &self.import_rx
+            && let Ok((kind, name, text)) = rx.try_recv()
+        {
+            self.import_rx = None;
+            self.import_text(kind, &name, &text);
+        }
+        if self.restore_added && self.job.is_none() {
+            self.restore_added(ctx);
+        }
+        if !self.label_urls.is_empty() && self.ws.project.is_some() && self.job.is_none() {
+            self.fetch_labels(ctx);
+        }
+        let arrived: Vec<_> = self
+            .label_rx
+            .as_ref()
+            .map(|rx| rx.try_iter().collect())
+            .unwrap_or_default();
+        for r in arrived {
+            match r {
+                Ok((name, text)) => self.merge_labels_text(&name, &text),
+                Err(e) => self.error(e),
+            }
+        }
+        if let Some(t) = self.draft.dirty_since {
+            let now = ctx.input(|i| i.time);
+            if now - t >= NOTE_DEBOUNCE_SECS {
+                self.commit_note();
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+                    NOTE_DEBOUNCE_SECS - (now - t) + 0.01,
+                ));
+            }
+        }
+        if let Some(rx) = &self.file_rx {
+            match rx.try_recv() {
+                Ok(Ok(sources)) => {
+                    self.file_rx = None;
+                    let label = sources
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.start_sources(ctx, sources, label);
+                }
+                Ok(Err(e)) => {
+                    self.file_rx = None;
+                    self.adding_batch = None;
+                    self.error(e);
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
+                // the picker was cancelled: a later open is an open, not an append
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.file_rx = None;
+                    self.adding_batch = None;
+                }
+            }
+        }
+        let Some(job) = &mut self.job else {
+            return;
+        };
+        let now = ctx.input(|i| i.time);
+        match &mut job.kind {
+            JobKind::Thread(rx) => match rx.try_recv() {
+                Ok(result) => {
+                    let Some(job) = self.job.take() else { return };
+                    match result {
+                        Ok(Finished::Load(loaded, ms)) => self.finish_load(loaded, job.key, ms),
+                        Ok(Finished::Append {
+                            loaded,
+                            stats,
+                            batch,
+                            restored,
+                        }) => {
+                            self.finish_append(loaded, stats, job.key, &batch, restored);
+                        }
+                        Ok(Finished::AppendNeedsMapping(diff, sources, batch)) => {
+                            self.adding_open = false;
+                            self.pending_append = Some(PendingAppend {
+                                draft: diff.detected.clone(),
+                                sources,
+                                batch,
+                                diff: *diff,
+                            });
+                        }
+                        Err(load::LoadError::Cancelled) => {}
+                        Err(e) => self.error(e.to_string()),
+                    }
+                }
+                Err(mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                }
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.job = None;
+                    self.error("the loader stopped unexpectedly".to_owned());
+                }
+            },
+            JobKind::Fetch(rx) => match rx.try_recv() {
+                Ok(Ok(sources)) => {
+                    let Some(job) = self.job.take() else { return };
+                    self.start_sources(ctx, sources, job.label);
+                }
+                Ok(Err(e)) => {
+                    self.job = None;
+                    self.error(e);
+                }
+                Err(mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                }
+                Err(mpsc::TryRecvError::Disconnected) => self.job = None,
+            },
+            JobKind::Incremental {
+                prepared,
+                next,
+                chunks,
+            } => {
+                if job.progress.is_cancelled() {
+                    self.job = None;
+                    return;
+                }
+                let end = (*next + RECORDS_PER_FRAME).min(prepared.total());
+                match prepared.parse_range(*next..end, &job.progress) {
+                    Ok(chunk) => chunks.push(chunk),
+                    Err(e) => {
+                        self.job = None;
+                        self.error(e.to_string());
+                        return;
+                    }
+                }
+                *next = end;
+                if end >= prepared.total() {
+                    let Some(job) = self.job.take() else { return };
+                    if let JobKind::Incremental {
+                        prepared, chunks, ..
+                    } = job.kind
+                    {
+                        match prepared.finish(chunks) {
+                            Ok(loaded) => {
+                                self.finish_load(loaded, job.key, (now - job.started_secs) * 1e3);
+                            }
+                            Err(e) => self.error(e.to_string()),
+                        }
+                    }
+                } else {
+                    ctx.request_repaint();
+                }
+            }
+        }
+    }
+
+    pub(super) fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if dropped.is_empty() {
+            return;
+        }
+        // a drop adds its files while the "Add traces" window is open, else opens them
+        self.adding_batch = self.adding_open.then(|| self.weekly.name.trim().to_owned());
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let paths = dropped.iter().map(|f| f.path().to_path_buf()).collect();
+            self.pending.push(Action::OpenPaths(paths));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (tx, rx) = mpsc::channel();
+            self.file_rx = Some(rx);
+            let repaint = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let mut sources = Vec::new();
+                for f in &dropped {
+                    let name = f.path().display().to_string();
+                    match f.bytes_async().await {
+                        Ok(bytes) => sources.push(Source::new(name, bytes)),
+                        Err(e) => {
+                            let _ = tx.send(Err(format!(
+                                "could not read the dropped file ({e}): {name}"
+                            )));
+                            repaint.request_repaint();
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(Ok(sources));
+                repaint.request_repaint();
+            });
+        }
+    }
+
+    pub(super) fn open_dialog(&mut self, ctx: &egui::Context) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = ctx;
+            if !crate::ui::dialogs::file_dialogs_available() {
+                self.adding_batch = None;
+                self.error(NO_PICKER.to_owned());
+                return;
+            }
+            match rfd::FileDialog::new()
+                .add_filter("Traces", &["jsonl", "ndjson", "json", "gz"])
+                .add_filter("All files", &["*"])
+                .pick_files()
+            {
+                Some(paths) => self.pending.push(Action::OpenPaths(paths)),
+                // cancelled: a later open is an open, not an append
+                None => self.adding_batch = None,
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (tx, rx) = mpsc::channel();
+            self.file_rx = Some(rx);
+            let repaint = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let files = rfd::AsyncFileDialog::new()
+                    .add_filter("Traces", &["jsonl", "ndjson", "json", "gz"])
+                    .pick_files()
+                    .await;
+                let Some(files) = files else { return };
+                let mut sources = Vec::new();
+                for f in files {
+                    sources.push(Source::new(f.file_name(), f.read().await));
+                }
+                let _ = tx.send(Ok(sources));
+                repaint.request_repaint();
+            });
+        }
+    }
+
+    pub(super) fn open_demo(&mut self) {
+        let name = crate::demo::DEMO_NAME.to_owned();
+        match load::load_bytes(&name, crate::demo::DEMO_JSONL.to_vec()) {
+            Ok(loaded) => self.finish_load(loaded, name, 0.0),
+            Err(e) => self.error(e.to_string()),
+        }
+    }
+}

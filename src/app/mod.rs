@@ -1,0 +1,1408 @@
+//! `ErrataApp`: owns the loaded traces and the UI state, runs background loads, draws the panels
+//! and applies the actions they return.
+
+mod axial;
+mod files;
+mod jobs;
+mod keys;
+mod project;
+mod view_state;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::action::{Action, SourceBytes};
+use crate::coding::{Category, LabelEvent, Verdict};
+use crate::persist::ProjectStore;
+use crate::project::{Project, in_structured_scope, needs_coding};
+use crate::trace::FieldMapping;
+use crate::trace::content;
+use crate::trace::load::{self, ChunkOut, Loaded, Prepared, Progress, Source};
+use crate::trace::view::{self, Sort, SortColumn};
+use crate::ui;
+pub use crate::ui::coding::CodingDraft;
+pub use crate::ui::dialogs::Dialogs;
+use crate::workspace::pareto::ChartOptions;
+pub use crate::workspace::{Dataset, Notice, PendingAppend, fmt_count};
+
+/// Said when no file picker can open natively.
+#[cfg(not(target_arch = "wasm32"))]
+const NO_PICKER: &str = "no file dialog is available here (no desktop portal or zenity): drop the \
+     file on the window, or pass it on the command line";
+
+/// What a shortcut key does.
+#[derive(Clone)]
+enum KeyEffect {
+    Act(Action),
+    Focus(egui::Id),
+    Jump,
+    Codebook,
+    Axial,
+    Help,
+    Close,
+}
+
+/// Characters of notes sent to the LLM in one request (large note sets go in several).
+const LLM_BATCH_CHARS: usize = 60_000;
+
+/// An LLM proposal over several batches of notes, reconciled as answers arrive.
+struct ProposeJob {
+    all_notes: Vec<String>,
+    remaining: std::collections::VecDeque<Vec<String>>,
+    acc: crate::llm::proposal::Proposal,
+}
+
+/// What a picked file is imported as.
+#[derive(Clone, Copy, Debug)]
+enum Import {
+    Labels,
+    Codebook,
+    /// A regression set to add the current failing traces to (the browser: the merged file is
+    /// downloaded).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Regression,
+}
+
+/// What a delete removed, to undo it.
+struct UndoDelete {
+    index: usize,
+    category: Category,
+    before: Vec<LabelEvent>,
+}
+
+/// Maps a trace's latest label to its new categories (`None`: unchanged).
+type Relabel<'a> = dyn Fn(&LabelEvent) -> Option<Vec<String>> + 'a;
+
+/// Seconds a note must rest before it is saved while typing.
+const NOTE_DEBOUNCE_SECS: f64 = 0.6;
+
+/// Preferences kept across runs (eframe storage: a file natively, local storage in the browser).
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Field mapping chosen per dump (keyed by the dump's name).
+    pub mappings: BTreeMap<String, FieldMapping>,
+    /// Visible metadata columns per dump.
+    pub columns: BTreeMap<String, Vec<String>>,
+    /// The user's name, carried by every label event.
+    pub author: String,
+    /// LLM API key, only when the user ticked "remember" (kept in the app's own settings
+    /// storage, never in a project folder or an export).
+    pub remembered_api_key: Option<String>,
+}
+
+/// A load in progress.
+pub struct LoadJob {
+    /// What is loading (file names or URL).
+    pub label: String,
+    /// Shared progress counters.
+    pub progress: Arc<Progress>,
+    key: String,
+    started_secs: f64,
+    kind: JobKind,
+}
+
+/// What a worker sends when it is done.
+enum Finished {
+    /// A dump loaded, and how long it took (native; the browser parses between frames).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    Load(Loaded, f64),
+    /// Traces added to the open dump as a batch (`restored`: the project's kept batches,
+    /// re-added when the dump was opened).
+    Append {
+        loaded: Loaded,
+        stats: crate::trace::append::Appended,
+        batch: String,
+        restored: bool,
+    },
+    /// The added file's fields differ from the dump's: the user maps them (the files are kept).
+    AppendNeedsMapping(Box<crate::trace::append::ShapeDiff>, Vec<Source>, String),
+}
+
+enum JobKind {
+    /// A worker (a named thread natively; in the browser the result is sent at once) sends the
+    /// finished load or append.
+    Thread(mpsc::Receiver<Result<Finished, load::LoadError>>),
+    /// An HTTP fetch or a browser file read in flight.
+    Fetch(mpsc::Receiver<Result<Vec<Source>, String>>),
+    /// The browser: parsed a range of records per frame.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    Incremental {
+        prepared: Box<Prepared>,
+        next: usize,
+        chunks: Vec<ChunkOut>,
+    },
+}
+
+/// Records parsed per frame on the incremental (browser) path.
+const RECORDS_PER_FRAME: usize = 4_000;
+
+/// How the app starts.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// Files to open (native).
+    pub paths: Vec<std::path::PathBuf>,
+    /// URLs to fetch.
+    pub urls: Vec<String>,
+    /// Labels files to fetch and import once the dump is open (the page's `&labels=`).
+    pub label_urls: Vec<String>,
+    /// Where projects of dumps without a path (the demo, drops, URLs) are kept natively;
+    /// defaults to errata's data folder. Tests point it at a temporary folder.
+    pub project_root: Option<std::path::PathBuf>,
+}
+
+/// The application.
+pub struct ErrataApp {
+    /// The open dump and its project, and the operations on them.
+    pub ws: crate::workspace::Workspace,
+    /// The load in progress.
+    pub job: Option<LoadJob>,
+    /// Messages for the status bar.
+    pub notices: Vec<Notice>,
+    /// Open windows.
+    pub dialogs: Dialogs,
+    /// Persisted preferences.
+    pub settings: Settings,
+    /// Rows that fit in the table, for PageUp/PageDown.
+    pub rows_per_page: usize,
+    /// Scroll the table to the selection on the next frame.
+    pub scroll_to_selected: bool,
+    /// Huge texts the user asked to see in full.
+    pub expanded: std::collections::HashSet<egui::Id>,
+    /// Coding panel drafts.
+    pub draft: CodingDraft,
+    /// Codebook window state.
+    pub codebook_ui: ui::codebook::CodebookUi,
+    /// Filter bar drafts.
+    pub filter_bar: ui::filter::FilterBar,
+    /// Pareto chart options.
+    pub pareto_ui: ui::pareto::ParetoUi,
+    /// Axial-coding window.
+    pub axial: ui::axial::AxialUi,
+    /// Sampling and judge windows.
+    pub weekly: ui::weekly::WeeklyUi,
+    propose_rx: Option<mpsc::Receiver<Result<crate::llm::proposal::Proposal, String>>>,
+    test_rx: Option<mpsc::Receiver<Result<String, String>>>,
+    propose_job: Option<ProposeJob>,
+    /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
+    chart_rect: Option<egui::Rect>,
+    /// The chart's data and what it was computed from (recomputed only when that changes, not
+    screenshot_rx: Option<mpsc::Receiver<Arc<egui::ColorImage>>>,
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    project_root: Option<std::path::PathBuf>,
+    undo: Option<UndoDelete>,
+    /// The next files opened are added to the open dump as this batch.
+    pub adding_batch: Option<String>,
+    /// The "Add traces" window is open (drops are added, not opened, while it is).
+    pub adding_open: bool,
+    /// The URL typed in the "Add traces" window.
+    pub adding_url: String,
+    /// An append waiting for the user to map the new file's fields.
+    pub pending_append: Option<PendingAppend>,
+    /// The kept batches of the project just opened are to be re-added.
+    restore_added: bool,
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    import_rx: Option<mpsc::Receiver<(Import, String, String)>>,
+    /// Labels files to import once a dump and its project are open.
+    label_urls: Vec<String>,
+    label_rx: Option<mpsc::Receiver<Result<(String, String), String>>>,
+    pending: Vec<Action>,
+    /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
+    discarded: Vec<Action>,
+    file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
+    /// The character of the last shortcut key, when it has not arrived yet (see `keys`).
+    shortcut_char: Option<String>,
+    /// Where remembered secrets live (errata's data folder natively).
+    secret_dir: Option<std::path::PathBuf>,
+    /// The LLM key as last remembered (to write the secret only when it changes).
+    saved_key: Option<String>,
+}
+
+impl ErrataApp {
+    /// Creates the app; opens `start`'s files or URLs, else the bundled demo.
+    pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> Self {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = ErrataApp {
+            ws: Default::default(),
+            job: None,
+            notices: Vec::new(),
+            dialogs: Dialogs::default(),
+            settings,
+            rows_per_page: 20,
+            scroll_to_selected: false,
+            expanded: Default::default(),
+            draft: CodingDraft::default(),
+            codebook_ui: Default::default(),
+            filter_bar: Default::default(),
+            pareto_ui: Default::default(),
+            axial: Default::default(),
+            weekly: Default::default(),
+            propose_rx: None,
+            test_rx: None,
+            propose_job: None,
+            chart_rect: None,
+            screenshot_rx: None,
+            project_root: start.project_root.clone(),
+            undo: None,
+            adding_batch: None,
+            adding_open: false,
+            adding_url: String::new(),
+            pending_append: None,
+            restore_added: false,
+            import_rx: None,
+            label_urls: start.label_urls.clone(),
+            label_rx: None,
+            pending: Vec::new(),
+            discarded: Vec::new(),
+            file_rx: None,
+            // (a chosen project root, as in tests, holds the secrets too)
+            shortcut_char: None,
+            secret_dir: start.project_root.clone().or_else(secret_dir),
+            saved_key: None,
+        };
+        if app.settings.author.is_empty() {
+            app.settings.author = default_author();
+        }
+        // a key remembered by an older errata sits in the settings file: move it to the
+        // user-only file
+        use crate::persist::secret;
+        let dir = app.secret_dir.clone();
+        if let Some(old) = app.settings.remembered_api_key.take()
+            && secret::save(dir.as_deref(), secret::LLM_KEY, &old).is_err()
+        {
+            app.axial.provider.api_key = old;
+        }
+        app.axial.key_location = secret::location(dir.as_deref(), secret::LLM_KEY);
+        if let Some(key) = secret::load(dir.as_deref(), secret::LLM_KEY) {
+            app.axial.provider.api_key.clone_from(&key);
+            app.axial.remember_key = true;
+            app.saved_key = Some(key);
+        }
+        if !start.paths.is_empty() {
+            app.pending.push(Action::OpenPaths(start.paths));
+        } else if let Some(url) = start.urls.into_iter().next() {
+            app.pending.push(Action::OpenUrl(url));
+        } else {
+            app.open_demo();
+        }
+        app
+    }
+
+    /// Applies one action.
+    pub fn apply(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Select(row) => {
+                self.commit_note();
+                if let Some(d) = &mut self.ws.data
+                    && let Some(pos) = d.view.iter().position(|&r| r == row)
+                {
+                    d.select_pos(pos);
+                }
+            }
+            Action::Move(delta) => self.move_by(delta),
+            Action::Page(n) => self.move_by(n * self.rows_per_page.max(1) as i64),
+            Action::First => self.move_to(0),
+            Action::Last => self.move_to(usize::MAX),
+            Action::SortBy(column) => self.sort_by(ctx, column),
+            Action::CopyRecord => {
+                if let Some(d) = &self.ws.data
+                    && let Some(row) = d.selected_row()
+                {
+                    ctx.copy_text(d.store.raw_record(row as usize).to_owned());
+                    self.notices.retain(|n| n.error);
+                }
+            }
+            Action::OpenDialog => self.open_dialog(ctx),
+            #[cfg(not(target_arch = "wasm32"))]
+            Action::OpenPaths(paths) => self.start_paths(ctx, paths),
+            #[cfg(target_arch = "wasm32")]
+            Action::OpenPaths(_) => {}
+            Action::OpenSources(sources) => {
+                let sources: Vec<Source> = sources.into_iter().map(|s| s.0).collect();
+                let label = sources
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.start_sources(ctx, sources, label);
+            }
+            Action::OpenUrl(url) => self.start_url(ctx, url),
+            Action::CancelLoad => {
+                if let Some(job) = &self.job {
+                    job.progress.cancel();
+                }
+                if let Some(job) = &self.job
+                    && matches!(job.kind, JobKind::Fetch(_))
+                {
+                    self.job = None;
+                }
+            }
+            Action::SetMapping(mapping) => self.remap(ctx, mapping),
+            Action::AppendMapped(mapping) => {
+                if let Some(p) = self.pending_append.take() {
+                    self.start_append(ctx, p.sources, p.batch, Some(mapping));
+                }
+            }
+            Action::CancelAppend => self.pending_append = None,
+            Action::ToggleColumn(name) => {
+                if let Some(d) = &mut self.ws.data {
+                    if let Some(i) = d.visible_columns.iter().position(|c| *c == name) {
+                        d.visible_columns.remove(i);
+                    } else {
+                        let order: Vec<&str> =
+                            d.store.columns().iter().map(|c| c.name.as_str()).collect();
+                        d.visible_columns.push(name);
+                        d.visible_columns.sort_by_key(|c| {
+                            order.iter().position(|o| o == c).unwrap_or(usize::MAX)
+                        });
+                    }
+                    self.settings
+                        .columns
+                        .insert(d.key.clone(), d.visible_columns.clone());
+                }
+            }
+            Action::DismissNotice(i) => {
+                if i < self.notices.len() {
+                    self.notices.remove(i);
+                }
+            }
+            Action::SetVerdict(v) => {
+                self.commit_note();
+                self.edit_selected(|e| e.verdict = v);
+            }
+            Action::CommitNote => self.commit_note(),
+            Action::ToggleCategory(name) => {
+                self.commit_note();
+                self.edit_selected(|e| {
+                    if let Some(i) = e.categories.iter().position(|c| *c == name) {
+                        e.categories.remove(i);
+                    } else {
+                        e.categories.push(name);
+                    }
+                });
+            }
+            Action::ToggleCategoryAt(i) => {
+                if let Some(name) = self
+                    .ws
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.codebook.categories.get(i))
+                    .map(|c| c.name.clone())
+                {
+                    self.apply(ctx, Action::ToggleCategory(name));
+                }
+            }
+            Action::CoinTag(name) => {
+                let exists = self
+                    .ws
+                    .project
+                    .as_ref()
+                    .is_some_and(|p| p.codebook.index_of(&name).is_some());
+                // coined while reviewing a batch: a new category candidate for the owner
+                let batch = self.ws.data.as_ref().and_then(|d| d.filters.batch.clone());
+                let coin = |cb: &mut crate::coding::Codebook, a: &str, t: &str| {
+                    cb.add(&name, a, t)?;
+                    if let Some(c) = cb.categories.last_mut() {
+                        c.candidate_from = batch;
+                    }
+                    Ok(())
+                };
+                if exists || self.change_codebook(coin, None) {
+                    let on = self
+                        .selected_trace()
+                        .and_then(|(_, id)| {
+                            self.ws
+                                .project
+                                .as_ref()?
+                                .state(&id)
+                                .map(|s| s.categories.contains(&name))
+                        })
+                        .unwrap_or(false);
+                    if !on {
+                        self.apply(ctx, Action::ToggleCategory(name));
+                    }
+                }
+            }
+            Action::NextUnreviewed => self.next_where(|s, _| s.is_none_or(|e| !e.is_reviewed())),
+            Action::NextUncoded => self.next_where(needs_coding),
+            Action::JumpTo(id) => {
+                let row = self.ws.data.as_ref().and_then(|d| d.store.row_of_id(&id));
+                match row {
+                    Some(row) => {
+                        self.apply(ctx, Action::Select(row as u32));
+                        self.scroll_to_selected = true;
+                    }
+                    None => self.error(format!("no trace with id \"{id}\" in this view")),
+                }
+            }
+            Action::ToggleStructured => {
+                self.commit_note();
+                self.draft.structured = !self.draft.structured;
+            }
+            Action::ConfirmStructured => {
+                let version = self.ws.project.as_ref().map_or(0, |p| p.codebook.version);
+                self.edit_selected(|e| e.codebook_version = version);
+                // same content under an older version still needs a new event
+                if let Some((_, id)) = self.selected_trace()
+                    && let Some(p) = &mut self.ws.project
+                    && let Some(state) = p.state(&id).cloned()
+                    && state.codebook_version < version
+                {
+                    let ev = LabelEvent {
+                        codebook_version: version,
+                        author: self.settings.author.clone(),
+                        at: crate::coding::time::now_rfc3339(),
+                        ..state
+                    };
+                    let r = p.record(ev);
+                    self.report(r);
+                }
+                self.next_where(|s, cb| in_structured_scope(s) && needs_coding(s, cb));
+            }
+            Action::RenameCategory { old, new } => {
+                let (o, n) = (old.clone(), new.clone());
+                self.change_codebook(
+                    |cb, a, t| cb.rename(&old, &new, a, t),
+                    Some(&|ev: &LabelEvent| {
+                        Some(
+                            ev.categories
+                                .iter()
+                                .map(|c| if *c == o { n.clone() } else { c.clone() })
+                                .collect(),
+                        )
+                    }),
+                );
+            }
+            Action::MergeCategory { from, into } => {
+                let (f, i) = (from.clone(), into.clone());
+                self.change_codebook(
+                    |cb, a, t| cb.merge(&from, &into, a, t),
+                    Some(&|ev: &LabelEvent| {
+                        let mut out: Vec<String> = Vec::new();
+                        for c in &ev.categories {
+                            let c = if *c == f { i.clone() } else { c.clone() };
+                            if !out.contains(&c) {
+                                out.push(c);
+                            }
+                        }
+                        Some(out)
+                    }),
+                );
+            }
+            Action::SplitCategory { from, new, traces } => {
+                let (f, n) = (from.clone(), new.clone());
+                self.change_codebook(
+                    |cb, a, t| cb.split(&from, &new, a, t),
+                    Some(&|ev: &LabelEvent| {
+                        if !traces.contains(&ev.trace_id) {
+                            return None;
+                        }
+                        Some(
+                            ev.categories
+                                .iter()
+                                .map(|c| if *c == f { n.clone() } else { c.clone() })
+                                .collect(),
+                        )
+                    }),
+                );
+            }
+            Action::DeleteCategory(name) => {
+                let before: Vec<LabelEvent> = self
+                    .ws
+                    .project
+                    .as_ref()
+                    .map(|p| {
+                        p.labels
+                            .latest()
+                            .into_iter()
+                            .filter(|e| e.categories.contains(&name))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let index = self
+                    .ws
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.codebook.index_of(&name));
+                let category = self
+                    .ws
+                    .project
+                    .as_ref()
+                    .and_then(|p| p.codebook.get(&name).cloned());
+                let n = name.clone();
+                if self.change_codebook(
+                    |cb, a, t| cb.delete(&name, a, t).map(|_| ()),
+                    Some(&|ev: &LabelEvent| {
+                        Some(ev.categories.iter().filter(|c| **c != n).cloned().collect())
+                    }),
+                ) && let (Some(index), Some(category)) = (index, category)
+                {
+                    self.undo = Some(UndoDelete {
+                        index,
+                        category,
+                        before,
+                    });
+                    self.codebook_ui.undo_label = Some(name);
+                }
+            }
+            Action::UndoDelete => {
+                if let Some(undo) = self.undo.take() {
+                    let restored = undo.category.clone();
+                    let before = undo.before;
+                    self.change_codebook(
+                        |cb, a, t| {
+                            if cb.index_of(&restored.name).is_some() {
+                                return Err(crate::coding::CodebookError::Exists(
+                                    restored.name.clone(),
+                                ));
+                            }
+                            cb.restore(undo.index, restored, a, t)
+                        },
+                        Some(&|ev: &LabelEvent| {
+                            before.iter().find(|b| b.trace_id == ev.trace_id).map(|b| {
+                                let mut cats = ev.categories.clone();
+                                for c in &b.categories {
+                                    if !cats.contains(c) {
+                                        cats.push(c.clone());
+                                    }
+                                }
+                                cats
+                            })
+                        }),
+                    );
+                }
+            }
+            Action::MoveCategory(name, delta) => {
+                self.change_codebook(|cb, a, t| cb.reorder(&name, delta, a, t), None);
+            }
+            Action::EditCategory(name, edited) => {
+                self.change_codebook(|cb, a, t| cb.edit(&name, &edited, a, t), None);
+            }
+            Action::SetOwner(owner) => {
+                if let Some(p) = &mut self.ws.project {
+                    p.codebook.owner = owner;
+                    let r = p.save_codebook();
+                    self.report(r);
+                }
+            }
+            Action::AcceptCandidate(name) => {
+                self.change_codebook(|cb, a, t| cb.accept_candidate(&name, a, t), None);
+            }
+            Action::SignOff => {
+                let who = self.settings.author.clone();
+                let at = crate::coding::time::now_rfc3339();
+                if let Some(p) = &mut self.ws.project {
+                    match p.codebook.sign_off(&who, &at) {
+                        Ok(()) => {
+                            let r = p.save_codebook();
+                            self.report(r);
+                        }
+                        Err(e) => self.error(e.to_string()),
+                    }
+                }
+            }
+            Action::SetSql(sql) => {
+                if let Some(d) = &mut self.ws.data {
+                    d.filters.sql = sql;
+                }
+                self.refresh_view(ctx);
+            }
+            Action::SetSearchText(text) => {
+                if let Some(d) = &mut self.ws.data {
+                    d.filters.search.text = text;
+                }
+                self.refresh_view(ctx);
+            }
+            Action::SetSearchOptions(search, notes) => {
+                if let Some(d) = &mut self.ws.data {
+                    let text = std::mem::take(&mut d.filters.search.text);
+                    d.filters.search = crate::trace::filter::Search { text, ..search };
+                    d.filters.search_notes = notes;
+                }
+                self.refresh_view(ctx);
+            }
+            Action::SetLabelFilter(f) => {
+                if let Some(d) = &mut self.ws.data {
+                    d.label_filter = f;
+                }
+                self.refresh_view(ctx);
+            }
+            Action::ToggleFacet {
+                column,
+                value,
+                exclude,
+            } => {
+                if let Some(d) = &mut self.ws.data {
+                    let facet = d.filters.facets.entry(column.clone()).or_default();
+                    let was_in = facet.include.contains(&value) || facet.exclude.contains(&value);
+                    facet.include.retain(|v| *v != value);
+                    facet.exclude.retain(|v| *v != value);
+                    if !was_in {
+                        if exclude {
+                            facet.exclude.push(value);
+                        } else {
+                            facet.include.push(value);
+                        }
+                    }
+                    if facet.include.is_empty() && facet.exclude.is_empty() {
+                        d.filters.facets.remove(&column);
+                    }
+                }
+                self.refresh_view(ctx);
+            }
+            Action::Refresh => self.refresh_view(ctx),
+            Action::ClearFilters => {
+                if let Some(d) = &mut self.ws.data {
+                    d.filters = Default::default();
+                    d.label_filter = Default::default();
+                }
+                self.filter_bar.sql.clear();
+                self.filter_bar.search.clear();
+                self.refresh_view(ctx);
+            }
+            Action::ProposeOffline => {
+                let proposal = self.ws.project.as_ref().and_then(Project::offline_proposal);
+                self.axial.error = None;
+                match proposal {
+                    Some(p) => self.axial.proposal = Some((p, "offline clusterer".to_owned())),
+                    None => {
+                        self.axial.error =
+                            Some("no notes yet: write some while reading traces (e)".to_owned());
+                    }
+                }
+            }
+            Action::ProposeLlm => self.propose_llm(ctx),
+            Action::TestConnection => {
+                let provider = self.axial.provider.clone();
+                let mut request = provider.request("Reply with the single word OK.");
+                request.timeout = Some(std::time::Duration::from_secs(30));
+                let (tx, rx) = mpsc::channel();
+                let repaint = ctx.clone();
+                crate::net::fetch(request, crate::net::LLM_BODY_LIMIT, move |result| {
+                    let r = result
+                        .and_then(|resp| crate::llm::client::answer_text(provider.api, &resp));
+                    let _ = tx.send(r);
+                    repaint.request_repaint();
+                });
+                self.test_rx = Some(rx);
+                self.axial.status = Some("testing…".to_owned());
+                self.axial.error = None;
+            }
+            Action::CancelPropose => {
+                self.propose_rx = None;
+                self.propose_job = None;
+                self.axial.waiting = false;
+            }
+            Action::DiscardProposal => self.axial.proposal = None,
+            Action::AcceptProposal => self.accept_proposal(),
+            Action::ConfirmSuggestions => self.edit_selected(|e| {
+                for c in std::mem::take(&mut e.suggested) {
+                    if !e.categories.contains(&c) {
+                        e.categories.push(c);
+                    }
+                }
+            }),
+            Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
+            Action::DrawSample(req) => self.draw_sample(ctx, &req),
+            Action::AddTraces => self.adding_open = self.ws.data.is_some(),
+            Action::AddTracesFromFiles => {
+                if self.ws.data.is_some() {
+                    self.adding_batch = Some(self.weekly.name.trim().to_owned());
+                    self.open_dialog(ctx);
+                }
+            }
+            Action::AddTracesFromUrl(url) => {
+                if self.ws.data.is_some() {
+                    self.adding_batch = Some(self.weekly.name.trim().to_owned());
+                    self.start_url(ctx, url);
+                }
+            }
+            Action::ExportRegression => self.export_regression(),
+            Action::AddToRegressionFile => self.pick_text_file(ctx, Import::Regression),
+            Action::SetBatch(batch) => {
+                if let Some(d) = &mut self.ws.data {
+                    d.filters.batch = batch;
+                }
+                self.refresh_view(ctx);
+            }
+            Action::FilterCategory(c) => {
+                let mut f = self
+                    .ws
+                    .data
+                    .as_ref()
+                    .map(|d| d.label_filter.clone())
+                    .unwrap_or_default();
+                if f.categories == [c.clone()] {
+                    f.categories.clear();
+                } else {
+                    f.categories = vec![c];
+                    f.mode = crate::project::CategoryMode::AnyOf;
+                }
+                self.apply(ctx, Action::SetLabelFilter(f));
+            }
+            Action::ExportParetoCsv => {
+                let csv = self.pareto().to_csv();
+                self.save_file("pareto.csv", csv.as_bytes());
+            }
+            Action::ExportReport => {
+                let md = self.report_markdown();
+                self.save_file("error-analysis-report.md", md.as_bytes());
+            }
+            Action::ExportParetoPng => {
+                let (tx, rx) = mpsc::channel();
+                let repaint = ctx.clone();
+                ctx.request_screenshot(move |image| {
+                    let _ = tx.send(image);
+                    repaint.request_repaint();
+                });
+                self.screenshot_rx = Some(rx);
+            }
+            Action::SetThreshold(n) => {
+                if let Some(p) = &mut self.ws.project {
+                    p.file.saturation_threshold = n.max(1);
+                    let r = p.store.save_project(&p.file);
+                    self.report(r);
+                }
+            }
+            Action::ImportCodebook => self.import_codebook(ctx),
+            Action::DiscardUnreadable(name) => {
+                if let Some(p) = &mut self.ws.project {
+                    let r = p.store.set_aside(&name).and_then(|()| {
+                        if name == crate::persist::CODEBOOK_FILE {
+                            p.save_codebook()
+                        } else {
+                            p.store.save_project(&p.file)
+                        }
+                    });
+                    self.report(r);
+                }
+            }
+            Action::ExportLabels => self.export_labels(),
+            #[cfg(not(target_arch = "wasm32"))]
+            Action::SaveToPath(path) => self.save_to_path(&path),
+            #[cfg(target_arch = "wasm32")]
+            Action::SaveToPath(_) => {}
+            Action::TakeOver => self.take_over(),
+            Action::ImportLabels => self.import_labels(ctx),
+            Action::ExportCodebook { markdown } => {
+                if let Some(p) = &self.ws.project {
+                    let (text, name) = if markdown {
+                        (p.codebook.to_markdown(&p.stats.categories), "codebook.md")
+                    } else {
+                        (
+                            serde_json::to_string_pretty(&p.codebook).unwrap_or_default(),
+                            "codebook.json",
+                        )
+                    };
+                    self.save_file(name, text.as_bytes());
+                }
+            }
+        }
+    }
+
+    /// The "Add traces" window: the batch name, then files, a URL, or a drop.
+    fn add_traces_window(&mut self, ctx: &egui::Context) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if !self.adding_open {
+            return actions;
+        }
+        let mut open = true;
+        egui::Window::new("Add traces to this dump")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    let l = ui.label("batch");
+                    ui.add(egui::TextEdit::singleline(&mut self.weekly.name).desired_width(140.0))
+                        .labelled_by(l.id);
+                });
+                let named = !self.weekly.name.trim().is_empty();
+                if ui
+                    .add_enabled(named, egui::Button::new("Choose files…"))
+                    .clicked()
+                {
+                    actions.push(Action::AddTracesFromFiles);
+                }
+                ui.horizontal(|ui| {
+                    let l = ui.label("or a URL");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.adding_url)
+                            .hint_text("https://…/traces.jsonl")
+                            .desired_width(260.0),
+                    )
+                    .labelled_by(l.id);
+                    let url = self.adding_url.trim();
+                    if ui
+                        .add_enabled(named && !url.is_empty(), egui::Button::new("Fetch"))
+                        .clicked()
+                    {
+                        actions.push(Action::AddTracesFromUrl(url.to_owned()));
+                    }
+                });
+                ui.weak(
+                    "or drop files on errata while this window is open. Records the dump already \
+                     has (same id) are skipped; the new ones get the batch in their `batch` \
+                     column, and the dump's field mapping is reused.",
+                );
+            });
+        if !open {
+            self.adding_open = false;
+        }
+        actions
+    }
+
+    fn menu_bar(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui
+                    .add(
+                        egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(
+                            &egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O),
+                        )),
+                    )
+                    .clicked()
+                {
+                    self.pending.push(Action::OpenDialog);
+                }
+                if ui.button("Open URL…").clicked() {
+                    self.dialogs.url = Some(String::new());
+                }
+                if ui
+                    .add_enabled(self.ws.data.is_some(), egui::Button::new("Add traces to this dump…"))
+                    .on_hover_text("Add files, a URL or dropped files to the open dump as a batch; records it already has are skipped")
+                    .clicked()
+                {
+                    self.pending.push(Action::AddTraces);
+                }
+                if ui.button("Open demo traces").clicked() {
+                    self.open_demo();
+                }
+                ui.separator();
+                let has_project = self.ws.project.is_some();
+                if ui
+                    .add_enabled(has_project, egui::Button::new("Import labels…"))
+                    .clicked()
+                {
+                    self.pending.push(Action::ImportLabels);
+                }
+                if ui
+                    .add_enabled(has_project, egui::Button::new("Export labels…"))
+                    .clicked()
+                {
+                    self.pending.push(Action::ExportLabels);
+                }
+                if let Some(holder) = self.ws.project.as_ref().and_then(|p| p.store.read_only_by())
+                    && ui
+                        .button("Take over the project")
+                        .on_hover_text(format!(
+                            "Read-only: open in another {holder}. Take it over once that one is \
+                             closed or stuck; what it saved is read again first"
+                        ))
+                        .clicked()
+                {
+                    self.pending.push(Action::TakeOver);
+                }
+                ui.separator();
+                let has = self.ws.data.as_ref().is_some_and(|d| d.selected.is_some());
+                if ui
+                    .add_enabled(
+                        has,
+                        egui::Button::new("Copy trace as JSON").shortcut_text("C"),
+                    )
+                    .clicked()
+                {
+                    self.pending.push(Action::CopyRecord);
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    ui.separator();
+                    if ui.button("Quit").clicked() {
+                        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                }
+            });
+            ui.menu_button("View", |ui| {
+                if let Some(d) = &self.ws.data {
+                    ui.menu_button("Columns", |ui| {
+                        for c in d.store.columns() {
+                            let mut on = d.visible_columns.contains(&c.name);
+                            if ui
+                                .checkbox(&mut on, format!("{} ({})", c.name, c.dtype))
+                                .changed()
+                            {
+                                self.pending.push(Action::ToggleColumn(c.name.clone()));
+                            }
+                        }
+                    });
+                    if ui
+                        .add(egui::Button::new("Codebook").shortcut_text("B"))
+                        .clicked()
+                    {
+                        self.codebook_ui.open = true;
+                    }
+                    if ui.button("Field mapping…").clicked() {
+                        self.dialogs.mapping = Some(d.store.mapping.clone());
+                    }
+                    if ui
+                        .button(format!("Skipped lines ({})", d.skipped_count))
+                        .clicked()
+                    {
+                        self.dialogs.skipped = true;
+                    }
+                    ui.separator();
+                    if ui
+                        .add(egui::Button::new("Axial coding…").shortcut_text("A"))
+                        .clicked()
+                    {
+                        self.axial.open = true;
+                    }
+                    if ui.button("Sample a review batch…").clicked() {
+                        self.weekly.sample_open = true;
+                    }
+                    if ui.button("Judge agreement…").clicked() {
+                        self.weekly.judge_open = true;
+                    }
+                    if ui.button("Export regression cases…").clicked() {
+                        self.pending.push(Action::ExportRegression);
+                    }
+                    #[cfg(target_arch = "wasm32")]
+                    if ui
+                        .button("Add regression cases to a file…")
+                        .on_hover_text(
+                            "Pick your regression set: the failing traces of the view that it \
+                             lacks are added, and the whole set downloads",
+                        )
+                        .clicked()
+                    {
+                        self.pending.push(Action::AddToRegressionFile);
+                    }
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui
+                    .add(egui::Button::new("Keyboard shortcuts").shortcut_text("?"))
+                    .clicked()
+                {
+                    self.dialogs.help = true;
+                }
+            });
+        });
+    }
+
+    fn dataset_line(&mut self, ui: &mut egui::Ui) {
+        let Some(d) = &self.ws.data else {
+            ui.label("No traces open. File > Open…, drop a file here, or open the demo.");
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(d.store.files().join(", "));
+            ui.label(format!("· {} traces", fmt_count(d.store.len())));
+            ui.label(format!("· {}", d.store.identity.describe()));
+            ui.label(format!("· {}", d.store.mapping.describe()));
+            if ui
+                .small_button("Change…")
+                .on_hover_text("Choose the id, input and output fields")
+                .clicked()
+            {
+                self.dialogs.mapping = Some(d.store.mapping.clone());
+            }
+            if d.skipped_count > 0
+                && ui
+                    .link(format!("· {} lines skipped", fmt_count(d.skipped_count)))
+                    .clicked()
+            {
+                self.dialogs.skipped = true;
+            }
+            if d.load_ms > 0.0 {
+                ui.weak(format!("· loaded in {:.0} ms", d.load_ms));
+            }
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        let dark = ui.visuals().dark_mode;
+        if let Some(job) = &self.job {
+            ui.horizontal(|ui| {
+                let (frac, text) = job.progress.fraction();
+                ui.spinner();
+                ui.label(format!("Loading {}", job.label));
+                ui.add(egui::ProgressBar::new(frac).text(text).desired_width(320.0));
+                if ui.button("Cancel").clicked() {
+                    self.pending.push(Action::CancelLoad);
+                }
+            });
+        }
+        for (i, n) in self.notices.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let color = if n.error {
+                    ui::theme::error_color(dark)
+                } else {
+                    ui::theme::warn_color(dark)
+                };
+                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
+                    self.pending.push(Action::DismissNotice(i));
+                }
+                ui.colored_label(color, &n.text);
+            });
+        }
+    }
+}
+
+/// What the app holds, in a few figures: the browser page publishes it (title and a `data-`
+/// attribute) so that scripts and the end-to-end test can tell when a dump is open and labelled.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct AppStatus {
+    /// The open dump's name (empty when none).
+    pub dump: String,
+    /// Traces in the dump.
+    pub traces: usize,
+    /// Traces the view shows.
+    pub shown: usize,
+    /// Traces with a verdict.
+    pub reviewed: usize,
+    /// Traces marked failing.
+    pub failed: usize,
+    /// Traces with at least one category.
+    pub coded: usize,
+    /// What is loading, if anything.
+    pub loading: Option<String>,
+    /// Error messages shown in the status bar.
+    pub errors: Vec<String>,
+}
+
+impl ErrataApp {
+    /// The app's state in a few figures (see [`AppStatus`]).
+    pub fn status(&self) -> AppStatus {
+        let stats = self.ws.project.as_ref().map(|p| &p.stats);
+        AppStatus {
+            dump: self
+                .ws
+                .data
+                .as_ref()
+                .map(|d| d.key.clone())
+                .unwrap_or_default(),
+            traces: self.ws.data.as_ref().map_or(0, |d| d.store.len()),
+            shown: self.ws.data.as_ref().map_or(0, |d| d.view.len()),
+            reviewed: stats.map_or(0, |s| s.reviewed),
+            failed: stats.map_or(0, |s| s.failed),
+            coded: stats.map_or(0, |s| s.coded),
+            loading: self.job.as_ref().map(|j| j.label.clone()),
+            errors: self
+                .notices
+                .iter()
+                .filter(|n| n.error)
+                .map(|n| n.text.clone())
+                .collect(),
+        }
+    }
+}
+
+/// Parser threads for a load: the cores natively, one in the browser.
+fn worker_threads() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
+    }
+}
+
+/// The author name to start with: the OS user natively, empty in the browser.
+fn default_author() -> String {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_default()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::new()
+    }
+}
+
+impl eframe::App for ErrataApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.sync_secret();
+        if let Some(p) = &mut self.ws.project {
+            let was = p.store.read_only_by();
+            p.store.heartbeat();
+            #[cfg(target_arch = "wasm32")]
+            {
+                // beat while the tab is open, even when nothing else repaints
+                ctx.request_repaint_after(std::time::Duration::from_secs(2));
+                if was.is_none()
+                    && let Some(holder) = p.store.read_only_by()
+                {
+                    self.notices.push(Notice {
+                        text: format!(
+                            "read-only: another {holder} took this project over; labels made here are not saved"
+                        ),
+                        error: true,
+                    });
+                }
+            }
+            let _ = was;
+        }
+        self.take_dropped_files(ctx);
+        self.take_screenshot(ctx);
+        let pending = std::mem::take(&mut self.pending);
+        for a in pending {
+            self.apply(ctx, a);
+        }
+        self.poll(ctx);
+        #[cfg(target_arch = "wasm32")]
+        {
+            if let Some(warning) = crate::web::check_storage(ctx.input(|i| i.time)) {
+                self.notices.push(Notice {
+                    text: warning,
+                    error: false,
+                });
+            }
+            crate::web::publish(&self.status());
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        // egui may run the ui twice in a frame: a pass it discards (new grids are laid out),
+        // then one without the frame's input events; the actions of both are merged at the end
+        let pending_before = self.pending.len();
+        self.keys(&ctx);
+        egui::Panel::top("menu").show(ui, |ui| {
+            self.menu_bar(ui);
+            self.dataset_line(ui);
+            if let Some(d) = &self.ws.data {
+                let acts = ui::filter::ui(ui, &mut self.filter_bar, d, self.ws.project.as_ref());
+                self.pending.extend(acts);
+            }
+        });
+        if self.job.is_some() || !self.notices.is_empty() {
+            egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        }
+        let mut actions = Vec::new();
+        // the chart's data is cached by the workspace until labels, codebook, options or the
+        // view change
+        let options = self.chart_options();
+        let crate::workspace::pareto::ChartData {
+            pareto,
+            by_period: by_week,
+        } = self.ws.chart(&options);
+        let selected_category = self.ws.data.as_ref().and_then(|d| {
+            (d.label_filter.categories.len() == 1).then(|| d.label_filter.categories[0].clone())
+        });
+        let mut pareto_actions = Vec::new();
+        if self.pareto_ui.full && self.ws.project.is_some() {
+            let mut open = true;
+            egui::Window::new("Pareto of failures")
+                .id(egui::Id::unique("pareto-full"))
+                .open(&mut open)
+                .default_size([900.0, 600.0])
+                .show(&ctx, |ui| {
+                    let (rect, acts) = ui::pareto::panel(
+                        ui,
+                        &mut self.pareto_ui,
+                        &pareto,
+                        &by_week,
+                        selected_category.as_deref(),
+                    );
+                    self.chart_rect = rect.or(self.chart_rect);
+                    pareto_actions.extend(acts);
+                });
+            self.pareto_ui.full &= open;
+        }
+        if let Some(d) = &mut self.ws.data {
+            let avail = ui.available_height();
+            egui::Panel::top("table")
+                .resizable(true)
+                .default_size(avail * 0.42)
+                .min_size(80.0)
+                .show(ui, |ui| {
+                    if self.pareto_ui.docked && self.ws.project.is_some() {
+                        egui::Panel::right("pareto-dock")
+                            .resizable(true)
+                            .default_size(380.0)
+                            .min_size(220.0)
+                            .show(ui, |ui| {
+                                ui.horizontal(|ui| {
+                                    ui.strong("Pareto of failures");
+                                    if ui.small_button("full size").clicked() {
+                                        self.pareto_ui.full = true;
+                                    }
+                                    if ui.small_button("hide").clicked() {
+                                        self.pareto_ui.docked = false;
+                                    }
+                                });
+                                let (rect, acts) = ui::pareto::panel(
+                                    ui,
+                                    &mut self.pareto_ui,
+                                    &pareto,
+                                    &by_week,
+                                    selected_category.as_deref(),
+                                );
+                                self.chart_rect = rect.or(self.chart_rect);
+                                pareto_actions.extend(acts);
+                            });
+                    }
+                    // the table scrolls sideways within its own clipped area, so that its rows
+                    // never take clicks meant for the chart beside it
+                    egui::ScrollArea::horizontal()
+                        .id_salt("table-hscroll")
+                        .auto_shrink(false)
+                        .show(ui, |ui| {
+                            let out = ui::table::ui(
+                                ui,
+                                d,
+                                self.ws.project.as_ref(),
+                                self.scroll_to_selected,
+                            );
+                            self.rows_per_page = out.rows_per_page;
+                            actions.extend(out.actions);
+                        });
+                });
+            self.scroll_to_selected = false;
+            egui::CentralPanel::default().show(ui, |ui| {
+                if let (Some(project), Some(row)) = (&self.ws.project, d.selected_row()) {
+                    let id = d.store.id(row as usize).to_owned();
+                    if self.draft.trace_id != id || self.draft.row != Some(row) {
+                        // the draft follows the selection (a pending note was committed on leaving)
+                        self.draft.row = Some(row);
+                        self.draft.note = project
+                            .state(&id)
+                            .map(|s| s.note.clone())
+                            .unwrap_or_default();
+                        self.draft.trace_id = id.clone();
+                        self.draft.dirty_since = None;
+                    } else if self.draft.dirty_since.is_none()
+                        && self.draft.error.is_none()
+                        && let Some(saved) = project.state(&id).map(|s| &s.note)
+                        && *saved != self.draft.note
+                    {
+                        // the note changed elsewhere (an import, a codebook change) while the
+                        // draft was clean: show what is saved, never write the stale draft back
+                        self.draft.note.clone_from(saved);
+                    }
+                    egui::Panel::right("coding")
+                        .resizable(true)
+                        .default_size(330.0)
+                        .min_size(220.0)
+                        .show(ui, |ui| {
+                            egui::ScrollArea::vertical()
+                                .id_salt("coding-scroll")
+                                .show(ui, |ui| {
+                                    actions.extend(ui::coding::ui(
+                                        ui,
+                                        project,
+                                        &id,
+                                        &mut self.draft,
+                                        &mut self.settings.author,
+                                    ));
+                                });
+                        });
+                }
+                actions.extend(ui::detail::ui(ui, d, &mut self.expanded));
+            });
+        } else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.heading(
+                        "Drop a trace dump (JSONL, JSON array, .gz) here, or use File > Open…",
+                    );
+                });
+            });
+        }
+        actions.extend(pareto_actions);
+        actions.extend(ui::dialogs::ui(
+            &ctx,
+            &mut self.dialogs,
+            self.ws.data.as_ref(),
+        ));
+        actions.extend(self.add_traces_window(&ctx));
+        if let (Some(pending), Some(d)) = (&mut self.pending_append, &self.ws.data) {
+            actions.extend(ui::dialogs::append_mapping(&ctx, pending, &d.store));
+        }
+        if let Some(project) = &self.ws.project {
+            actions.extend(ui::codebook::ui(&ctx, &mut self.codebook_ui, project));
+            actions.extend(ui::axial::ui(&ctx, &mut self.axial, project));
+            if let Some(d) = &self.ws.data {
+                actions.extend(ui::weekly::ui(&ctx, &mut self.weekly, d, project));
+            }
+        }
+        self.pending.extend(actions);
+        let fresh = self.pending.split_off(pending_before);
+        if ctx.will_discard() {
+            // the next pass runs without this frame's input events: keep what clicks and keys
+            // gave here for it
+            self.discarded = fresh;
+        } else {
+            // an action this pass repeats from the discarded one (derived from state, not
+            // from an event) counts once
+            let mut kept = std::mem::take(&mut self.discarded);
+            let mut repeated = vec![false; kept.len()];
+            for a in fresh {
+                match (0..repeated.len()).find(|&i| !repeated[i] && kept[i] == a) {
+                    Some(i) => repeated[i] = true,
+                    None => kept.push(a),
+                }
+            }
+            self.pending.extend(kept);
+        }
+        if !self.pending.is_empty() {
+            ctx.request_repaint();
+        }
+        ui::dialogs::drop_hint(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.remembered_api_key = None; // never in the settings file
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Where remembered secrets live: errata's data folder natively, none in the browser (its
+/// storage is keyed by name).
+fn secret_dir() -> Option<std::path::PathBuf> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        eframe::storage_dir("errata")
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        None
+    }
+}
+
+/// Starts the native window. `args` are files to open (or URLs).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_native(args: Vec<String>) -> Result<(), eframe::Error> {
+    let mut start = StartOptions::default();
+    for a in args {
+        if a.starts_with("http://") || a.starts_with("https://") {
+            start.urls.push(a);
+        } else {
+            start.paths.push(a.into());
+        }
+    }
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("errata")
+            .with_inner_size([1280.0, 800.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "errata",
+        options,
+        Box::new(move |cc| Ok(Box::new(ErrataApp::new(cc, start)))),
+    )
+}
