@@ -271,4 +271,19 @@ impl ErrataApp {
             Err(e) => self.error(e),
         }
     }
+
+    /// The codebook as JSON or Markdown, saved or downloaded.
+    pub(super) fn export_codebook(&mut self, markdown: bool) {
+        if let Some(p) = &self.ws.project {
+            let (text, name) = if markdown {
+                (p.codebook.to_markdown(&p.stats.categories), "codebook.md")
+            } else {
+                (
+                    serde_json::to_string_pretty(&p.codebook).unwrap_or_default(),
+                    "codebook.json",
+                )
+            };
+            self.save_file(name, text.as_bytes());
+        }
+    }
 }

@@ -311,4 +311,108 @@ impl ErrataApp {
         log::warn!("{text}");
         self.notices.push(Notice { text, error: true });
     }
+
+    /// Deletes a category (its traces lose it) and keeps what it takes to undo.
+    pub(super) fn delete_category(&mut self, name: String) {
+        let before: Vec<LabelEvent> = self
+            .ws
+            .project
+            .as_ref()
+            .map(|p| {
+                p.labels
+                    .latest()
+                    .into_iter()
+                    .filter(|e| e.categories.contains(&name))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let index = self
+            .ws
+            .project
+            .as_ref()
+            .and_then(|p| p.codebook.index_of(&name));
+        let category = self
+            .ws
+            .project
+            .as_ref()
+            .and_then(|p| p.codebook.get(&name).cloned());
+        let n = name.clone();
+        if self.change_codebook(
+            |cb, a, t| cb.delete(&name, a, t).map(|_| ()),
+            Some(&|ev: &LabelEvent| {
+                Some(ev.categories.iter().filter(|c| **c != n).cloned().collect())
+            }),
+        ) && let (Some(index), Some(category)) = (index, category)
+        {
+            self.undo = Some(UndoDelete {
+                index,
+                category,
+                before,
+            });
+            self.codebook_ui.undo_label = Some(name);
+        }
+    }
+
+    /// Puts the last deleted category back on the traces that had it.
+    pub(super) fn undo_delete(&mut self) {
+        if let Some(undo) = self.undo.take() {
+            let restored = undo.category.clone();
+            let before = undo.before;
+            self.change_codebook(
+                |cb, a, t| {
+                    if cb.index_of(&restored.name).is_some() {
+                        return Err(crate::coding::CodebookError::Exists(
+                            restored.name.clone(),
+                        ));
+                    }
+                    cb.restore(undo.index, restored, a, t)
+                },
+                Some(&|ev: &LabelEvent| {
+                    before.iter().find(|b| b.trace_id == ev.trace_id).map(|b| {
+                        let mut cats = ev.categories.clone();
+                        for c in &b.categories {
+                            if !cats.contains(c) {
+                                cats.push(c.clone());
+                            }
+                        }
+                        cats
+                    })
+                }),
+            );
+        }
+    }
+
+    /// Coins a tag: it joins the codebook (or is found there) and the selected trace.
+    pub(super) fn coin_tag(&mut self, ctx: &egui::Context, name: String) {
+        let exists = self
+            .ws
+            .project
+            .as_ref()
+            .is_some_and(|p| p.codebook.index_of(&name).is_some());
+        // coined while reviewing a batch: a new category candidate for the owner
+        let batch = self.ws.data.as_ref().and_then(|d| d.filters.batch.clone());
+        let coin = |cb: &mut crate::coding::Codebook, a: &str, t: &str| {
+            cb.add(&name, a, t)?;
+            if let Some(c) = cb.categories.last_mut() {
+                c.candidate_from = batch;
+            }
+            Ok(())
+        };
+        if exists || self.change_codebook(coin, None) {
+            let on = self
+                .selected_trace()
+                .and_then(|(_, id)| {
+                    self.ws
+                        .project
+                        .as_ref()?
+                        .state(&id)
+                        .map(|s| s.categories.contains(&name))
+                })
+                .unwrap_or(false);
+            if !on {
+                self.apply(ctx, Action::ToggleCategory(name));
+            }
+        }
+    }
 }
