@@ -11,6 +11,10 @@ use crate::trace::view::SortColumn;
 #[must_use]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// Open a window (or bring it up).
+    Show(Window),
+    /// Open the bundled demo traces.
+    OpenDemo,
     /// Save the export waiting in the "Save to" window at this path.
     SaveToPath(String),
     /// Take the project's lock from the instance holding it and reopen the project.
@@ -200,4 +204,25 @@ impl PartialEq for SourceBytes {
     fn eq(&self, other: &Self) -> bool {
         self.0.name == other.0.name && self.0.bytes.len() == other.0.bytes.len()
     }
+}
+
+/// The windows a menu item or a link opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Open URL.
+    OpenUrl,
+    /// The codebook.
+    Codebook,
+    /// The field mapping editor.
+    FieldMapping,
+    /// The skipped lines.
+    SkippedLines,
+    /// Axial coding.
+    AxialCoding,
+    /// Sampling a review batch.
+    Sample,
+    /// Judge agreement.
+    Judge,
+    /// Keyboard shortcuts.
+    Shortcuts,
 }

@@ -89,6 +89,8 @@ impl ErrataApp {
                         .insert(d.key.clone(), d.visible_columns.clone());
                 }
             }
+            Action::Show(window) => self.show(window),
+            Action::OpenDemo => self.open_demo(),
             Action::DismissNotice(i) => {
                 if i < self.notices.len() {
                     self.notices.remove(i);
@@ -454,5 +456,22 @@ impl ErrataApp {
             other => return Some(other),
         }
         None
+    }
+
+    /// Opens a window (the field mapping editor starts from the dump's mapping).
+    pub(super) fn show(&mut self, window: crate::action::Window) {
+        use crate::action::Window;
+        match window {
+            Window::OpenUrl => self.dialogs.url = Some(String::new()),
+            Window::Codebook => self.codebook_ui.open = true,
+            Window::FieldMapping => {
+                self.dialogs.mapping = self.ws.data.as_ref().map(|d| d.store.mapping.clone());
+            }
+            Window::SkippedLines => self.dialogs.skipped = true,
+            Window::AxialCoding => self.axial.open = true,
+            Window::Sample => self.weekly.sample_open = true,
+            Window::Judge => self.weekly.judge_open = true,
+            Window::Shortcuts => self.dialogs.help = true,
+        }
     }
 }

@@ -294,252 +294,17 @@ impl ErrataApp {
         }
         app
     }
+}
 
-    /// The "Add traces" window: the batch name, then files, a URL, or a drop.
-    fn add_traces_window(&mut self, ctx: &egui::Context) -> Vec<Action> {
-        let mut actions = Vec::new();
-        if !self.adding_open {
-            return actions;
-        }
-        let mut open = true;
-        egui::Window::new("Add traces to this dump")
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .show(ctx, |ui| {
-                ui.horizontal(|ui| {
-                    let l = ui.label("batch");
-                    ui.add(egui::TextEdit::singleline(&mut self.weekly.name).desired_width(140.0))
-                        .labelled_by(l.id);
-                });
-                let named = !self.weekly.name.trim().is_empty();
-                if ui
-                    .add_enabled(named, egui::Button::new("Choose files…"))
-                    .clicked()
-                {
-                    actions.push(Action::AddTracesFromFiles);
-                }
-                ui.horizontal(|ui| {
-                    let l = ui.label("or a URL");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.adding_url)
-                            .hint_text("https://…/traces.jsonl")
-                            .desired_width(260.0),
-                    )
-                    .labelled_by(l.id);
-                    let url = self.adding_url.trim();
-                    if ui
-                        .add_enabled(named && !url.is_empty(), egui::Button::new("Fetch"))
-                        .clicked()
-                    {
-                        actions.push(Action::AddTracesFromUrl(url.to_owned()));
-                    }
-                });
-                ui.weak(
-                    "or drop files on errata while this window is open. Records the dump already \
-                     has (same id) are skipped; the new ones get the batch in their `batch` \
-                     column, and the dump's field mapping is reused.",
-                );
-            });
-        if !open {
-            self.adding_open = false;
-        }
-        actions
-    }
-
-    fn menu_bar(&mut self, ui: &mut egui::Ui) {
-        egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui
-                    .add(
-                        egui::Button::new("Open…").shortcut_text(ui.ctx().format_shortcut(
-                            &egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O),
-                        )),
-                    )
-                    .clicked()
-                {
-                    self.pending.push(Action::OpenDialog);
-                }
-                if ui.button("Open URL…").clicked() {
-                    self.dialogs.url = Some(String::new());
-                }
-                if ui
-                    .add_enabled(self.ws.data.is_some(), egui::Button::new("Add traces to this dump…"))
-                    .on_hover_text("Add files, a URL or dropped files to the open dump as a batch; records it already has are skipped")
-                    .clicked()
-                {
-                    self.pending.push(Action::AddTraces);
-                }
-                if ui.button("Open demo traces").clicked() {
-                    self.open_demo();
-                }
-                ui.separator();
-                let has_project = self.ws.project.is_some();
-                if ui
-                    .add_enabled(has_project, egui::Button::new("Import labels…"))
-                    .clicked()
-                {
-                    self.pending.push(Action::ImportLabels);
-                }
-                if ui
-                    .add_enabled(has_project, egui::Button::new("Export labels…"))
-                    .clicked()
-                {
-                    self.pending.push(Action::ExportLabels);
-                }
-                if let Some(holder) = self.ws.project.as_ref().and_then(|p| p.store.read_only_by())
-                    && ui
-                        .button("Take over the project")
-                        .on_hover_text(format!(
-                            "Read-only: open in another {holder}. Take it over once that one is \
-                             closed or stuck; what it saved is read again first"
-                        ))
-                        .clicked()
-                {
-                    self.pending.push(Action::TakeOver);
-                }
-                ui.separator();
-                let has = self.ws.data.as_ref().is_some_and(|d| d.selected.is_some());
-                if ui
-                    .add_enabled(
-                        has,
-                        egui::Button::new("Copy trace as JSON").shortcut_text("C"),
-                    )
-                    .clicked()
-                {
-                    self.pending.push(Action::CopyRecord);
-                }
-                #[cfg(not(target_arch = "wasm32"))]
-                {
-                    ui.separator();
-                    if ui.button("Quit").clicked() {
-                        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-                    }
-                }
-            });
-            ui.menu_button("View", |ui| {
-                if let Some(d) = &self.ws.data {
-                    ui.menu_button("Columns", |ui| {
-                        for c in d.store.columns() {
-                            let mut on = d.visible_columns.contains(&c.name);
-                            if ui
-                                .checkbox(&mut on, format!("{} ({})", c.name, c.dtype))
-                                .changed()
-                            {
-                                self.pending.push(Action::ToggleColumn(c.name.clone()));
-                            }
-                        }
-                    });
-                    if ui
-                        .add(egui::Button::new("Codebook").shortcut_text("B"))
-                        .clicked()
-                    {
-                        self.codebook_ui.open = true;
-                    }
-                    if ui.button("Field mapping…").clicked() {
-                        self.dialogs.mapping = Some(d.store.mapping.clone());
-                    }
-                    if ui
-                        .button(format!("Skipped lines ({})", d.skipped_count))
-                        .clicked()
-                    {
-                        self.dialogs.skipped = true;
-                    }
-                    ui.separator();
-                    if ui
-                        .add(egui::Button::new("Axial coding…").shortcut_text("A"))
-                        .clicked()
-                    {
-                        self.axial.open = true;
-                    }
-                    if ui.button("Sample a review batch…").clicked() {
-                        self.weekly.sample_open = true;
-                    }
-                    if ui.button("Judge agreement…").clicked() {
-                        self.weekly.judge_open = true;
-                    }
-                    if ui.button("Export regression cases…").clicked() {
-                        self.pending.push(Action::ExportRegression);
-                    }
-                    #[cfg(target_arch = "wasm32")]
-                    if ui
-                        .button("Add regression cases to a file…")
-                        .on_hover_text(
-                            "Pick your regression set: the failing traces of the view that it \
-                             lacks are added, and the whole set downloads",
-                        )
-                        .clicked()
-                    {
-                        self.pending.push(Action::AddToRegressionFile);
-                    }
-                }
-            });
-            ui.menu_button("Help", |ui| {
-                if ui
-                    .add(egui::Button::new("Keyboard shortcuts").shortcut_text("?"))
-                    .clicked()
-                {
-                    self.dialogs.help = true;
-                }
-            });
-        });
-    }
-
-    fn dataset_line(&mut self, ui: &mut egui::Ui) {
-        let Some(d) = &self.ws.data else {
-            ui.label("No traces open. File > Open…, drop a file here, or open the demo.");
-            return;
-        };
-        ui.horizontal_wrapped(|ui| {
-            ui.strong(d.store.files().join(", "));
-            ui.label(format!("· {} traces", fmt_count(d.store.len())));
-            ui.label(format!("· {}", d.store.identity.describe()));
-            ui.label(format!("· {}", d.store.mapping.describe()));
-            if ui
-                .small_button("Change…")
-                .on_hover_text("Choose the id, input and output fields")
-                .clicked()
-            {
-                self.dialogs.mapping = Some(d.store.mapping.clone());
+impl ErrataApp {
+    /// Queues a panel's actions; a window to show opens in this frame already (it is UI state
+    /// only), so that it lays out while the menu closes.
+    fn queue(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Show(window) => self.show(window),
+                other => self.pending.push(other),
             }
-            if d.skipped_count > 0
-                && ui
-                    .link(format!("· {} lines skipped", fmt_count(d.skipped_count)))
-                    .clicked()
-            {
-                self.dialogs.skipped = true;
-            }
-            if d.load_ms > 0.0 {
-                ui.weak(format!("· loaded in {:.0} ms", d.load_ms));
-            }
-        });
-    }
-
-    fn status_bar(&mut self, ui: &mut egui::Ui) {
-        let dark = ui.visuals().dark_mode;
-        if let Some(job) = &self.job {
-            ui.horizontal(|ui| {
-                let (frac, text) = job.progress.fraction();
-                ui.spinner();
-                ui.label(format!("Loading {}", job.label));
-                ui.add(egui::ProgressBar::new(frac).text(text).desired_width(320.0));
-                if ui.button("Cancel").clicked() {
-                    self.pending.push(Action::CancelLoad);
-                }
-            });
-        }
-        for (i, n) in self.notices.iter().enumerate() {
-            ui.horizontal(|ui| {
-                let color = if n.error {
-                    ui::theme::error_color(dark)
-                } else {
-                    ui::theme::warn_color(dark)
-                };
-                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
-                    self.pending.push(Action::DismissNotice(i));
-                }
-                ui.colored_label(color, &n.text);
-            });
         }
     }
 }
@@ -668,15 +433,24 @@ impl eframe::App for ErrataApp {
         let pending_before = self.pending.len();
         self.keys(&ctx);
         egui::Panel::top("menu").show(ui, |ui| {
-            self.menu_bar(ui);
-            self.dataset_line(ui);
+            let acts = ui::menu::menu_bar(ui, self.ws.data.as_ref(), self.ws.project.as_ref());
+            self.queue(acts);
+            let acts = ui::menu::dataset_line(ui, self.ws.data.as_ref());
+            self.queue(acts);
             if let Some(d) = &self.ws.data {
                 let acts = ui::filter::ui(ui, &mut self.filter_bar, d, self.ws.project.as_ref());
                 self.pending.extend(acts);
             }
         });
         if self.job.is_some() || !self.notices.is_empty() {
-            egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+            egui::Panel::bottom("status").show(ui, |ui| {
+                let loading = self.job.as_ref().map(|j| ui::menu::Loading {
+                    label: &j.label,
+                    progress: j.progress.fraction(),
+                });
+                let acts = ui::menu::status_bar(ui, loading, &self.notices);
+                self.pending.extend(acts);
+            });
         }
         let mut actions = Vec::new();
         // the chart's data is cached by the workspace until labels, codebook, options or the
@@ -815,7 +589,14 @@ impl eframe::App for ErrataApp {
             &mut self.dialogs,
             self.ws.data.as_ref(),
         ));
-        actions.extend(self.add_traces_window(&ctx));
+        let mut adding = self.adding_open;
+        actions.extend(ui::menu::add_traces(
+            &ctx,
+            &mut adding,
+            &mut self.weekly.name,
+            &mut self.adding_url,
+        ));
+        self.adding_open = adding;
         if let (Some(pending), Some(d)) = (&mut self.pending_append, &self.ws.data) {
             actions.extend(ui::dialogs::append_mapping(&ctx, pending, &d.store));
         }

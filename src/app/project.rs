@@ -362,9 +362,7 @@ impl ErrataApp {
             self.change_codebook(
                 |cb, a, t| {
                     if cb.index_of(&restored.name).is_some() {
-                        return Err(crate::coding::CodebookError::Exists(
-                            restored.name.clone(),
-                        ));
+                        return Err(crate::coding::CodebookError::Exists(restored.name.clone()));
                     }
                     cb.restore(undo.index, restored, a, t)
                 },
