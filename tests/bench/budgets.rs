@@ -241,7 +241,7 @@ fn frame_ms(path: &Path) -> f64 {
         .with_size(egui::vec2(1600.0, 1000.0))
         .build_eframe(move |cc| ErrataApp::new(cc, start));
     for _ in 0..6000 {
-        if h.state().job.is_none() && h.state().data.as_ref().is_some_and(|d| !d.querying) {
+        if h.state().job.is_none() && h.state().ws.data.as_ref().is_some_and(|d| !d.querying) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
