@@ -61,7 +61,17 @@ pub fn ui(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     let state = project.state(trace_id);
-    let dark = ui.visuals().dark_mode;
+    mode_ui(ui, project, draft, &mut actions);
+    verdict_ui(ui, state, &mut actions);
+    note_ui(ui, state, draft, &mut actions);
+    chips_ui(ui, project, state, draft, &mut actions);
+    navigation_ui(ui, draft, &mut actions);
+    saturation_ui(ui, project, author, &mut actions);
+    actions
+}
+
+/// Open or structured coding, and the structured pass's progress.
+fn mode_ui(ui: &mut egui::Ui, project: &Project, draft: &CodingDraft, actions: &mut Vec<Action>) {
     let version = project.codebook.version;
     ui.horizontal(|ui| {
         if ui
@@ -90,7 +100,11 @@ pub fn ui(
         ui.weak("Number keys toggle chips; Enter confirms and moves to the next trace to code.");
     }
     ui.separator();
+}
 
+/// Pass, fail, unreviewed.
+fn verdict_ui(ui: &mut egui::Ui, state: Option<&LabelEvent>, actions: &mut Vec<Action>) {
+    let dark = ui.visuals().dark_mode;
     // verdict
     ui.horizontal(|ui| {
         ui.label("Verdict");
@@ -113,7 +127,16 @@ pub fn ui(
             actions.push(Action::SetVerdict(None));
         }
     });
+}
 
+/// The open-coding note (read-only in the structured pass).
+fn note_ui(
+    ui: &mut egui::Ui,
+    state: Option<&LabelEvent>,
+    draft: &mut CodingDraft,
+    actions: &mut Vec<Action>,
+) {
+    let dark = ui.visuals().dark_mode;
     // note
     if draft.structured {
         if let Some(s) = state
@@ -148,7 +171,17 @@ pub fn ui(
             actions.push(Action::CommitNote);
         }
     }
+}
 
+/// The tag chips, suggestions to confirm, the re-coding hint and the new-tag box.
+fn chips_ui(
+    ui: &mut egui::Ui,
+    project: &Project,
+    state: Option<&LabelEvent>,
+    draft: &mut CodingDraft,
+    actions: &mut Vec<Action>,
+) {
+    let dark = ui.visuals().dark_mode;
     // chips
     ui.add_space(4.0);
     ui.label(RichText::new("Tags (1-9 toggle)").strong());
@@ -216,7 +249,10 @@ pub fn ui(
             }
         });
     }
+}
 
+/// Next unreviewed, next uncoded, jump to an id.
+fn navigation_ui(ui: &mut egui::Ui, draft: &mut CodingDraft, actions: &mut Vec<Action>) {
     // navigation
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
@@ -255,7 +291,16 @@ pub fn ui(
             draft.jump = Some(jump);
         }
     }
+}
 
+/// Saturation, the discovery curve, counts, the author and where labels are saved.
+fn saturation_ui(
+    ui: &mut egui::Ui,
+    project: &Project,
+    author: &mut String,
+    actions: &mut Vec<Action>,
+) {
+    let dark = ui.visuals().dark_mode;
     // saturation
     ui.separator();
     let threshold = project.file.saturation_threshold;
@@ -309,7 +354,6 @@ pub fn ui(
         .labelled_by(l.id);
     });
     ui.weak(format!("Saved in {}", project.store.location));
-    actions
 }
 
 /// Distinct categories against traces coded, in coding order.
