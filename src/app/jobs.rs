@@ -401,6 +401,13 @@ impl ErrataApp {
 
     /// Advances background work: finished loads, fetches, browser chunks, dropped files.
     pub(super) fn poll(&mut self, ctx: &egui::Context) {
+        self.poll_llm(ctx);
+        self.poll_inputs(ctx);
+        self.poll_job(ctx);
+    }
+
+    /// LLM answers: the connection test and the proposal batches.
+    fn poll_llm(&mut self, ctx: &egui::Context) {
         if let Some(rx) = &self.test_rx
             && let Ok(result) = rx.try_recv()
         {
@@ -445,6 +452,10 @@ impl ErrataApp {
                 }
             }
         }
+    }
+
+    /// A finished view query, the search debounce, imports, fetched labels, the note debounce, files picked in the browser.
+    fn poll_inputs(&mut self, ctx: &egui::Context) {
         let arrived = self
             .ws
             .data
@@ -523,6 +534,10 @@ impl ErrataApp {
                 }
             }
         }
+    }
+
+    /// The running load or append: finished, failed, cancelled, or a slice of browser parsing.
+    fn poll_job(&mut self, ctx: &egui::Context) {
         let Some(job) = &mut self.job else {
             return;
         };

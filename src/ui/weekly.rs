@@ -100,6 +100,19 @@ pub fn ui(
     project: &Project,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
+    sample_window(ctx, state, d, project, &mut actions);
+    judge_window(ctx, state, d, project, &mut actions);
+    actions
+}
+
+/// The sampling window: size, seed, strategy, Draw.
+fn sample_window(
+    ctx: &egui::Context,
+    state: &mut WeeklyUi,
+    d: &Dataset,
+    project: &Project,
+    actions: &mut Vec<Action>,
+) {
     if state.sample_open {
         let mut open = true;
         egui::Window::new("Sample a review batch").id(egui::Id::unique("sample-window")).open(&mut open).show(ctx, |ui| {
@@ -168,6 +181,16 @@ pub fn ui(
         });
         state.sample_open = open;
     }
+}
+
+/// The judge-agreement window.
+fn judge_window(
+    ctx: &egui::Context,
+    state: &mut WeeklyUi,
+    d: &Dataset,
+    project: &Project,
+    actions: &mut Vec<Action>,
+) {
     if state.judge_open {
         let mut open = true;
         egui::Window::new("Judge agreement")
@@ -215,89 +238,86 @@ pub fn ui(
                     let (a, spots) = compute(state, d, project);
                     state.result = Some((key, a, spots));
                 }
-                annotators_ui(ui, state, project, &mut actions);
+                annotators_ui(ui, state, project, actions);
                 ui.separator();
                 let Some((_, a, spots)) = &state.result else {
                     ui.weak("Choose the column that holds the judge's verdict.");
                     return;
                 };
-                let dark = ui.visuals().dark_mode;
-                let pct =
-                    |x: Option<f64>| x.map_or("n/a".to_owned(), |v| format!("{:.1} %", v * 100.0));
-                ui.label(
-                    RichText::new(format!(
-                        "{} traces judged by both (failures are the positive class)",
-                        a.n
-                    ))
-                    .strong(),
-                );
-                egui::Grid::new("judge-figures")
-                    .num_columns(2)
-                    .show(ui, |ui| {
-                        for (k, v) in [
-                            ("agreement", pct(a.agreement)),
-                            ("true-positive rate", pct(a.tpr)),
-                            ("true-negative rate", pct(a.tnr)),
-                            (
-                                "Cohen's kappa",
-                                a.kappa
-                                    .map_or("undefined".to_owned(), |k| format!("{k:.3}")),
-                            ),
-                        ] {
-                            ui.label(k);
-                            ui.label(v);
-                            ui.end_row();
-                        }
-                    });
-                let c = a.confusion;
-                egui::Grid::new("confusion")
-                    .num_columns(3)
-                    .striped(true)
-                    .show(ui, |ui| {
-                        ui.label("");
-                        ui.strong("human fail");
-                        ui.strong("human pass");
-                        ui.end_row();
-                        ui.strong("judge fail");
-                        ui.label(format!("tp {}", c.tp));
-                        ui.label(format!("fp {}", c.fp));
-                        ui.end_row();
-                        ui.strong("judge pass");
-                        ui.label(format!("fn {}", c.fn_));
-                        ui.label(format!("tn {}", c.tn));
-                        ui.end_row();
-                    });
-                for w in &a.warnings {
-                    ui.colored_label(theme::warn_color(dark), w);
-                }
-                ui.separator();
-                ui.label(RichText::new("Spot-check 5 (disagreements first)").strong());
-                for s in spots {
-                    ui.group(|ui| {
-                        ui.horizontal(|ui| {
-                            if ui.link(&s.trace_id).clicked() {
-                                actions.push(Action::JumpTo(s.trace_id.clone()));
-                            }
-                            ui.label(format!("judge: {}  ·  human: {}", s.judge, s.human));
-                            if s.disagree {
-                                ui.colored_label(theme::error_color(dark), "disagree");
-                            }
-                        });
-                        if !s.rationale.is_empty() {
-                            ui.add(
-                                egui::Label::new(crate::trace::content::one_line(
-                                    &s.rationale,
-                                    300,
-                                ))
-                                .wrap(),
-                            );
-                        }
-                    });
-                }
+                judge_figures(ui, a, spots, actions);
             });
         state.judge_open = open;
     }
-    actions
+}
+
+/// The agreement figures, the confusion matrix, warnings and the spot check.
+fn judge_figures(ui: &mut egui::Ui, a: &Agreement, spots: &[SpotCheck], actions: &mut Vec<Action>) {
+    let dark = ui.visuals().dark_mode;
+    let pct = |x: Option<f64>| x.map_or("n/a".to_owned(), |v| format!("{:.1} %", v * 100.0));
+    ui.label(
+        RichText::new(format!(
+            "{} traces judged by both (failures are the positive class)",
+            a.n
+        ))
+        .strong(),
+    );
+    egui::Grid::new("judge-figures")
+        .num_columns(2)
+        .show(ui, |ui| {
+            for (k, v) in [
+                ("agreement", pct(a.agreement)),
+                ("true-positive rate", pct(a.tpr)),
+                ("true-negative rate", pct(a.tnr)),
+                (
+                    "Cohen's kappa",
+                    a.kappa
+                        .map_or("undefined".to_owned(), |k| format!("{k:.3}")),
+                ),
+            ] {
+                ui.label(k);
+                ui.label(v);
+                ui.end_row();
+            }
+        });
+    let c = a.confusion;
+    egui::Grid::new("confusion")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label("");
+            ui.strong("human fail");
+            ui.strong("human pass");
+            ui.end_row();
+            ui.strong("judge fail");
+            ui.label(format!("tp {}", c.tp));
+            ui.label(format!("fp {}", c.fp));
+            ui.end_row();
+            ui.strong("judge pass");
+            ui.label(format!("fn {}", c.fn_));
+            ui.label(format!("tn {}", c.tn));
+            ui.end_row();
+        });
+    for w in &a.warnings {
+        ui.colored_label(theme::warn_color(dark), w);
+    }
+    ui.separator();
+    ui.label(RichText::new("Spot-check 5 (disagreements first)").strong());
+    for s in spots {
+        ui.group(|ui| {
+            ui.horizontal(|ui| {
+                if ui.link(&s.trace_id).clicked() {
+                    actions.push(Action::JumpTo(s.trace_id.clone()));
+                }
+                ui.label(format!("judge: {}  ·  human: {}", s.judge, s.human));
+                if s.disagree {
+                    ui.colored_label(theme::error_color(dark), "disagree");
+                }
+            });
+            if !s.rationale.is_empty() {
+                ui.add(egui::Label::new(crate::trace::content::one_line(&s.rationale, 300)).wrap());
+            }
+        });
+    }
 }
 
 /// The judge's agreement with the humans and five traces to spot-check (see
