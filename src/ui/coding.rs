@@ -31,6 +31,27 @@ pub struct CodingDraft {
     pub error: Option<String>,
 }
 
+impl CodingDraft {
+    /// The note draft follows the selection (a pending note was committed on leaving); a note
+    /// changed elsewhere (an import, a codebook change) while the draft was clean replaces it,
+    /// so that a stale draft is never written back.
+    pub fn follow(&mut self, project: &Project, id: &str, row: u32) {
+        let saved = project.state(id).map(|s| &s.note);
+        if self.trace_id != id || self.row != Some(row) {
+            self.row = Some(row);
+            self.note = saved.cloned().unwrap_or_default();
+            id.clone_into(&mut self.trace_id);
+            self.dirty_since = None;
+        } else if self.dirty_since.is_none()
+            && self.error.is_none()
+            && let Some(saved) = saved
+            && *saved != self.note
+        {
+            self.note.clone_from(saved);
+        }
+    }
+}
+
 /// Id of the note box (focused by `e`).
 pub fn note_id() -> egui::Id {
     egui::Id::unique("errata-note")
