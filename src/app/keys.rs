@@ -29,59 +29,7 @@ impl ErrataApp {
         if ctx.egui_wants_keyboard_input() {
             return;
         }
-        use egui::{Key, Modifiers};
-        const NONE: Modifiers = Modifiers::NONE;
-        let act = KeyEffect::Act;
-        let mut bindings: Vec<(Modifiers, Key, KeyEffect)> = vec![
-            (Modifiers::COMMAND, Key::O, act(Action::OpenDialog)),
-            (NONE, Key::ArrowDown, act(Action::Move(1))),
-            (NONE, Key::J, act(Action::Move(1))),
-            (NONE, Key::ArrowUp, act(Action::Move(-1))),
-            (NONE, Key::K, act(Action::Move(-1))),
-            (NONE, Key::PageDown, act(Action::Page(1))),
-            (NONE, Key::PageUp, act(Action::Page(-1))),
-            (NONE, Key::Home, act(Action::First)),
-            (NONE, Key::End, act(Action::Last)),
-            (NONE, Key::C, act(Action::CopyRecord)),
-            (NONE, Key::P, act(Action::SetVerdict(Some(Verdict::Pass)))),
-            (NONE, Key::F, act(Action::SetVerdict(Some(Verdict::Fail)))),
-            (NONE, Key::X, act(Action::SetVerdict(None))),
-            (NONE, Key::U, act(Action::NextUnreviewed)),
-            (NONE, Key::O, act(Action::NextUncoded)),
-            (NONE, Key::S, act(Action::ToggleStructured)),
-            (NONE, Key::Delete, act(Action::ClearFilters)),
-            (NONE, Key::Y, act(Action::ConfirmSuggestions)),
-            (NONE, Key::R, act(Action::RejectSuggestions)),
-            (Modifiers::SHIFT, Key::N, act(Action::Move(-1))),
-            (NONE, Key::N, act(Action::Move(1))),
-            (NONE, Key::E, KeyEffect::Focus(ui::coding::note_id())),
-            (NONE, Key::T, KeyEffect::Focus(ui::coding::tag_id())),
-            (NONE, Key::Slash, KeyEffect::Focus(ui::filter::search_id())),
-            (NONE, Key::W, KeyEffect::Focus(ui::filter::sql_id())),
-            (NONE, Key::G, KeyEffect::Jump),
-            (NONE, Key::B, KeyEffect::Codebook),
-            (NONE, Key::A, KeyEffect::Axial),
-            (NONE, Key::Escape, KeyEffect::Close),
-            (Modifiers::SHIFT, Key::Questionmark, KeyEffect::Help),
-            (NONE, Key::Questionmark, KeyEffect::Help),
-        ];
-        if self.draft.structured {
-            bindings.push((NONE, Key::Enter, act(Action::ConfirmStructured)));
-        }
-        let digits = [
-            Key::Num1,
-            Key::Num2,
-            Key::Num3,
-            Key::Num4,
-            Key::Num5,
-            Key::Num6,
-            Key::Num7,
-            Key::Num8,
-            Key::Num9,
-        ];
-        for (n, k) in digits.into_iter().enumerate() {
-            bindings.push((NONE, k, act(Action::ToggleCategoryAt(n))));
-        }
+        let bindings = bindings(self.draft.structured);
         let mut effects = Vec::new();
         let mut last_char = None;
         ctx.input_mut(|i| {
@@ -142,4 +90,62 @@ impl ErrataApp {
             }
         }
     }
+}
+
+/// Every shortcut: modifiers, key, what it does (`Enter` confirms only in the structured pass).
+fn bindings(structured: bool) -> Vec<(egui::Modifiers, egui::Key, KeyEffect)> {
+    use egui::{Key, Modifiers};
+    const NONE: Modifiers = Modifiers::NONE;
+    let act = KeyEffect::Act;
+    let mut bindings: Vec<(Modifiers, Key, KeyEffect)> = vec![
+        (Modifiers::COMMAND, Key::O, act(Action::OpenDialog)),
+        (NONE, Key::ArrowDown, act(Action::Move(1))),
+        (NONE, Key::J, act(Action::Move(1))),
+        (NONE, Key::ArrowUp, act(Action::Move(-1))),
+        (NONE, Key::K, act(Action::Move(-1))),
+        (NONE, Key::PageDown, act(Action::Page(1))),
+        (NONE, Key::PageUp, act(Action::Page(-1))),
+        (NONE, Key::Home, act(Action::First)),
+        (NONE, Key::End, act(Action::Last)),
+        (NONE, Key::C, act(Action::CopyRecord)),
+        (NONE, Key::P, act(Action::SetVerdict(Some(Verdict::Pass)))),
+        (NONE, Key::F, act(Action::SetVerdict(Some(Verdict::Fail)))),
+        (NONE, Key::X, act(Action::SetVerdict(None))),
+        (NONE, Key::U, act(Action::NextUnreviewed)),
+        (NONE, Key::O, act(Action::NextUncoded)),
+        (NONE, Key::S, act(Action::ToggleStructured)),
+        (NONE, Key::Delete, act(Action::ClearFilters)),
+        (NONE, Key::Y, act(Action::ConfirmSuggestions)),
+        (NONE, Key::R, act(Action::RejectSuggestions)),
+        (Modifiers::SHIFT, Key::N, act(Action::Move(-1))),
+        (NONE, Key::N, act(Action::Move(1))),
+        (NONE, Key::E, KeyEffect::Focus(ui::coding::note_id())),
+        (NONE, Key::T, KeyEffect::Focus(ui::coding::tag_id())),
+        (NONE, Key::Slash, KeyEffect::Focus(ui::filter::search_id())),
+        (NONE, Key::W, KeyEffect::Focus(ui::filter::sql_id())),
+        (NONE, Key::G, KeyEffect::Jump),
+        (NONE, Key::B, KeyEffect::Codebook),
+        (NONE, Key::A, KeyEffect::Axial),
+        (NONE, Key::Escape, KeyEffect::Close),
+        (Modifiers::SHIFT, Key::Questionmark, KeyEffect::Help),
+        (NONE, Key::Questionmark, KeyEffect::Help),
+    ];
+    if structured {
+        bindings.push((NONE, Key::Enter, act(Action::ConfirmStructured)));
+    }
+    let digits = [
+        Key::Num1,
+        Key::Num2,
+        Key::Num3,
+        Key::Num4,
+        Key::Num5,
+        Key::Num6,
+        Key::Num7,
+        Key::Num8,
+        Key::Num9,
+    ];
+    for (n, k) in digits.into_iter().enumerate() {
+        bindings.push((NONE, k, act(Action::ToggleCategoryAt(n))));
+    }
+    bindings
 }

@@ -144,22 +144,6 @@ pub fn chart(
     }
     // 60–80 % band on the cumulative axis
     let y_share = |s: f64| plot.bottom() - plot.height() * s as f32;
-    painter.rect_filled(
-        Rect::from_x_y_ranges(plot.x_range(), y_share(0.8)..=y_share(0.6)),
-        0.0,
-        if dark {
-            Color32::from_white_alpha(14)
-        } else {
-            Color32::from_black_alpha(14)
-        },
-    );
-    painter.text(
-        pos2(plot.right() - 2.0, y_share(0.8)),
-        Align2::RIGHT_TOP,
-        "60-80 %",
-        FontId::proportional(10.0),
-        weak,
-    );
     let value = |r: &crate::coding::pareto::ParetoRow| match state.measure {
         Measure::Frequency => r.count as f64,
         Measure::Weighted => r.weighted_score,
@@ -169,35 +153,7 @@ pub fn chart(
     let n = p.categories.len();
     let slot = plot.width() / n as f32;
     let bar_w = (slot * 0.7).max(2.0);
-    // axes labels
-    painter.text(
-        plot.left_top() - vec2(4.0, 0.0),
-        Align2::RIGHT_TOP,
-        format!("{max:.0}"),
-        FontId::proportional(10.0),
-        weak,
-    );
-    painter.text(
-        plot.left_bottom() - vec2(4.0, 0.0),
-        Align2::RIGHT_BOTTOM,
-        "0",
-        FontId::proportional(10.0),
-        weak,
-    );
-    painter.text(
-        plot.right_top() + vec2(4.0, 0.0),
-        Align2::LEFT_TOP,
-        "100%",
-        FontId::proportional(10.0),
-        weak,
-    );
-    painter.text(
-        plot.right_bottom() + vec2(4.0, 0.0),
-        Align2::LEFT_BOTTOM,
-        "0%",
-        FontId::proportional(10.0),
-        weak,
-    );
+    band_and_axes(&painter, plot, max, dark, weak);
     let mut line = Vec::with_capacity(n);
     for (i, r) in p.categories.iter().enumerate() {
         let x0 = plot.left() + slot * i as f32 + (slot - bar_w) / 2.0;
@@ -208,13 +164,7 @@ pub fn chart(
             pos2(plot.left() + slot * (i + 1) as f32, rect.bottom()),
         );
         let response = ui.interact(hit, ui.scope_id().with(("pareto-bar", i)), Sense::click());
-        let label = match state.measure {
-            Measure::Frequency => format!("{}: {}", r.category, r.count),
-            Measure::Weighted => format!(
-                "{}: score {:.0} ({} failing traces)",
-                r.category, r.weighted_score, r.count
-            ),
-        };
+        let label = bar_label(r, state.measure);
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         let is_selected = selected == Some(r.category.as_str());
         let color = if r.known {
@@ -262,21 +212,97 @@ pub fn chart(
                 Measure::Weighted => r.cumulative_weighted_share,
             }),
         ));
-        let response = response.on_hover_text(format!(
-            "{}{}\n{} failing traces\n{:.1} % of failures, {:.1} % of reviewed\ncumulative {:.1} %\nseverity {} (score {})\nclick to filter the table",
-            r.category,
-            if r.known { "" } else { " (not in the codebook)" },
-            r.count,
-            r.share_of_failures * 100.0,
-            r.share_of_reviewed * 100.0,
-            r.cumulative_share * 100.0,
-            r.severity,
-            r.weighted_score
-        ));
+        let response = response.on_hover_text(bar_hover(r));
         if response.clicked() {
             actions.push(Action::FilterCategory(r.category.clone()));
         }
     }
+    cumulative_line(&painter, line, dark);
+    (rect, actions)
+}
+
+/// The 60–80 % band on the cumulative axis and the axes' end labels.
+fn band_and_axes(painter: &egui::Painter, plot: Rect, max: f64, dark: bool, weak: Color32) {
+    let y_share = |s: f64| plot.bottom() - plot.height() * s as f32;
+    painter.rect_filled(
+        Rect::from_x_y_ranges(plot.x_range(), y_share(0.8)..=y_share(0.6)),
+        0.0,
+        if dark {
+            Color32::from_white_alpha(14)
+        } else {
+            Color32::from_black_alpha(14)
+        },
+    );
+    painter.text(
+        pos2(plot.right() - 2.0, y_share(0.8)),
+        Align2::RIGHT_TOP,
+        "60-80 %",
+        FontId::proportional(10.0),
+        weak,
+    );
+    // axes labels
+    painter.text(
+        plot.left_top() - vec2(4.0, 0.0),
+        Align2::RIGHT_TOP,
+        format!("{max:.0}"),
+        FontId::proportional(10.0),
+        weak,
+    );
+    painter.text(
+        plot.left_bottom() - vec2(4.0, 0.0),
+        Align2::RIGHT_BOTTOM,
+        "0",
+        FontId::proportional(10.0),
+        weak,
+    );
+    painter.text(
+        plot.right_top() + vec2(4.0, 0.0),
+        Align2::LEFT_TOP,
+        "100%",
+        FontId::proportional(10.0),
+        weak,
+    );
+    painter.text(
+        plot.right_bottom() + vec2(4.0, 0.0),
+        Align2::LEFT_BOTTOM,
+        "0%",
+        FontId::proportional(10.0),
+        weak,
+    );
+}
+
+/// A bar's accessible label: what its height measures.
+fn bar_label(r: &crate::coding::pareto::ParetoRow, measure: Measure) -> String {
+    match measure {
+        Measure::Frequency => format!("{}: {}", r.category, r.count),
+        Measure::Weighted => format!(
+            "{}: score {:.0} ({} failing traces)",
+            r.category, r.weighted_score, r.count
+        ),
+    }
+}
+
+/// A bar's hover text: every figure of its row.
+fn bar_hover(r: &crate::coding::pareto::ParetoRow) -> String {
+    format!(
+        "{}{}\n{} failing traces\n{:.1} % of failures, {:.1} % of reviewed\ncumulative {:.1} %\nseverity {} (score {})\nclick to filter the table",
+        r.category,
+        if r.known {
+            ""
+        } else {
+            " (not in the codebook)"
+        },
+        r.count,
+        r.share_of_failures * 100.0,
+        r.share_of_reviewed * 100.0,
+        r.cumulative_share * 100.0,
+        r.severity,
+        r.weighted_score
+    )
+}
+
+/// The cumulative-share line over the bars.
+fn cumulative_line(painter: &egui::Painter, line: Vec<egui::Pos2>, dark: bool) {
     let line_color = if dark {
         Color32::from_rgb(0xff, 0xb7, 0x4d)
     } else {
@@ -289,7 +315,6 @@ pub fn chart(
     for pt in line {
         painter.circle_filled(pt, 3.0, line_color);
     }
-    (rect, actions)
 }
 
 /// The board-level roll-up by reporting label, kept apart from the operational chart.
