@@ -45,6 +45,20 @@ pub fn ui(
     project: Option<&Project>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
+    where_row(ui, bar, d, &mut actions);
+    search_row(ui, bar, d, &mut actions);
+    counts_row(ui, bar, d, project, &mut actions);
+    if bar.show_labels {
+        label_filters(ui, d, project, &mut actions);
+    }
+    if bar.show_facets {
+        facets(ui, d, &mut actions);
+    }
+    actions
+}
+
+/// The WHERE box with column completion, and its error.
+fn where_row(ui: &mut egui::Ui, bar: &mut FilterBar, d: &Dataset, actions: &mut Vec<Action>) {
     let dark = ui.visuals().dark_mode;
     let columns: Vec<&str> = d.store.columns().iter().map(|c| c.name.as_str()).collect();
     ui.horizontal(|ui| {
@@ -100,6 +114,10 @@ pub fn ui(
         ui.colored_label(theme::error_color(dark), err);
         ui.weak(format!("columns: {}", columns.join(", ")));
     }
+}
+
+/// The search box, its options and the match count.
+fn search_row(ui: &mut egui::Ui, bar: &mut FilterBar, d: &Dataset, actions: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         let label = ui.label("Search (/)");
         let r = ui
@@ -139,6 +157,16 @@ pub fn ui(
             ui.label(format!("{} matches (n / N)", fmt_count(n)));
         }
     });
+}
+
+/// The view's count, label filters, facets and batches toggles.
+fn counts_row(
+    ui: &mut egui::Ui,
+    bar: &mut FilterBar,
+    d: &Dataset,
+    project: Option<&Project>,
+    actions: &mut Vec<Action>,
+) {
     ui.horizontal(|ui| {
         ui.toggle_value(&mut bar.show_facets, "Facets");
         ui.toggle_value(&mut bar.show_labels, "Label filters");
@@ -199,13 +227,6 @@ pub fn ui(
             }
         }
     });
-    if bar.show_labels {
-        label_filters(ui, d, project, &mut actions);
-    }
-    if bar.show_facets {
-        facets(ui, d, &mut actions);
-    }
-    actions
 }
 
 fn label_filters(
