@@ -151,6 +151,17 @@ pub fn ui(ctx: &egui::Context, state: &mut CodebookUi, project: &Project) -> Vec
     if !open {
         state.open = false;
     }
+    split_window(ctx, state, project, &mut actions);
+    actions
+}
+
+/// The split window: the new category's name and the traces that move to it.
+fn split_window(
+    ctx: &egui::Context,
+    state: &mut CodebookUi,
+    project: &Project,
+    actions: &mut Vec<Action>,
+) {
     if let Some(split) = &mut state.split {
         let mut keep = true;
         let mut go = false;
@@ -205,7 +216,6 @@ pub fn ui(ctx: &egui::Context, state: &mut CodebookUi, project: &Project) -> Vec
             state.split = None;
         }
     }
-    actions
 }
 
 fn category_row(
@@ -217,6 +227,60 @@ fn category_row(
     actions: &mut Vec<Action>,
 ) {
     let count = project.stats.categories.get(&c.name).copied().unwrap_or(0);
+    category_buttons(ui, state, project, i, c, count, actions);
+    let renaming = state.rename.as_ref().is_some_and(|(old, _)| *old == c.name);
+    if renaming && let Some((old, mut new)) = state.rename.take() {
+        let mut done = false;
+        ui.horizontal(|ui| {
+            ui.label("New name:");
+            let r = ui.add(TextEdit::singleline(&mut new).desired_width(200.0));
+            if r.lost_focus() {
+                if ui.input(|i| i.key_pressed(egui::Key::Enter))
+                    && !new.trim().is_empty()
+                    && new.trim() != old
+                {
+                    actions.push(Action::RenameCategory {
+                        old: old.clone(),
+                        new: new.trim().to_owned(),
+                    });
+                }
+                done = true;
+            }
+        });
+        if !done {
+            state.rename = Some((old, new));
+        }
+    }
+    category_details(ui, state, c, actions);
+    if !c.examples.is_empty() || count > 0 {
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("examples:");
+            let mut shown = 0;
+            for ev in project.labels.latest_in_log_order() {
+                if shown >= 5 {
+                    break;
+                }
+                if ev.categories.contains(&c.name) {
+                    if ui.link(&ev.trace_id).clicked() {
+                        actions.push(Action::JumpTo(ev.trace_id.clone()));
+                    }
+                    shown += 1;
+                }
+            }
+        });
+    }
+}
+
+/// A category's name, count and its buttons (rename, merge, split, delete, move).
+fn category_buttons(
+    ui: &mut egui::Ui,
+    state: &mut CodebookUi,
+    project: &Project,
+    i: usize,
+    c: &Category,
+    count: usize,
+    actions: &mut Vec<Action>,
+) {
     ui.horizontal(|ui| {
         let key = (i < 9).then_some(i + 1);
         chips::chip(ui, &c.name, true, key);
@@ -266,29 +330,15 @@ fn category_row(
             state.undo_label = Some(c.name.clone());
         }
     });
-    let renaming = state.rename.as_ref().is_some_and(|(old, _)| *old == c.name);
-    if renaming && let Some((old, mut new)) = state.rename.take() {
-        let mut done = false;
-        ui.horizontal(|ui| {
-            ui.label("New name:");
-            let r = ui.add(TextEdit::singleline(&mut new).desired_width(200.0));
-            if r.lost_focus() {
-                if ui.input(|i| i.key_pressed(egui::Key::Enter))
-                    && !new.trim().is_empty()
-                    && new.trim() != old
-                {
-                    actions.push(Action::RenameCategory {
-                        old: old.clone(),
-                        new: new.trim().to_owned(),
-                    });
-                }
-                done = true;
-            }
-        });
-        if !done {
-            state.rename = Some((old, new));
-        }
-    }
+}
+
+/// A category's description, severity and reporting label, saved when edited.
+fn category_details(
+    ui: &mut egui::Ui,
+    state: &mut CodebookUi,
+    c: &Category,
+    actions: &mut Vec<Action>,
+) {
     let mut edited = state.drafts.remove(&c.name).unwrap_or_else(|| c.clone());
     let mut keep_draft = false;
     ui.horizontal(|ui| {
@@ -329,22 +379,5 @@ fn category_row(
     });
     if keep_draft {
         state.drafts.insert(c.name.clone(), edited);
-    }
-    if !c.examples.is_empty() || count > 0 {
-        ui.horizontal_wrapped(|ui| {
-            ui.weak("examples:");
-            let mut shown = 0;
-            for ev in project.labels.latest_in_log_order() {
-                if shown >= 5 {
-                    break;
-                }
-                if ev.categories.contains(&c.name) {
-                    if ui.link(&ev.trace_id).clicked() {
-                        actions.push(Action::JumpTo(ev.trace_id.clone()));
-                    }
-                    shown += 1;
-                }
-            }
-        });
     }
 }
