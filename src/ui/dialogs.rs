@@ -190,6 +190,63 @@ pub fn file_dialogs_available() -> bool {
 /// Draws the open windows.
 pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) -> Vec<Action> {
     let mut actions = Vec::new();
+    save_to_window(ctx, dialogs, &mut actions);
+    if dialogs.help {
+        let mut open = true;
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+            .show(ctx, |ui| {
+                ui.weak("Shortcuts never fire while a text box has focus.");
+                egui::Grid::new("shortcuts")
+                    .num_columns(2)
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for (k, what) in SHORTCUTS {
+                            ui.label(RichText::new(*k).monospace().strong());
+                            ui.label(*what);
+                            ui.end_row();
+                        }
+                    });
+            });
+        dialogs.help &= open;
+    }
+    mapping_window(ctx, dialogs, data, &mut actions);
+    skipped_window(ctx, dialogs, data);
+    if let Some(url) = &mut dialogs.url {
+        let mut open = true;
+        let mut go = false;
+        egui::Window::new("Open URL")
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.label("A JSONL or JSON dump over HTTP(S):");
+                let r = ui.add(
+                    egui::TextEdit::singleline(url)
+                        .hint_text("https://…/traces.jsonl")
+                        .desired_width(420.0),
+                );
+                if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    go = true;
+                }
+                if ui.button("Open").clicked() {
+                    go = true;
+                }
+            });
+        if go && !url.trim().is_empty() {
+            actions.push(Action::OpenUrl(url.trim().to_owned()));
+            dialogs.url = None;
+        } else if !open {
+            dialogs.url = None;
+        }
+    }
+    actions
+}
+
+/// An export waiting for a path.
+fn save_to_window(ctx: &egui::Context, dialogs: &mut Dialogs, actions: &mut Vec<Action>) {
     if let Some(save) = &mut dialogs.save_to {
         let mut open = true;
         let mut cancel = false;
@@ -218,28 +275,15 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
             dialogs.save_to = None;
         }
     }
-    if dialogs.help {
-        let mut open = true;
-        egui::Window::new("Keyboard shortcuts")
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-            .show(ctx, |ui| {
-                ui.weak("Shortcuts never fire while a text box has focus.");
-                egui::Grid::new("shortcuts")
-                    .num_columns(2)
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for (k, what) in SHORTCUTS {
-                            ui.label(RichText::new(*k).monospace().strong());
-                            ui.label(*what);
-                            ui.end_row();
-                        }
-                    });
-            });
-        dialogs.help &= open;
-    }
+}
+
+/// The field mapping editor.
+fn mapping_window(
+    ctx: &egui::Context,
+    dialogs: &mut Dialogs,
+    data: Option<&Dataset>,
+    actions: &mut Vec<Action>,
+) {
     if let (Some(draft), Some(d)) = (&mut dialogs.mapping, data) {
         let mut open = true;
         let mut close = false;
@@ -276,6 +320,10 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
             dialogs.mapping = None;
         }
     }
+}
+
+/// The skipped lines, with file, line and reason.
+fn skipped_window(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) {
     if dialogs.skipped
         && let Some(d) = data
     {
@@ -304,34 +352,6 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
             });
         dialogs.skipped = open;
     }
-    if let Some(url) = &mut dialogs.url {
-        let mut open = true;
-        let mut go = false;
-        egui::Window::new("Open URL")
-            .open(&mut open)
-            .collapsible(false)
-            .show(ctx, |ui| {
-                ui.label("A JSONL or JSON dump over HTTP(S):");
-                let r = ui.add(
-                    egui::TextEdit::singleline(url)
-                        .hint_text("https://…/traces.jsonl")
-                        .desired_width(420.0),
-                );
-                if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                    go = true;
-                }
-                if ui.button("Open").clicked() {
-                    go = true;
-                }
-            });
-        if go && !url.trim().is_empty() {
-            actions.push(Action::OpenUrl(url.trim().to_owned()));
-            dialogs.url = None;
-        } else if !open {
-            dialogs.url = None;
-        }
-    }
-    actions
 }
 
 fn show(p: &Option<FieldPath>) -> String {
