@@ -154,7 +154,49 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                         });
                 });
             ui.separator();
-            ui.horizontal_wrapped(|ui| {
+            provider_row(ui, state, &mut actions);
+            if let Some(e) = &state.error {
+                ui.colored_label(theme::error_color(dark), e);
+            }
+            if let Some(s) = &state.status {
+                ui.colored_label(theme::verdict_color(false, dark), s);
+            }
+            let Some((proposal, source)) = &mut state.proposal else {
+                ui.weak("No proposal yet. The codebook changes only when you accept one.");
+                return;
+            };
+            ui.label(
+                RichText::new(format!(
+                    "Proposal from {source}: {} categories",
+                    proposal.categories.len()
+                ))
+                .strong(),
+            );
+            review(ui, proposal, project);
+            ui.horizontal(|ui| {
+                if ui.button("Add a category").clicked() {
+                    proposal.categories.push(ProposedCategory {
+                        name: format!("new category {}", proposal.categories.len() + 1),
+                        ..Default::default()
+                    });
+                }
+                if ui.button("Accept into the codebook").clicked() {
+                    actions.push(Action::AcceptProposal);
+                }
+                if ui.button("Discard").clicked() {
+                    actions.push(Action::DiscardProposal);
+                }
+            });
+        });
+    if !open {
+        state.open = false;
+    }
+    actions
+}
+
+/// Propose offline, or with an LLM: API, base URL, model, key, test, propose, cancel.
+fn provider_row(ui: &mut egui::Ui, state: &mut AxialUi, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
                 if ui.button("Propose categories (offline)").clicked() {
                     actions.push(Action::ProposeOffline);
                 }
@@ -198,43 +240,6 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                     actions.push(Action::ProposeLlm);
                 }
             });
-            if let Some(e) = &state.error {
-                ui.colored_label(theme::error_color(dark), e);
-            }
-            if let Some(s) = &state.status {
-                ui.colored_label(theme::verdict_color(false, dark), s);
-            }
-            let Some((proposal, source)) = &mut state.proposal else {
-                ui.weak("No proposal yet. The codebook changes only when you accept one.");
-                return;
-            };
-            ui.label(
-                RichText::new(format!(
-                    "Proposal from {source}: {} categories",
-                    proposal.categories.len()
-                ))
-                .strong(),
-            );
-            review(ui, proposal, project);
-            ui.horizontal(|ui| {
-                if ui.button("Add a category").clicked() {
-                    proposal.categories.push(ProposedCategory {
-                        name: format!("new category {}", proposal.categories.len() + 1),
-                        ..Default::default()
-                    });
-                }
-                if ui.button("Accept into the codebook").clicked() {
-                    actions.push(Action::AcceptProposal);
-                }
-                if ui.button("Discard").clicked() {
-                    actions.push(Action::DiscardProposal);
-                }
-            });
-        });
-    if !open {
-        state.open = false;
-    }
-    actions
 }
 
 /// The editable proposal: names, descriptions, notes moved between categories, merges, drops.

@@ -116,65 +116,77 @@ pub fn ui(
         })
         .body(|body| {
             body.rows(theme::ROW_HEIGHT, d.view.len(), |mut row| {
-                let Some(&r) = d.view.get(row.index()) else {
-                    return;
-                };
-                row.set_selected(selected == Some(r));
-                row.col(|ui| {
-                    ui.weak((r + 1).to_string());
-                });
-                row.col(|ui| {
-                    ui.add(
-                        Label::new(d.store.id(r as usize))
-                            .truncate()
-                            .selectable(false),
-                    );
-                });
-                let state = project.and_then(|p| p.state(d.store.id(r as usize)));
-                row.col(|ui| {
-                    if let Some(v) = state.and_then(|s| s.verdict) {
-                        let fail = v == crate::coding::Verdict::Fail;
-                        let dark = ui.visuals().dark_mode;
-                        ui.colored_label(
-                            theme::verdict_color(fail, dark),
-                            if fail { "fail" } else { "pass" },
-                        );
-                    }
-                });
-                row.col(|ui| {
-                    if let Some(s) = state {
-                        for c in &s.categories {
-                            crate::ui::chips::mini_chip(ui, c);
-                        }
-                    }
-                });
-                let (input, output) = d.preview(r).clone();
-                row.col(|ui| {
-                    ui.add(Label::new(input).truncate().selectable(false));
-                });
-                row.col(|ui| {
-                    ui.add(Label::new(output).truncate().selectable(false));
-                });
-                for (i, _) in &cols {
-                    row.col(|ui| {
-                        match d.store.cell(r as usize, *i) {
-                            Some(v) => ui.add(
-                                Label::new(crate::trace::content::one_line(&v, 80))
-                                    .truncate()
-                                    .selectable(false),
-                            ),
-                            None => ui.weak("—"),
-                        };
-                    });
-                }
-                row.col(|_| {});
-                if row.response().clicked() {
-                    actions.push(Action::Select(r));
-                }
+                draw_row(&mut row, d, project, &cols, selected, &mut actions);
             });
         });
     TableOutput {
         actions,
         rows_per_page,
+    }
+}
+
+/// One row: number, id, verdict, tags, input and output previews, metadata cells.
+fn draw_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    d: &mut Dataset,
+    project: Option<&crate::project::Project>,
+    cols: &[(usize, String)],
+    selected: Option<u32>,
+    actions: &mut Vec<Action>,
+) {
+    let Some(&r) = d.view.get(row.index()) else {
+        return;
+    };
+    row.set_selected(selected == Some(r));
+    row.col(|ui| {
+        ui.weak((r + 1).to_string());
+    });
+    row.col(|ui| {
+        ui.add(
+            Label::new(d.store.id(r as usize))
+                .truncate()
+                .selectable(false),
+        );
+    });
+    let state = project.and_then(|p| p.state(d.store.id(r as usize)));
+    row.col(|ui| {
+        if let Some(v) = state.and_then(|s| s.verdict) {
+            let fail = v == crate::coding::Verdict::Fail;
+            let dark = ui.visuals().dark_mode;
+            ui.colored_label(
+                theme::verdict_color(fail, dark),
+                if fail { "fail" } else { "pass" },
+            );
+        }
+    });
+    row.col(|ui| {
+        if let Some(s) = state {
+            for c in &s.categories {
+                crate::ui::chips::mini_chip(ui, c);
+            }
+        }
+    });
+    let (input, output) = d.preview(r).clone();
+    row.col(|ui| {
+        ui.add(Label::new(input).truncate().selectable(false));
+    });
+    row.col(|ui| {
+        ui.add(Label::new(output).truncate().selectable(false));
+    });
+    for (i, _) in cols {
+        row.col(|ui| {
+            match d.store.cell(r as usize, *i) {
+                Some(v) => ui.add(
+                    Label::new(crate::trace::content::one_line(&v, 80))
+                        .truncate()
+                        .selectable(false),
+                ),
+                None => ui.weak("—"),
+            };
+        });
+    }
+    row.col(|_| {});
+    if row.response().clicked() {
+        actions.push(Action::Select(r));
     }
 }
