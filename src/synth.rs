@@ -86,22 +86,72 @@ method within 7 business days; pets under 8 kg may travel in cabin in an approve
 call get_flight_status before stating a flight's status or gate. Never invent fees, gates or times. \
 If the customer asks for a format or language, follow it.";
 
-/// One generated trace as a JSON object, with the failure modes planted in it (if any).
-pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
-    let day = 1 + rng.below(28);
-    // 2026-11-01 is a Sunday; weekdays count from Monday = 0
-    let today_wd = (5 + day) % 7;
-    let today = format!("{} 2026-11-{day:02}", WEEKDAYS[today_wd]);
-    let name = *rng.pick(NAMES);
-    let city = *rng.pick(CITIES);
-    let flight = format!("SW{}", 100 + rng.below(900));
-    let model = *rng.pick(MODELS);
-    let tier = *rng.pick(TIERS);
-    let failure = if rng.unit() < 0.38 {
-        Some(*rng.pick(FAILURE_MODES))
+/// Who and what a generated trace is about.
+struct Scene<'a> {
+    index: usize,
+    day: usize,
+    today_wd: usize,
+    name: &'a str,
+    city: &'a str,
+    flight: &'a str,
+    tier: &'a str,
+}
+
+/// A scenario's feature, the user's question and the assistant's turns.
+struct Turns {
+    feature: &'static str,
+    user: String,
+    output: Value,
+    tool_turns: Vec<Value>,
+    assistant_text: String,
+}
+
+/// Rebooking: "next Friday" resolved from today's weekday (planted: a date off by days).
+fn rebooking(rng: &mut Rng, failed: bool, scene: &Scene<'_>) -> (String, String) {
+    let Scene {
+        day,
+        today_wd,
+        name,
+        city,
+        flight,
+        ..
+    } = *scene;
+    let target = (today_wd + 1 + rng.below(6)) % 7;
+    let user = format!(
+        "Hi, I'm {name}. Can you move my flight {flight} to {city} to next {}? Same time if possible.",
+        WEEKDAYS[target]
+    );
+    let ahead = (target + 7 - today_wd) % 7;
+    let ahead = if ahead == 0 { 7 } else { ahead };
+    let correct = day + ahead;
+    let shown = if failed {
+        correct + 1 + rng.below(3)
     } else {
-        None
+        correct
     };
+    let (month, date) = if shown > 30 {
+        (12, shown - 30)
+    } else {
+        (11, shown)
+    };
+    let mut assistant_text = String::new();
+    let _ = write!(
+        assistant_text,
+        "Done, {name}! Flight {flight} to {city} is now on {} 2026-{month:02}-{date:02}, departing at the same time. There is no change fee since you booked within our change window.",
+        WEEKDAYS[target]
+    );
+    (user, assistant_text)
+}
+
+/// The scenario of a trace (one per feature), with `failure` planted in it when given.
+fn turns(rng: &mut Rng, failure: Option<&'static str>, scene: &Scene<'_>) -> Turns {
+    let Scene {
+        index,
+        city,
+        flight,
+        tier,
+        ..
+    } = *scene;
     let feature;
     let user;
     let mut output = json!({"role": "assistant"});
@@ -113,29 +163,7 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
     ) {
         0 => {
             feature = "rebooking";
-            let target = (today_wd + 1 + rng.below(6)) % 7;
-            user = format!(
-                "Hi, I'm {name}. Can you move my flight {flight} to {city} to next {}? Same time if possible.",
-                WEEKDAYS[target]
-            );
-            let ahead = (target + 7 - today_wd) % 7;
-            let ahead = if ahead == 0 { 7 } else { ahead };
-            let correct = day + ahead;
-            let shown = if failure.is_some() {
-                correct + 1 + rng.below(3)
-            } else {
-                correct
-            };
-            let (month, date) = if shown > 30 {
-                (12, shown - 30)
-            } else {
-                (11, shown)
-            };
-            let _ = write!(
-                assistant_text,
-                "Done, {name}! Flight {flight} to {city} is now on {} 2026-{month:02}-{date:02}, departing at the same time. There is no change fee since you booked within our change window.",
-                WEEKDAYS[target]
-            );
+            (user, assistant_text) = rebooking(rng, failure.is_some(), scene);
         }
         1 => {
             feature = "flight_status";
@@ -210,6 +238,47 @@ pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
             }
         }
     }
+    Turns {
+        feature,
+        user,
+        output,
+        tool_turns,
+        assistant_text,
+    }
+}
+
+/// One generated trace as a JSON object, with the failure modes planted in it (if any).
+pub fn trace(rng: &mut Rng, index: usize) -> (Value, Option<&'static str>) {
+    let day = 1 + rng.below(28);
+    // 2026-11-01 is a Sunday; weekdays count from Monday = 0
+    let today_wd = (5 + day) % 7;
+    let today = format!("{} 2026-11-{day:02}", WEEKDAYS[today_wd]);
+    let name = *rng.pick(NAMES);
+    let city = *rng.pick(CITIES);
+    let flight = format!("SW{}", 100 + rng.below(900));
+    let model = *rng.pick(MODELS);
+    let tier = *rng.pick(TIERS);
+    let failure = if rng.unit() < 0.38 {
+        Some(*rng.pick(FAILURE_MODES))
+    } else {
+        None
+    };
+    let scene = Scene {
+        index,
+        day,
+        today_wd,
+        name,
+        city,
+        flight: &flight,
+        tier,
+    };
+    let Turns {
+        feature,
+        user,
+        mut output,
+        tool_turns,
+        assistant_text,
+    } = turns(rng, failure, &scene);
     if !assistant_text.is_empty() {
         output["content"] = Value::String(assistant_text);
     }
