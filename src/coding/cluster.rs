@@ -123,6 +123,40 @@ fn cosine(a: &Vector, b: &Vector) -> f32 {
     dot
 }
 
+/// Average-linkage agglomeration of the notes' vectors into about √n groups (3–7), largest
+/// first, each group's notes in order.
+fn agglomerate(vectors: &[Vector]) -> Vec<Vec<usize>> {
+    let n = vectors.len();
+    let target = ((n as f64).sqrt().round() as usize).clamp(3, 7).min(n);
+    let sim: Vec<Vec<f32>> = (0..n)
+        .map(|i| (0..n).map(|j| cosine(&vectors[i], &vectors[j])).collect())
+        .collect();
+    let mut clusters: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    while clusters.len() > target {
+        let mut best = (f32::MIN, 0, 1);
+        for a in 0..clusters.len() {
+            for b in a + 1..clusters.len() {
+                let mut s = 0.0;
+                for &i in &clusters[a] {
+                    for &j in &clusters[b] {
+                        s += sim[i][j];
+                    }
+                }
+                let s = s / (clusters[a].len() * clusters[b].len()) as f32;
+                if s > best.0 {
+                    best = (s, a, b);
+                }
+            }
+        }
+        let (_, a, b) = best;
+        let merged = clusters.remove(b);
+        clusters[a].extend(merged);
+        clusters[a].sort_unstable();
+    }
+    clusters.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+    clusters
+}
+
 /// Clusters `notes` into 3–7 named groups (fewer when there are fewer notes).
 pub fn cluster(notes: &[String]) -> Proposal {
     let n = notes.len();
@@ -170,34 +204,7 @@ pub fn cluster(notes: &[String]) -> Proposal {
             v
         })
         .collect();
-    // average-linkage agglomeration
-    let target = ((n as f64).sqrt().round() as usize).clamp(3, 7).min(n);
-    let sim: Vec<Vec<f32>> = (0..n)
-        .map(|i| (0..n).map(|j| cosine(&vectors[i], &vectors[j])).collect())
-        .collect();
-    let mut clusters: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-    while clusters.len() > target {
-        let mut best = (f32::MIN, 0, 1);
-        for a in 0..clusters.len() {
-            for b in a + 1..clusters.len() {
-                let mut s = 0.0;
-                for &i in &clusters[a] {
-                    for &j in &clusters[b] {
-                        s += sim[i][j];
-                    }
-                }
-                let s = s / (clusters[a].len() * clusters[b].len()) as f32;
-                if s > best.0 {
-                    best = (s, a, b);
-                }
-            }
-        }
-        let (_, a, b) = best;
-        let merged = clusters.remove(b);
-        clusters[a].extend(merged);
-        clusters[a].sort_unstable();
-    }
-    clusters.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+    let clusters = agglomerate(&vectors);
     // names from the most distinctive words of each cluster
     let word_ids: HashMap<usize, &str> = vocab
         .iter()
