@@ -147,7 +147,7 @@ impl ErrataApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let _ = ctx;
-            if !crate::ui::dialogs::file_dialogs_available() {
+            if !self.file_dialogs {
                 self.error(NO_PICKER.to_owned());
                 return;
             }
@@ -222,7 +222,7 @@ impl ErrataApp {
         name: &str,
         write: impl FnOnce(&std::path::Path) -> Result<String, String> + 'static,
     ) {
-        let why = if crate::ui::dialogs::file_dialogs_available() {
+        let why = if self.file_dialogs {
             let started = std::time::Instant::now();
             match rfd::FileDialog::new().set_file_name(name).save_file() {
                 Some(path) => {

@@ -672,7 +672,7 @@ impl ErrataApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let _ = ctx;
-            if !crate::ui::dialogs::file_dialogs_available() {
+            if !self.file_dialogs {
                 self.adding_batch = None;
                 self.error(NO_PICKER.to_owned());
                 return;

@@ -215,6 +215,9 @@ pub struct ErrataApp {
     /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
     discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
+    /// Whether the system's file dialogs can open (natively: a desktop portal or zenity);
+    /// without them exports ask for a path. Tests set it.
+    pub file_dialogs: bool,
     /// The character of the last shortcut key, when it has not arrived yet (see `keys`).
     shortcut_char: Option<String>,
     /// Where remembered secrets live (errata's data folder natively).
@@ -264,6 +267,10 @@ impl ErrataApp {
             discarded: Vec::new(),
             file_rx: None,
             // (a chosen project root, as in tests, holds the secrets too)
+            #[cfg(not(target_arch = "wasm32"))]
+            file_dialogs: ui::dialogs::file_dialogs_available(),
+            #[cfg(target_arch = "wasm32")]
+            file_dialogs: true,
             shortcut_char: None,
             secret_dir: start.project_root.clone().or_else(secret_dir),
             saved_key: None,
