@@ -12,6 +12,18 @@ use crate::ui::theme;
 use crate::workspace::Dataset;
 use crate::workspace::judge::{self, JudgeSpec, SpotCheck};
 
+/// Which sampling strategy the window is set to (its settings live beside it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StrategyKind {
+    /// Every candidate equally likely.
+    #[default]
+    Uniform,
+    /// A share from the traces a predicate marks.
+    Oversample,
+    /// Per value of a column.
+    Stratified,
+}
+
 /// Window state.
 pub struct WeeklyUi {
     /// The sampling window is open.
@@ -24,8 +36,8 @@ pub struct WeeklyUi {
     pub seed: u64,
     /// Batch name.
     pub name: String,
-    /// 0 uniform, 1 oversample, 2 stratified.
-    pub kind: usize,
+    /// The strategy chosen (its settings are the fields below).
+    pub strategy: StrategyKind,
     /// Oversampling predicate (SQL).
     pub predicate: String,
     /// Oversampling share.
@@ -61,7 +73,7 @@ impl Default for WeeklyUi {
             n: 15,
             seed: 1,
             name: crate::coding::pareto::iso_week(&today).unwrap_or_else(|| "batch".to_owned()),
-            kind: 0,
+            strategy: StrategyKind::Uniform,
             predicate: String::new(),
             share: 0.5,
             column: String::new(),
@@ -126,11 +138,11 @@ fn sample_window(
                 ui.add(egui::DragValue::new(&mut state.seed)).labelled_by(l.id);
             });
             ui.horizontal(|ui| {
-                ui.radio_value(&mut state.kind, 0, "uniform");
-                ui.radio_value(&mut state.kind, 1, "oversample failures");
-                ui.radio_value(&mut state.kind, 2, "stratified");
+                ui.radio_value(&mut state.strategy, StrategyKind::Uniform, "uniform");
+                ui.radio_value(&mut state.strategy, StrategyKind::Oversample, "oversample failures");
+                ui.radio_value(&mut state.strategy, StrategyKind::Stratified, "stratified");
             });
-            if state.kind == 1 {
+            if state.strategy == StrategyKind::Oversample {
                 ui.horizontal(|ui| {
                     let l = ui.label("failures are WHERE");
                     ui.add(TextEdit::singleline(&mut state.predicate).hint_text("judge.verdict = 'fail'").desired_width(220.0)).labelled_by(l.id);
@@ -138,17 +150,17 @@ fn sample_window(
                     ui.add(egui::Slider::new(&mut state.share, 0.0..=1.0)).labelled_by(l.id);
                 });
             }
-            if state.kind == 2 {
+            if state.strategy == StrategyKind::Stratified {
                 ui.horizontal(|ui| {
                     column_combo(ui, "by column", &mut state.column, d);
                     ui.checkbox(&mut state.proportional, "proportional (else equal per value)");
                 });
             }
             if ui.button("Draw").clicked() {
-                let strategy = match state.kind {
-                    1 => Strategy::Oversample { predicate: state.predicate.clone(), share: state.share },
-                    2 => Strategy::Stratified { column: state.column.clone(), proportional: state.proportional },
-                    _ => Strategy::Uniform,
+                let strategy = match state.strategy {
+                    StrategyKind::Oversample => Strategy::Oversample { predicate: state.predicate.clone(), share: state.share },
+                    StrategyKind::Stratified => Strategy::Stratified { column: state.column.clone(), proportional: state.proportional },
+                    StrategyKind::Uniform => Strategy::Uniform,
                 };
                 actions.push(Action::DrawSample(SampleRequest { name: state.name.trim().to_owned(), n: state.n, seed: state.seed, strategy }));
             }
