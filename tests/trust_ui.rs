@@ -5,38 +5,14 @@
 #![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml allows it in #[test] fns, not helpers)
 
+mod common;
+
+use common::{app, press, root};
 use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use errata::app::{ErrataApp, StartOptions};
+use errata::app::ErrataApp;
 use errata::coding::Verdict;
-
-fn root(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("errata-trust-ui-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn app(root: &std::path::Path) -> Harness<'static, ErrataApp> {
-    let start = StartOptions {
-        project_root: Some(root.to_path_buf()),
-        ..Default::default()
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let mut app = ErrataApp::new(cc, start);
-            app.settings.author = "ana".into();
-            app
-        });
-    h.run_steps(3);
-    h
-}
-
-fn press(h: &mut Harness<'_, ErrataApp>, key: Key) {
-    h.key_press(key);
-    h.run_steps(2);
-}
 
 /// The events a keyboard sends for `text`: for each character its key down, the character,
 /// its key up (a capital with Shift), as winit and the browser do.

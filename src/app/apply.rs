@@ -47,12 +47,7 @@ impl ErrataApp {
             Action::OpenPaths(_) => {}
             Action::OpenSources(sources) => {
                 let sources: Vec<Source> = sources.into_iter().map(|s| s.0).collect();
-                let label = sources
-                    .iter()
-                    .map(|s| s.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.start_sources(ctx, sources, label);
+                self.start_files(ctx, sources);
             }
             Action::OpenUrl(url) => self.start_url(ctx, url),
             Action::CancelLoad => {

@@ -79,17 +79,7 @@ impl ErrataApp {
             .id(egui::Id::unique("pareto-full"))
             .open(&mut open)
             .default_size([900.0, 600.0])
-            .show(ctx, |ui| {
-                let (rect, acts) = ui::pareto::panel(
-                    ui,
-                    &mut self.pareto_ui,
-                    &chart.pareto,
-                    &chart.by_period,
-                    selected,
-                );
-                self.chart_rect = rect.or(self.chart_rect);
-                actions.extend(acts);
-            });
+            .show(ctx, |ui| actions = self.chart_panel(ui, chart, selected));
         self.pareto_ui.full &= open;
         actions
     }
@@ -116,16 +106,26 @@ impl ErrataApp {
                         self.pareto_ui.docked = false;
                     }
                 });
-                let (rect, acts) = ui::pareto::panel(
-                    ui,
-                    &mut self.pareto_ui,
-                    &chart.pareto,
-                    &chart.by_period,
-                    selected,
-                );
-                self.chart_rect = rect.or(self.chart_rect);
-                actions.extend(acts);
+                actions.extend(self.chart_panel(ui, chart, selected));
             });
+        actions
+    }
+
+    /// The chart with its options (its area is kept for "save the chart as PNG").
+    fn chart_panel(
+        &mut self,
+        ui: &mut egui::Ui,
+        chart: &ChartData,
+        selected: Option<&str>,
+    ) -> Vec<Action> {
+        let (rect, actions) = ui::pareto::panel(
+            ui,
+            &mut self.pareto_ui,
+            &chart.pareto,
+            &chart.by_period,
+            selected,
+        );
+        self.chart_rect = rect.or(self.chart_rect);
         actions
     }
 

@@ -237,6 +237,16 @@ impl ErrataApp {
         self.recount_unknown();
     }
 
+    /// [`ErrataApp::start_sources`] named by its files.
+    pub(super) fn start_files(&mut self, ctx: &egui::Context, sources: Vec<Source>) {
+        let label = sources
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.start_sources(ctx, sources, label);
+    }
+
     pub(super) fn start_sources(
         &mut self,
         ctx: &egui::Context,
@@ -306,12 +316,7 @@ impl ErrataApp {
                 .collect::<Result<Vec<_>, _>>()
             {
                 Ok(sources) => {
-                    let label = sources
-                        .iter()
-                        .map(|s| s.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    self.start_sources(ctx, sources, label);
+                    self.start_files(ctx, sources);
                 }
                 Err(e) => {
                     self.adding_batch = None;
@@ -514,12 +519,7 @@ impl ErrataApp {
             match rx.try_recv() {
                 Ok(Ok(sources)) => {
                     self.file_rx = None;
-                    let label = sources
-                        .iter()
-                        .map(|s| s.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    self.start_sources(ctx, sources, label);
+                    self.start_files(ctx, sources);
                 }
                 Ok(Err(e)) => {
                     self.file_rx = None;
