@@ -23,7 +23,7 @@ use crate::project::{Project, in_structured_scope, needs_coding};
 use crate::trace::FieldMapping;
 use crate::trace::content;
 use crate::trace::load::{self, ChunkOut, Loaded, Prepared, Progress, Source};
-use crate::trace::view::{self, Sort, SortColumn};
+use crate::trace::view::{Sort, SortColumn};
 use crate::ui;
 pub use crate::ui::coding::CodingDraft;
 pub use crate::ui::dialogs::Dialogs;

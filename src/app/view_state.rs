@@ -6,90 +6,18 @@ impl ErrataApp {
     /// Recomputes the view from the filters, searches and sort: at once for small dumps and in
     /// the browser, on a background thread natively for large ones (a newer query supersedes).
     pub fn refresh_view(&mut self, ctx: &egui::Context) {
-        let Some(d) = &mut self.ws.data else { return };
-        let mut label_mask: Option<Vec<bool>> = match &self.ws.project {
-            Some(p) if d.label_filter.is_active() => Some(
-                (0..d.store.len())
-                    .map(|r| d.label_filter.matches(p.state(d.store.id(r)), &p.codebook))
-                    .collect(),
-            ),
-            _ => None,
-        };
-        // a review batch restricts the view to its traces
-        if let (Some(name), Some(p)) = (&d.filters.batch, &self.ws.project) {
-            let ids: std::collections::HashSet<&str> = p
-                .file
-                .batches
-                .iter()
-                .filter(|b| &b.name == name)
-                .flat_map(|b| b.trace_ids.iter().map(String::as_str))
-                .collect();
-            let m: Vec<bool> = (0..d.store.len())
-                .map(|r| ids.contains(d.store.id(r)))
-                .collect();
-            label_mask = Some(match label_mask {
-                Some(mut l) => {
-                    crate::trace::filter::and_into(&mut l, &m);
-                    l
-                }
-                None => m,
-            });
-        }
-        d.search_re = if d.filters.search.is_active() {
-            d.filters.search.matcher().ok()
-        } else {
-            None
-        };
-        // the label state as columns, when the WHERE names one (`verdict = 'fail'`)
-        let label_columns = match &self.ws.project {
-            Some(p) if crate::trace::filter::mentions_labels(&d.filters.sql) => {
-                Some(p.label_columns(&d.store))
-            }
-            _ => None,
-        };
-        let note_hits: Option<Vec<bool>> = match (&self.ws.project, &d.search_re) {
-            (Some(p), Some(re)) if d.filters.search_notes => {
-                let mut hits = vec![false; d.store.len()];
-                for ev in p.labels.latest() {
-                    if re.is_match(ev.note.as_bytes())
-                        && let Some(r) = d.store.row_of_id(&ev.trace_id)
-                    {
-                        hits[r] = true;
-                    }
-                }
-                Some(hits)
-            }
-            _ => None,
-        };
-        d.generation += 1;
-        let generation = d.generation;
-        let store = d.store.clone();
-        let filters = d.filters.clone();
-        let sort = d.sort.clone();
-        let run = move || {
-            // (the first call decides the facet columns: off the UI thread for large dumps)
-            let facet_columns = store.facet_columns().to_vec();
-            view::compute(
-                &store,
-                &filters,
-                sort.as_ref(),
-                label_mask.as_deref(),
-                note_hits.as_deref(),
-                &facet_columns,
-                label_columns.as_ref(),
-            )
-            .map_err(|e| e.to_string())
-        };
-        let background = cfg!(not(target_arch = "wasm32")) && d.store.len() >= 50_000;
-        if background {
+        let Some(query) = self.ws.query() else { return };
+        let generation = query.generation;
+        if query.is_large() {
             let (tx, rx) = mpsc::channel();
             let repaint = ctx.clone();
             let spawned = std::thread::Builder::new()
                 .name("errata-query".to_owned())
                 .spawn(move || {
-                    let _ = tx.send((generation, run()));
+                    let _ = tx.send((generation, query.run()));
                     repaint.request_repaint();
                 });
+            let Some(d) = &mut self.ws.data else { return };
             match spawned {
                 Ok(_) => {
                     d.query_rx = Some(rx);
@@ -98,8 +26,7 @@ impl ErrataApp {
                 Err(e) => d.query_error = Some(format!("could not start the query thread: {e}")),
             }
         } else {
-            let result = run();
-            self.take_view(generation, result);
+            self.take_view(generation, query.run());
         }
     }
 
