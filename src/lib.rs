@@ -1,8 +1,10 @@
 //! errata: a fast trace viewer for LLM error analysis.
 //!
-//! Layers, from the bottom: [`trace`] (dumps as polars data), then the egui [`ui`] panels and
-//! the [`app`] that owns state and applies the actions panels return. Only `ui` and `app`
-//! import egui; everything below builds and tests without a window, natively and on wasm.
+//! Layers, from the bottom: [`trace`] (dumps as polars data), [`coding`] (the method),
+//! [`project`] and [`persist`] (a dump's labels and where they live), the [`workspace`] that
+//! the window and the headless [`cli`] share, then the egui [`ui`] panels (which return
+//! [`action`]s) and the [`app`] that applies them. Only `ui` and `app` import egui; everything
+//! below builds and tests without a window, natively and on wasm. ARCHITECTURE.md is the map.
 
 pub mod action;
 pub mod app;

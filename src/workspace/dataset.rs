@@ -48,7 +48,7 @@ pub struct Dataset {
     pub skipped_count: usize,
     /// How long the load took.
     pub load_ms: f64,
-    /// Key of this dump in [`Settings`].
+    /// Key of this dump in the app's settings.
     pub key: String,
     /// Visible metadata columns, in order.
     pub visible_columns: Vec<String>,
