@@ -240,35 +240,28 @@ fn band_and_axes(painter: &egui::Painter, plot: Rect, max: f64, dark: bool, weak
         FontId::proportional(10.0),
         weak,
     );
-    // axes labels
-    painter.text(
-        plot.left_top() - vec2(4.0, 0.0),
-        Align2::RIGHT_TOP,
-        format!("{max:.0}"),
-        FontId::proportional(10.0),
-        weak,
-    );
-    painter.text(
-        plot.left_bottom() - vec2(4.0, 0.0),
-        Align2::RIGHT_BOTTOM,
-        "0",
-        FontId::proportional(10.0),
-        weak,
-    );
-    painter.text(
-        plot.right_top() + vec2(4.0, 0.0),
-        Align2::LEFT_TOP,
-        "100%",
-        FontId::proportional(10.0),
-        weak,
-    );
-    painter.text(
-        plot.right_bottom() + vec2(4.0, 0.0),
-        Align2::LEFT_BOTTOM,
-        "0%",
-        FontId::proportional(10.0),
-        weak,
-    );
+    // axes labels: the bars' scale on the left, the cumulative share on the right
+    let top = format!("{max:.0}");
+    for (at, align, text) in [
+        (
+            plot.left_top() - vec2(4.0, 0.0),
+            Align2::RIGHT_TOP,
+            top.as_str(),
+        ),
+        (
+            plot.left_bottom() - vec2(4.0, 0.0),
+            Align2::RIGHT_BOTTOM,
+            "0",
+        ),
+        (plot.right_top() + vec2(4.0, 0.0), Align2::LEFT_TOP, "100%"),
+        (
+            plot.right_bottom() + vec2(4.0, 0.0),
+            Align2::LEFT_BOTTOM,
+            "0%",
+        ),
+    ] {
+        painter.text(at, align, text, FontId::proportional(10.0), weak);
+    }
 }
 
 /// A bar's accessible label: what its height measures.
