@@ -15,6 +15,8 @@ pub enum Action {
     Show(Window),
     /// Open the bundled demo traces.
     OpenDemo,
+    /// Move the input's turn in view by this many messages (`[` and `]`).
+    Turn(i64),
     /// Save the export waiting in the "Save to" window at this path.
     SaveToPath(String),
     /// Take the project's lock from the instance holding it and reopen the project.

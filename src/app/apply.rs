@@ -86,6 +86,7 @@ impl ErrataApp {
             }
             Action::Show(window) => self.show(window),
             Action::OpenDemo => self.open_demo(),
+            Action::Turn(delta) => self.detail_ui.move_turn(delta),
             Action::DismissNotice(i) => {
                 if i < self.notices.len() {
                     self.notices.remove(i);

@@ -191,7 +191,7 @@ impl ErrataApp {
                             });
                     });
             }
-            actions.extend(ui::detail::ui(ui, d, &mut self.expanded));
+            actions.extend(ui::detail::ui(ui, d, &mut self.detail_ui));
         });
         actions
     }

@@ -119,6 +119,8 @@ fn bindings(structured: bool) -> Vec<(egui::Modifiers, egui::Key, KeyEffect)> {
         (NONE, Key::R, act(Action::RejectSuggestions)),
         (Modifiers::SHIFT, Key::N, act(Action::Move(-1))),
         (NONE, Key::N, act(Action::Move(1))),
+        (NONE, Key::OpenBracket, act(Action::Turn(-1))),
+        (NONE, Key::CloseBracket, act(Action::Turn(1))),
         (NONE, Key::E, KeyEffect::Focus(ui::coding::note_id())),
         (NONE, Key::T, KeyEffect::Focus(ui::coding::tag_id())),
         (NONE, Key::Slash, KeyEffect::Focus(ui::filter::search_id())),

@@ -172,8 +172,8 @@ pub struct ErrataApp {
     pub rows_per_page: usize,
     /// Scroll the table to the selection on the next frame.
     pub scroll_to_selected: bool,
-    /// Huge texts the user asked to see in full.
-    pub expanded: std::collections::HashSet<egui::Id>,
+    /// What the reader set in the detail: unfolded roles, texts shown in full, the turn in view.
+    pub detail_ui: ui::detail::DetailUi,
     /// Coding panel drafts.
     pub draft: CodingDraft,
     /// Codebook window state.
@@ -229,6 +229,7 @@ pub struct ErrataApp {
 impl ErrataApp {
     /// Creates the app; opens `start`'s files or URLs, else the bundled demo.
     pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> Self {
+        ui::fonts::install(&cc.egui_ctx);
         let settings = cc
             .storage
             .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
@@ -241,7 +242,7 @@ impl ErrataApp {
             settings,
             rows_per_page: 20,
             scroll_to_selected: false,
-            expanded: Default::default(),
+            detail_ui: Default::default(),
             draft: CodingDraft::default(),
             codebook_ui: Default::default(),
             filter_bar: Default::default(),
@@ -473,6 +474,8 @@ pub fn run_native(args: Vec<String>) -> Result<(), eframe::Error> {
             .with_title("errata")
             .with_inner_size([1280.0, 800.0])
             .with_drag_and_drop(true),
+        // the app installs its own fallbacks and the system font provider (ui/fonts.rs)
+        system_font_fallback: false,
         ..Default::default()
     };
     eframe::run_native(

@@ -11,14 +11,81 @@ use crate::trace::content::{Content, Message};
 use crate::ui::theme;
 use crate::workspace::Dataset;
 
+/// Messages longer than this (in characters) are folded to their first lines, as is every
+/// system prompt, until their role is unfolded.
+pub const FOLD_CHARS: usize = 1_500;
+
+/// Lines a folded message shows.
+const FOLDED_LINES: usize = 3;
+
+/// What the reader set while reading a dump: unfolded roles, texts shown in full, where each
+/// trace opens, the turn in view.
+#[derive(Default)]
+pub struct DetailUi {
+    /// Huge texts the user asked to see in full.
+    pub expanded: HashSet<Id>,
+    /// Roles whose long messages show in full (every other long message, and every system
+    /// prompt, is folded to its first lines).
+    pub unfolded_roles: HashSet<String>,
+    /// Open each trace at its start rather than at its last user turn.
+    pub open_at_start: bool,
+    /// The input's turn in view (`[` and `]` move it) and whether to scroll to it.
+    pub turn: usize,
+    /// Scroll the input to `turn` on the next frame.
+    pub scroll_to_turn: bool,
+    /// Turns in the input of the trace shown (to keep `turn` in range).
+    pub turns: usize,
+    /// The row last drawn: a newly selected trace opens at its last user turn.
+    shown_row: Option<u32>,
+}
+
+impl DetailUi {
+    /// Moves the turn in view by `delta`, within the trace's turns.
+    pub fn move_turn(&mut self, delta: i64) {
+        let last = self.turns.saturating_sub(1) as i64;
+        self.turn = (self.turn as i64 + delta).clamp(0, last.max(0)) as usize;
+        self.scroll_to_turn = true;
+    }
+}
+
+/// Whether a message is folded: a system prompt, or a long message, unless its role was
+/// unfolded.
+pub fn is_folded(m: &Message, unfolded_roles: &HashSet<String>) -> bool {
+    let long = m.text.chars().count() > FOLD_CHARS;
+    let system = matches!(m.role.to_ascii_lowercase().as_str(), "system" | "developer");
+    (long || system && m.text.lines().count() > FOLDED_LINES) && !unfolded_roles.contains(&m.role)
+}
+
+/// Where a conversation should open: its last user turn.
+pub fn last_user_turn(messages: &[Message]) -> Option<usize> {
+    messages.iter().rposition(|m| {
+        let r = m.role.to_ascii_lowercase();
+        r == "user" || r == "human"
+    })
+}
+
 /// Draws the detail of the selected trace.
-pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec<Action> {
+pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Action> {
     let mut actions = Vec::new();
     let Some((row, contents)) = d.detail() else {
         ui.weak("Select a trace to read it.");
         return actions;
     };
     let r = row as usize;
+    // a newly selected trace opens at its last user turn (or its start, as the reader chose)
+    if state.shown_row != Some(row) {
+        state.shown_row = Some(row);
+        let turn = match &contents.0 {
+            Content::Chat(m) if !state.open_at_start => last_user_turn(m).unwrap_or(0),
+            _ => 0,
+        };
+        state.turn = turn;
+        state.scroll_to_turn = true;
+    }
+    state.turns = match &contents.0 {
+        Content::Chat(m) => m.len(),
+        _ => 0,
+    };
     ui.horizontal(|ui| {
         ui.strong(format!("Trace {}", d.store.id(r)));
         ui.weak(d.store.location(r));
@@ -29,6 +96,8 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
         {
             actions.push(Action::CopyRecord);
         }
+        ui.checkbox(&mut state.open_at_start, "open at the start")
+            .on_hover_text("Open each trace at its first message instead of its last user turn ([ and ] move between turns)");
     });
     ui.separator();
     let dark = ui.visuals().dark_mode;
@@ -71,14 +140,15 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
                 .id_salt("input-scroll")
                 .auto_shrink(false)
                 .show(ui, |ui| {
-                    content_ui(
-                        ui,
-                        &contents.0,
-                        Id::unique(("input", row)),
-                        expanded,
+                    let side = Side {
+                        id: Id::unique(("input", row)),
                         dark,
                         re,
-                    );
+                        scroll_to: state.scroll_to_turn.then_some(state.turn),
+                        final_large: false,
+                    };
+                    content_ui(ui, &contents.0, &side, state);
+                    state.scroll_to_turn = false;
                 });
         });
     egui::CentralPanel::default().show(ui, |ui| {
@@ -87,39 +157,60 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, expanded: &mut HashSet<Id>) -> Vec
             .id_salt("output-scroll")
             .auto_shrink(false)
             .show(ui, |ui| {
-                content_ui(
-                    ui,
-                    &contents.1,
-                    Id::unique(("output", row)),
-                    expanded,
+                let side = Side {
+                    id: Id::unique(("output", row)),
                     dark,
                     re,
-                );
+                    scroll_to: None,
+                    final_large: true,
+                };
+                content_ui(ui, &contents.1, &side, state);
             });
     });
     actions
 }
 
-/// Draws one side of a trace; `re` highlights search matches.
-pub fn content_ui(
-    ui: &mut egui::Ui,
-    content: &Content,
-    id: Id,
-    expanded: &mut HashSet<Id>,
-    dark: bool,
-    re: Option<&regex::bytes::Regex>,
-) {
+/// How one side of a trace is drawn.
+pub struct Side<'a> {
+    /// Its id (messages and texts derive theirs from it).
+    pub id: Id,
+    /// Dark mode.
+    pub dark: bool,
+    /// Search matches to highlight.
+    pub re: Option<&'a regex::bytes::Regex>,
+    /// A message to scroll into view (its top at the top).
+    pub scroll_to: Option<usize>,
+    /// Show the last assistant message (the final answer) in a larger font.
+    pub final_large: bool,
+}
+
+/// Draws one side of a trace.
+pub fn content_ui(ui: &mut egui::Ui, content: &Content, side: &Side<'_>, state: &mut DetailUi) {
     match content {
         Content::Missing => {
             ui.weak("(none)");
         }
-        Content::Text(s) => long_text(ui, s, id, expanded, re),
+        Content::Text(s) => long_text(
+            ui,
+            s,
+            side.id,
+            &mut state.expanded,
+            side.re,
+            side.final_large,
+        ),
         Content::Chat(messages) => {
+            let last_answer = messages
+                .iter()
+                .rposition(|m| crate::trace::content::is_assistant(&m.role) && !m.text.is_empty());
             for (i, m) in messages.iter().enumerate() {
-                message_ui(ui, m, id.with(i), expanded, dark, re);
+                let large = side.final_large && Some(i) == last_answer;
+                let r = message_ui(ui, m, side.id.with(i), side, state, large);
+                if side.scroll_to == Some(i) {
+                    ui.scroll_to_rect(r.rect, Some(egui::Align::TOP));
+                }
             }
         }
-        Content::Json(v) => json_tree(ui, None, v, id),
+        Content::Json(v) => json_tree(ui, None, v, side.id),
     }
 }
 
@@ -127,17 +218,34 @@ fn message_ui(
     ui: &mut egui::Ui,
     m: &Message,
     id: Id,
-    expanded: &mut HashSet<Id>,
-    dark: bool,
-    re: Option<&regex::bytes::Regex>,
-) {
-    let color = theme::role_color(&m.role, dark);
-    Frame::group(ui.style())
+    side: &Side<'_>,
+    state: &mut DetailUi,
+    large: bool,
+) -> egui::Response {
+    let color = theme::role_color(&m.role, side.dark);
+    let folded = is_folded(m, &state.unfolded_roles);
+    let r = Frame::group(ui.style())
         .stroke(egui::Stroke::new(1.0, color.gamma_multiply(0.6)))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
-                ui.label(RichText::new(&m.role).strong().color(color));
+                let role = ui
+                    .add(
+                        egui::Button::new(RichText::new(&m.role).strong().color(color))
+                            .frame(false),
+                    )
+                    .on_hover_text(if folded {
+                        "Unfold this role's long messages (for every trace of the dump)"
+                    } else {
+                        "Fold this role's long messages"
+                    });
+                if role.clicked() {
+                    if folded {
+                        state.unfolded_roles.insert(m.role.clone());
+                    } else {
+                        state.unfolded_roles.remove(&m.role);
+                    }
+                }
                 if let Some(n) = &m.name {
                     ui.weak(n);
                 }
@@ -145,8 +253,10 @@ fn message_ui(
                     ui.weak(format!("result of {c}"));
                 }
             });
-            if !m.text.is_empty() {
-                long_text(ui, &m.text, id, expanded, re);
+            if folded {
+                folded_text(ui, &m.text, &m.role, state);
+            } else if !m.text.is_empty() {
+                long_text(ui, &m.text, id, &mut state.expanded, side.re, large);
             }
             for c in &m.tool_calls {
                 ui.horizontal(|ui| {
@@ -159,6 +269,38 @@ fn message_ui(
             }
         });
     ui.add_space(4.0);
+    r.response
+}
+
+/// A folded message: its first lines and what is hidden, with a button that unfolds the role.
+fn folded_text(ui: &mut egui::Ui, text: &str, role: &str, state: &mut DetailUi) {
+    let head: String = text
+        .lines()
+        .take(FOLDED_LINES)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .chars()
+        .take(400)
+        .collect();
+    ui.add(Label::new(RichText::new(head).weak()).wrap());
+    let hidden = text
+        .chars()
+        .count()
+        .saturating_sub(400.min(text.chars().count()));
+    if ui
+        .small_button(format!(
+            "… {} more characters: unfold {role}",
+            fmt_chars(hidden)
+        ))
+        .clicked()
+    {
+        state.unfolded_roles.insert(role.to_owned());
+    }
+}
+
+/// "8,912".
+fn fmt_chars(n: usize) -> String {
+    crate::workspace::fmt_count(n)
 }
 
 /// Wrapped, selectable text with search matches highlighted; very long texts show their start
@@ -169,6 +311,7 @@ fn long_text(
     id: Id,
     expanded: &mut HashSet<Id>,
     re: Option<&regex::bytes::Regex>,
+    large: bool,
 ) {
     let cut = if s.len() <= theme::TEXT_SHOWN_CHARS || expanded.contains(&id) {
         s.len()
@@ -182,6 +325,9 @@ fn long_text(
         Some(re) if re.is_match(shown.as_bytes()) => {
             let ranges = crate::trace::filter::match_ranges(re, shown, 1000);
             ui.add(Label::new(highlighted(ui, shown, &ranges)).wrap());
+        }
+        _ if large => {
+            ui.add(Label::new(RichText::new(shown).size(theme::FINAL_ANSWER_SIZE)).wrap());
         }
         _ => {
             ui.add(Label::new(shown).wrap());

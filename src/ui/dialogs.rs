@@ -12,6 +12,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Up / k", "previous trace"),
     ("PageDown / PageUp", "one page down / up"),
     ("Home / End", "first / last trace"),
+    (
+        "[ / ]",
+        "previous / next turn of the conversation (a trace opens at its last user turn)",
+    ),
     ("C", "copy the trace as JSON (the original record)"),
     ("P / F / X", "verdict: pass / fail / unreviewed"),
     ("1 - 9", "toggle the n-th tag of the codebook"),

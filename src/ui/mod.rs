@@ -8,6 +8,7 @@ pub mod coding;
 pub mod detail;
 pub mod dialogs;
 pub mod filter;
+pub mod fonts;
 pub mod menu;
 pub mod pareto;
 pub mod table;

@@ -6,6 +6,8 @@ use egui::Color32;
 pub const ROW_HEIGHT: f32 = 20.0;
 /// Characters kept in a table preview cell.
 pub use crate::workspace::PREVIEW_CHARS;
+/// Font size of the final answer in the output pane (the body text is 12.5).
+pub const FINAL_ANSWER_SIZE: f32 = 15.0;
 /// Characters of one text shown before a "show all" button (keeps huge fields from stalling a frame).
 pub const TEXT_SHOWN_CHARS: usize = 100_000;
 /// Children of a JSON array or object shown before "… N more".

@@ -1,0 +1,140 @@
+//! Reading a trace in seconds (issue 14): on the NurtureBoss dump, each trace opens at its last
+//! user turn with the long system prompt folded, and the final answer is in view, with one key
+//! press per trace.
+
+#![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
+#![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml allows it in #[test] fns, not helpers)
+
+use egui::Key;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use errata::app::{ErrataApp, StartOptions};
+use errata::trace::content::{self, Content};
+
+fn nurtureboss(size: egui::Vec2) -> Harness<'static, ErrataApp> {
+    let path = format!(
+        "{}/../shared/data/nurtureboss_traces.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "this test reads {path} (the course dumps in ../shared/data)"
+    );
+    let root = std::env::temp_dir().join(format!("errata-reading-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let start = StartOptions {
+        paths: vec![path.into()],
+        project_root: Some(root),
+        ..Default::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(size)
+        .build_eframe(move |cc| ErrataApp::new(cc, start));
+    for _ in 0..400 {
+        h.step();
+        if h.state().job.is_none() && h.state().ws.data.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(4);
+    h
+}
+
+/// The selected trace's last user turn and final answer (the texts the reader needs).
+fn wanted(h: &Harness<'_, ErrataApp>) -> (String, String) {
+    let d = h.state().ws.data.as_ref().unwrap();
+    let (input, output) = d.contents(d.selected_row().unwrap());
+    let Content::Chat(input) = input else {
+        panic!("the input is a conversation")
+    };
+    let user = errata::ui::detail::last_user_turn(&input).unwrap();
+    let Content::Chat(output) = output else {
+        panic!("the output is the conversation's last assistant turn on")
+    };
+    let answer = output
+        .iter()
+        .rev()
+        .find(|m| content::is_assistant(&m.role) && !m.text.is_empty())
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    (input[user].text.clone(), answer)
+}
+
+/// Whether the label that starts with `text` lies between the pane's heading and the
+/// metadata below it (in view, not scrolled away).
+fn in_view(h: &Harness<'_, ErrataApp>, pane: &str, text: &str) -> bool {
+    let start: String = text.chars().take(40).collect();
+    let top = h.get_by_label(pane).rect().bottom();
+    let bottom = h.get_by_label("Metadata").rect().top();
+    h.query_all_by_label_contains(&start).any(|n| {
+        let r = n.rect();
+        r.top() >= top - 1.0 && r.top() < bottom
+    })
+}
+
+#[test]
+fn five_traces_read_with_one_key_each_at_1280_by_800() {
+    let mut h = nurtureboss(egui::vec2(1280.0, 800.0));
+    for i in 0..5 {
+        if i > 0 {
+            h.key_press(Key::J); // the one key press for this trace
+        }
+        h.run_steps(4);
+        let (user, answer) = wanted(&h);
+        assert!(
+            in_view(&h, "Input", &user),
+            "trace {i}: the last user turn is in view"
+        );
+        assert!(
+            in_view(&h, "Output", &answer),
+            "trace {i}: the final answer is in view"
+        );
+        // the 8-9 k-character system prompt is folded
+        assert!(
+            h.query_all_by_label_contains("more characters: unfold system")
+                .next()
+                .is_some(),
+            "trace {i}: the system prompt is folded"
+        );
+    }
+}
+
+#[test]
+fn folds_are_per_role_and_turns_move_with_brackets() {
+    let mut h = nurtureboss(egui::vec2(1600.0, 1000.0));
+    // `[` moves to the turn before the last user turn; enough of them reach the first turn
+    let at = h.state().detail_ui.turn;
+    assert!(at > 0);
+    h.key_press(Key::OpenBracket);
+    h.run_steps(3);
+    assert_eq!(h.state().detail_ui.turn, at - 1);
+    for _ in 0..60 {
+        h.key_press(Key::OpenBracket);
+    }
+    h.run_steps(3);
+    assert_eq!(h.state().detail_ui.turn, 0);
+    let d = h.state().ws.data.as_ref().unwrap();
+    let Content::Chat(input) = d.contents(d.selected_row().unwrap()).0 else {
+        panic!()
+    };
+    let first_line = input[0].text.lines().next().unwrap().to_owned();
+    assert!(
+        in_view(&h, "Input", &first_line),
+        "the first turn is in view"
+    );
+    // the system prompt is folded; unfolding it unfolds the role for the next trace too
+    h.get_all_by_label_contains("more characters: unfold system")
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(3);
+    assert!(h.state().detail_ui.unfolded_roles.contains("system"));
+    h.key_press(Key::J);
+    h.run_steps(4);
+    assert!(
+        h.query_all_by_label_contains("more characters: unfold system")
+            .next()
+            .is_none()
+    );
+}
