@@ -428,6 +428,13 @@ pub fn search_mask(store: &TraceStore, search: &Search) -> Result<Vec<bool>, Fil
             .map_err(|e| FilterError::Regex(e.to_string()))?
     };
     let split = store.mapping.split_conversation;
+    // a literal JSON never escapes can be found in the raw bytes when it lies inside one string
+    // value: no decoding for those rows (most rows of a common word)
+    let raw_ok = !search.regex
+        && !search
+            .text
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '"' | '\\' | '/'));
     let n = store.len();
     let check = |range: std::ops::Range<usize>| -> Vec<bool> {
         let mut buf = String::new();
@@ -437,6 +444,12 @@ pub fn search_mask(store: &TraceStore, search: &Search) -> Result<Vec<bool>, Fil
         let mut hit = |raw: Option<&str>, part: Scope| -> bool {
             if !candidate(raw) {
                 return false;
+            }
+            if raw_ok
+                && (!split || part == Scope::Both)
+                && super::text::raw_value_match(raw.unwrap_or("").as_bytes(), &re)
+            {
+                return true;
             }
             buf.clear();
             let last_turn = super::text::decoded_strings(raw.unwrap_or(""), &mut buf);

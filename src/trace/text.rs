@@ -134,6 +134,109 @@ fn flush(pending: &mut Vec<u8>, out: &mut String) {
     pending.clear();
 }
 
+/// Whether `re` (a literal's pattern, with no character JSON escapes) matches `raw` inside one
+/// string value with no escape in the match: then the decoded text holds the literal too, and
+/// decoding can be skipped. `false` says nothing (the caller decodes to know). Scans the
+/// structure only up to the first such match.
+pub fn raw_value_match(raw: &[u8], re: &regex::bytes::Regex) -> bool {
+    let mut tokens = Strings::new(raw);
+    let mut current: Option<StringToken> = None;
+    for m in re.find_iter(raw) {
+        if raw[m.start()..m.end()].contains(&b'\\') {
+            continue;
+        }
+        // the string token that ends at or after the match's start
+        while current.is_none_or(|t| t.end <= m.start()) {
+            match tokens.next() {
+                Some(t) => current = Some(t),
+                None => return false,
+            }
+        }
+        if let Some(t) = current
+            && !t.key
+            && t.start <= m.start()
+            && m.end() <= t.end
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// A string token's content range and whether it is an object key.
+#[derive(Clone, Copy)]
+struct StringToken {
+    start: usize,
+    end: usize,
+    key: bool,
+}
+
+/// The string tokens of a JSON text, in order (keys marked), without decoding them.
+struct Strings<'a> {
+    raw: &'a [u8],
+    at: usize,
+    objects: Vec<bool>,
+    expect_key: bool,
+}
+
+impl<'a> Strings<'a> {
+    fn new(raw: &'a [u8]) -> Self {
+        Strings {
+            raw,
+            at: 0,
+            objects: Vec::new(),
+            expect_key: false,
+        }
+    }
+}
+
+impl Iterator for Strings<'_> {
+    type Item = StringToken;
+
+    fn next(&mut self) -> Option<StringToken> {
+        let raw = self.raw;
+        while self.at < raw.len() {
+            let at = self.at;
+            self.at += 1;
+            match raw[at] {
+                b'{' => {
+                    self.objects.push(true);
+                    self.expect_key = true;
+                }
+                b'[' => {
+                    self.objects.push(false);
+                    self.expect_key = false;
+                }
+                b'}' | b']' => {
+                    self.objects.pop();
+                    self.expect_key = false;
+                }
+                b',' => self.expect_key = self.objects.last().copied().unwrap_or(false),
+                b':' => self.expect_key = false,
+                b'"' => {
+                    let start = at + 1;
+                    let mut i = start;
+                    let end = loop {
+                        match memchr::memchr2(b'"', b'\\', &raw[i.min(raw.len())..]) {
+                            Some(k) if raw[i + k] == b'"' => break i + k,
+                            Some(k) => i += k + 2,
+                            None => break raw.len(),
+                        }
+                    };
+                    self.at = end + 1;
+                    return Some(StringToken {
+                        start,
+                        end,
+                        key: self.expect_key,
+                    });
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
 /// A necessary condition for a literal to be in the decoded text, checkable on the raw JSON:
 /// its longest run of characters that every JSON writer leaves as they are (ASCII letters,
 /// digits, spaces and punctuation other than `"`, `\` and `/`). `None` when it has none (an
@@ -196,6 +299,29 @@ mod tests {
         ] {
             let _ = text(raw);
         }
+    }
+
+    #[test]
+    fn a_raw_match_counts_only_inside_a_value() {
+        let re = |t: &str| {
+            regex::bytes::RegexBuilder::new(&regex::escape(t))
+                .case_insensitive(true)
+                .build()
+                .unwrap()
+        };
+        let raw = br#"{"role": "user", "content": "the tour is at 5", "tour": 3}"#;
+        assert!(raw_value_match(raw, &re("TOUR is")));
+        assert!(!raw_value_match(raw, &re("content")), "a key");
+        assert!(
+            !raw_value_match(raw, &re("user\", \"content")),
+            "across strings"
+        );
+        let escaped = br#"["a \"quoted\" tour"]"#;
+        assert!(raw_value_match(escaped, &re("tour")));
+        assert!(
+            !raw_value_match(escaped, &re("\\\"quoted")),
+            "an escape: decode instead"
+        );
     }
 
     #[test]
