@@ -236,3 +236,26 @@ fn empty_and_everywhere_searches() {
     };
     assert_eq!(rows(&filter::search_mask(&s, &quote).unwrap()).len(), 0);
 }
+
+#[test]
+fn free_text_columns_are_not_facets() {
+    let lines: Vec<String> = (0..6)
+        .map(|i| {
+            format!(
+                r#"{{"id":"t{i}","input":"q","model":"m{}","Notes":"{}"}}"#,
+                i % 2,
+                if i % 2 == 0 {
+                    "Axial code: tour scheduling.\\nThe assistant never offered a tour time."
+                } else {
+                    "fine"
+                }
+            )
+        })
+        .collect();
+    let s = load::load_bytes("t.jsonl", lines.join("\n").into_bytes())
+        .unwrap()
+        .store;
+    let facets = filter::facet_columns(&s, 30);
+    assert!(facets.contains(&"model".to_owned()), "{facets:?}");
+    assert!(!facets.contains(&"Notes".to_owned()), "{facets:?}");
+}

@@ -143,6 +143,16 @@ fn copy_as_json_copies_the_original_record() {
     };
     h.key_press(Key::C);
     assert_eq!(copied(&mut h).as_deref(), Some(expected.as_str()));
+    // and says so, with the size
+    let said = format!(
+        "copied tr-0000001 as JSON ({} bytes)",
+        errata::workspace::fmt_count(expected.len())
+    );
+    assert!(
+        h.state().notices.iter().any(|n| n.text == said),
+        "{:?}",
+        h.state().notices
+    );
     h.get_by_label("Copy as JSON").click();
     assert_eq!(copied(&mut h).as_deref(), Some(expected.as_str()));
     // and from the menu (a menu item's click survives the pass that closes the menu)

@@ -36,8 +36,17 @@ impl ErrataApp {
                 if let Some(d) = &self.ws.data
                     && let Some(row) = d.selected_row()
                 {
-                    ctx.copy_text(d.store.raw_record(row as usize).to_owned());
-                    self.notices.retain(|n| n.error);
+                    let record = d.store.raw_record(row as usize);
+                    ctx.copy_text(record.to_owned());
+                    // what was copied, said at once (older copies' messages give way)
+                    let text = format!(
+                        "copied {} as JSON ({})",
+                        d.store.id(row as usize),
+                        crate::workspace::count_of(record.len(), "byte", "bytes")
+                    );
+                    self.notices
+                        .retain(|n| n.error || !n.text.starts_with("copied "));
+                    self.notices.push(Notice { text, error: false });
                 }
             }
             Action::OpenDialog => self.open_dialog(ctx),

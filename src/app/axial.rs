@@ -107,7 +107,11 @@ impl ErrataApp {
         let version = project.codebook.version;
         self.report(r);
         self.notices.push(Notice {
-            text: format!("codebook v{version}: {added} new categories; {n} traces have suggestions to confirm (y) or reject (r)"),
+            text: format!(
+                "codebook v{version}: {}; {} to confirm (y) or reject (r)",
+                crate::workspace::count_of(added, "new category", "new categories"),
+                crate::workspace::count_of(n, "trace has suggestions", "traces have suggestions"),
+            ),
             error: false,
         });
     }

@@ -612,16 +612,25 @@ pub fn facet_columns(store: &TraceStore, max_values: usize) -> Vec<String> {
         .iter()
         .filter(|c| matches!(c.dtype.as_str(), "str" | "bool" | "i64"))
         .filter(|c| {
-            store
-                .df()
-                .column(&c.name)
-                .ok()
-                .and_then(|col| col.n_unique().ok())
-                .is_some_and(|n| n <= max_values && n > 1)
+            let Ok(col) = store.df().column(&c.name) else {
+                return false;
+            };
+            if !col.n_unique().is_ok_and(|n| n <= max_values && n > 1) {
+                return false;
+            }
+            // free text (an expert's notes) is read, not counted: no long or multi-line values
+            col.str().map_or(true, |s| {
+                s.into_iter()
+                    .flatten()
+                    .all(|v| v.len() <= FACET_VALUE_CHARS && !v.contains('\n'))
+            })
         })
         .map(|c| c.name.clone())
         .collect()
 }
+
+/// The longest value a facet shows; a column with longer ones is free text, not a facet.
+pub const FACET_VALUE_CHARS: usize = 60;
 
 /// `a &= b`, elementwise.
 pub fn and_into(a: &mut [bool], b: &[bool]) {

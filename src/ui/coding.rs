@@ -327,7 +327,8 @@ fn saturation_ui(
     let threshold = project.file.saturation_threshold;
     let since = project.saturation().since_last_new;
     ui.label(format!(
-        "{since} coded traces since the last new category (stop at {threshold})"
+        "{} since the last new category (stop at {threshold})",
+        crate::workspace::count_of(since, "coded trace", "coded traces")
     ));
     if project.saturation().reached(threshold) {
         ui.colored_label(

@@ -182,9 +182,9 @@ fn counts_row(
         }
         ui.label(
             RichText::new(format!(
-                "{} of {} traces",
+                "{} of {}",
                 fmt_count(d.view.len()),
-                fmt_count(d.store.len())
+                crate::workspace::count_of(d.store.len(), "trace", "traces")
             ))
             .strong(),
         );

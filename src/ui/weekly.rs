@@ -268,8 +268,8 @@ fn judge_figures(ui: &mut egui::Ui, a: &Agreement, spots: &[SpotCheck], actions:
     let pct = |x: Option<f64>| x.map_or("n/a".to_owned(), |v| format!("{:.1} %", v * 100.0));
     ui.label(
         RichText::new(format!(
-            "{} traces judged by both (failures are the positive class)",
-            a.n
+            "{} judged by both (failures are the positive class)",
+            crate::workspace::count_of(a.n, "trace", "traces")
         ))
         .strong(),
     );
@@ -432,8 +432,8 @@ fn annotators_ui(
             .map_or("undefined".to_owned(), |k| format!("{k:.2}"))
     };
     ui.label(format!(
-        "{} traces labelled by both · verdict kappa {}",
-        r.shared,
+        "{} labelled by both · verdict kappa {}",
+        crate::workspace::count_of(r.shared, "trace", "traces"),
         k(&r.verdict)
     ));
     for (c, ag) in &r.categories {

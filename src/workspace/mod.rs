@@ -70,6 +70,11 @@ pub struct PendingAppend {
     pub draft: FieldMapping,
 }
 
+/// "1 trace", "2 traces", "12,345 traces": a count with its noun, singular or plural.
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", fmt_count(n), if n == 1 { one } else { many })
+}
+
 /// `1234567` → `1,234,567`.
 pub fn fmt_count(n: usize) -> String {
     let s = n.to_string();
