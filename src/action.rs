@@ -17,6 +17,8 @@ pub enum Action {
     OpenDemo,
     /// Move the input's turn in view by this many messages (`[` and `]`).
     Turn(i64),
+    /// Turn a column of the dump into open-coding notes.
+    ImportNotes(crate::workspace::notes::NotesImport),
     /// Save the export waiting in the "Save to" window at this path.
     SaveToPath(String),
     /// Take the project's lock from the instance holding it and reopen the project.
@@ -227,4 +229,6 @@ pub enum Window {
     Judge,
     /// Keyboard shortcuts.
     Shortcuts,
+    /// Import notes from a column.
+    NotesImport,
 }

@@ -138,3 +138,50 @@ fn folds_are_per_role_and_turns_move_with_brackets() {
             .is_none()
     );
 }
+
+#[test]
+fn an_experts_notes_column_joins_the_loop() {
+    let mut h = nurtureboss(egui::vec2(1600.0, 1000.0));
+    let expected = {
+        let d = h.state().ws.data.as_ref().unwrap();
+        let col = d
+            .store
+            .column_index("Notes")
+            .expect("the dump has a Notes column");
+        (0..d.store.len())
+            .filter(|&r| d.store.cell(r, col).is_some_and(|n| !n.trim().is_empty()))
+            .count()
+    };
+    assert!(expected > 0);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Import notes from a column…").click();
+    h.run_steps(3);
+    let req = h
+        .state_mut()
+        .dialogs
+        .notes_import
+        .as_mut()
+        .expect("the window is open");
+    req.column = "Notes".into();
+    req.author = "course expert".into();
+    h.run_steps(2);
+    h.get_by_label("Import").click();
+    h.run_steps(4);
+    let p = h.state().ws.project.as_ref().unwrap();
+    let noted: Vec<_> = p
+        .labels
+        .latest()
+        .into_iter()
+        .filter(|e| e.author == "course expert" && !e.note.is_empty())
+        .collect();
+    assert_eq!(noted.len(), expected);
+    assert!(
+        h.state()
+            .notices
+            .iter()
+            .any(|n| n.text.starts_with(&format!("imported {expected} note")))
+    );
+    // they are notes like any other: axial coding can cluster them
+    assert!(p.offline_proposal().is_some());
+}

@@ -452,6 +452,7 @@ impl ErrataApp {
                 self.screenshot_rx = Some(rx);
             }
             Action::ExportLabels => self.export_labels(),
+            Action::ImportNotes(req) => self.import_notes(&req),
             #[cfg(not(target_arch = "wasm32"))]
             Action::SaveToPath(path) => self.save_to_path(&path),
             #[cfg(target_arch = "wasm32")]
@@ -477,6 +478,37 @@ impl ErrataApp {
             Window::Sample => self.weekly.sample_open = true,
             Window::Judge => self.weekly.judge_open = true,
             Window::Shortcuts => self.dialogs.help = true,
+            Window::NotesImport => {
+                self.dialogs.notes_import = Some(crate::workspace::notes::NotesImport {
+                    author: self.settings.author.clone(),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+
+    /// Imports a column of the dump as notes, and says what it did.
+    fn import_notes(&mut self, req: &crate::workspace::notes::NotesImport) {
+        match self
+            .ws
+            .import_notes(req, &crate::coding::time::now_rfc3339())
+        {
+            Ok(done) => {
+                self.notices.push(Notice {
+                    text: format!(
+                        "imported {} from `{}` by {} ({} already had one and kept it; {} verdicts read)",
+                        crate::workspace::count_of(done.noted, "note", "notes"),
+                        req.column,
+                        req.author.trim(),
+                        done.kept,
+                        done.verdicts
+                    ),
+                    error: false,
+                });
+                self.ws.forget_chart();
+                self.pending.push(Action::Refresh); // label filters may now match other traces
+            }
+            Err(e) => self.error(e),
         }
     }
 }

@@ -157,6 +157,8 @@ pub struct Dialogs {
     pub url: Option<String>,
     /// An export waiting for a path (no file dialog could open).
     pub save_to: Option<SaveTo>,
+    /// "Import notes from a column", with what is chosen (the verdict column empty: none).
+    pub notes_import: Option<crate::workspace::notes::NotesImport>,
 }
 
 /// An export waiting for the user to type where it goes (no file dialog could open).
@@ -191,9 +193,55 @@ pub fn file_dialogs_available() -> bool {
     std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() || on_path("zenity")
 }
 
+/// "Import notes from a column": the column, the author, an optional verdict column.
+fn notes_import_window(
+    ctx: &egui::Context,
+    dialogs: &mut Dialogs,
+    data: Option<&Dataset>,
+    actions: &mut Vec<Action>,
+) {
+    let (Some(req), Some(d)) = (&mut dialogs.notes_import, data) else {
+        return;
+    };
+    let mut open = true;
+    let mut close = false;
+    egui::Window::new("Import notes from a column")
+        .open(&mut open)
+        .collapsible(false)
+        .show(ctx, |ui| {
+            ui.label(
+                "Each trace with a value in the column gets it as its open-coding note (a \
+                 trace that has a note keeps its own).",
+            );
+            super::weekly::column_combo(ui, "notes column", &mut req.column, d);
+            ui.horizontal(|ui| {
+                let l = ui.label("written by");
+                ui.add(egui::TextEdit::singleline(&mut req.author).desired_width(140.0))
+                    .labelled_by(l.id);
+            });
+            let mut verdict = req.verdict_column.clone().unwrap_or_default();
+            super::weekly::column_combo(ui, "verdict column (optional)", &mut verdict, d);
+            req.verdict_column = Some(verdict).filter(|v| !v.is_empty());
+            let ready = !req.column.is_empty() && !req.author.trim().is_empty();
+            ui.horizontal(|ui| {
+                if ui.add_enabled(ready, egui::Button::new("Import")).clicked() {
+                    actions.push(Action::ImportNotes(req.clone()));
+                    close = true;
+                }
+                if ui.button("Cancel").clicked() {
+                    close = true;
+                }
+            });
+        });
+    if !open || close {
+        dialogs.notes_import = None;
+    }
+}
+
 /// Draws the open windows.
 pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) -> Vec<Action> {
     let mut actions = Vec::new();
+    notes_import_window(ctx, dialogs, data, &mut actions);
     save_to_window(ctx, dialogs, &mut actions);
     if dialogs.help {
         let mut open = true;

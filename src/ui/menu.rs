@@ -78,6 +78,16 @@ fn file_menu(
             actions.push(action);
         }
     }
+    if ui
+        .add_enabled(
+            project.is_some() && data.is_some(),
+            egui::Button::new("Import notes from a column…"),
+        )
+        .on_hover_text("Turn a column of the dump (an expert's notes) into open-coding notes")
+        .clicked()
+    {
+        actions.push(Action::Show(Window::NotesImport));
+    }
     if let Some(holder) = project.and_then(|p| p.store.read_only_by())
         && ui
             .button("Take over the project")

@@ -90,7 +90,8 @@ impl Default for WeeklyUi {
     }
 }
 
-fn column_combo(ui: &mut egui::Ui, label: &str, value: &mut String, d: &Dataset) {
+/// A combo box over the dump's columns.
+pub fn column_combo(ui: &mut egui::Ui, label: &str, value: &mut String, d: &Dataset) {
     egui::ComboBox::from_label(label)
         .selected_text(if value.is_empty() {
             "choose…"

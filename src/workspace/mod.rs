@@ -6,6 +6,7 @@
 pub mod dataset;
 pub mod exports;
 pub mod judge;
+pub mod notes;
 pub mod pareto;
 pub mod query;
 pub mod sampling;
