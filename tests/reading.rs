@@ -20,7 +20,10 @@ fn nurtureboss(size: egui::Vec2) -> Harness<'static, ErrataApp> {
         std::path::Path::new(&path).exists(),
         "this test reads {path} (the course dumps in ../shared/data)"
     );
-    let root = std::env::temp_dir().join(format!("errata-reading-{}", std::process::id()));
+    // a project folder per test: the tests run at once, and one project has one writer
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let root = std::env::temp_dir().join(format!("errata-reading-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let start = StartOptions {
         paths: vec![path.into()],
