@@ -12,21 +12,23 @@ use errata::app::{ErrataApp, StartOptions};
 use errata::trace::content::{self, Content};
 
 fn nurtureboss(size: egui::Vec2) -> Harness<'static, ErrataApp> {
-    let path = format!(
+    let shared = format!(
         "{}/../shared/data/nurtureboss_traces.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "this test reads {path} (the course dumps in ../shared/data)"
-    );
-    // a project folder per test: the tests run at once, and one project has one writer
+    let bytes = std::fs::read(&shared)
+        .unwrap_or_else(|e| panic!("this test reads {shared} (the course dumps) ({e})"));
+    // a copy in a folder per test: the project lives beside the dump, and the tests run at
+    // once (one project, one writer); ../shared is never written
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let root = std::env::temp_dir().join(format!("errata-reading-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let path = root.join("nurtureboss_traces.json");
+    std::fs::write(&path, bytes).unwrap();
     let start = StartOptions {
-        paths: vec![path.into()],
+        paths: vec![path],
         project_root: Some(root),
         ..Default::default()
     };
