@@ -190,3 +190,31 @@ fn an_experts_notes_column_joins_the_loop() {
     // they are notes like any other: axial coding can cluster them
     assert!(p.offline_proposal().is_some());
 }
+
+#[test]
+fn json_tool_results_read_as_trees_and_urls_are_links() {
+    let mut h = nurtureboss(egui::vec2(1600.0, 1000.0));
+    h.run_steps(2);
+    // trace 5's tool result is a JSON object: a tree, not one long line (trace 0's is cut
+    // short in the capture: not JSON, so shown as text, folded)
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, errata::app::Action::Select(5));
+    h.run_steps(4);
+    assert!(
+        h.query_all_by_label_contains("apartments: […]")
+            .next()
+            .is_some()
+    );
+    // the LangSmith URL in the metadata is a link (it opens the browser)
+    let url = {
+        let d = h.state().ws.data.as_ref().unwrap();
+        let col = d.store.column_index("lsmith_url").unwrap();
+        d.store
+            .cell(d.selected_row().unwrap() as usize, col)
+            .unwrap()
+    };
+    assert!(
+        h.query_by_role_and_label(egui::accesskit::Role::Link, &url)
+            .is_some()
+    );
+}

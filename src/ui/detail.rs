@@ -48,10 +48,11 @@ impl DetailUi {
     }
 }
 
-/// Whether a message is folded: a system prompt, or a long message, unless its role was
-/// unfolded.
-pub fn is_folded(m: &Message, unfolded_roles: &HashSet<String>) -> bool {
-    let long = m.text.chars().count() > FOLD_CHARS;
+/// Whether a message is folded: a system prompt, or a long message that is not JSON, unless
+/// its role was unfolded.
+pub fn is_folded(m: &Message, json: bool, unfolded_roles: &HashSet<String>) -> bool {
+    // JSON reads as a tree, whose large parts start closed: it is not folded by length
+    let long = !json && m.text.chars().count() > FOLD_CHARS;
     let system = matches!(m.role.to_ascii_lowercase().as_str(), "system" | "developer");
     (long || system && m.text.lines().count() > FOLDED_LINES) && !unfolded_roles.contains(&m.role)
 }
@@ -121,6 +122,8 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Actio
                             for (i, c) in d.store.columns().iter().enumerate() {
                                 ui.label(RichText::new(&c.name).monospace());
                                 match d.store.cell(r, i) {
+                                    // a link opens the system browser (a new tab on the web)
+                                    Some(v) if is_url(&v) => ui.hyperlink(v),
                                     Some(v) => ui.add(Label::new(v).wrap()),
                                     None => ui.weak("null"),
                                 };
@@ -223,7 +226,8 @@ fn message_ui(
     large: bool,
 ) -> egui::Response {
     let color = theme::role_color(&m.role, side.dark);
-    let folded = is_folded(m, &state.unfolded_roles);
+    let json = json_text(&m.text);
+    let folded = is_folded(m, json.is_some(), &state.unfolded_roles);
     let r = Frame::group(ui.style())
         .stroke(egui::Stroke::new(1.0, color.gamma_multiply(0.6)))
         .show(ui, |ui| {
@@ -255,6 +259,9 @@ fn message_ui(
             });
             if folded {
                 folded_text(ui, &m.text, &m.role, state);
+            } else if let Some(v) = &json {
+                // a tool result (or any turn) that is JSON reads as a tree
+                json_tree(ui, None, v, id);
             } else if !m.text.is_empty() {
                 long_text(ui, &m.text, id, &mut state.expanded, side.re, large);
             }
@@ -270,6 +277,22 @@ fn message_ui(
         });
     ui.add_space(4.0);
     r.response
+}
+
+/// The text as JSON, when it is an object or an array (a tool's result, a structured answer).
+pub fn json_text(text: &str) -> Option<Value> {
+    let t = text.trim();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str::<Value>(t)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
+}
+
+/// Whether a value is a web link (shown as one).
+pub fn is_url(v: &str) -> bool {
+    (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace)
 }
 
 /// A folded message: its first lines and what is hidden, with a button that unfolds the role.
