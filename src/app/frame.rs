@@ -12,6 +12,15 @@ impl ErrataApp {
         // then one without the frame's input events; the actions of both are merged at the end
         let pending_before = self.pending.len();
         self.keys(&ctx);
+        if let Some(p) = &self.ws.project {
+            let names = p
+                .codebook
+                .categories
+                .iter()
+                .map(|c| c.name.clone())
+                .collect();
+            ui::theme::set_category_order(&ctx, names);
+        }
         self.top_panels(ui);
         // the chart's data is cached by the workspace until labels, codebook, options or the
         // view change

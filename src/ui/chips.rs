@@ -7,7 +7,7 @@ use crate::ui::theme;
 /// Draws a chip; `key` (1–9) is shown before the name. Click toggles.
 pub fn chip(ui: &mut egui::Ui, name: &str, on: bool, key: Option<usize>) -> Response {
     let dark = ui.visuals().dark_mode;
-    let color = theme::chip_color(name, dark);
+    let color = theme::chip_color(ui.ctx(), name, dark);
     let text = match key {
         Some(k) => format!("{k} {name}"),
         None => name.to_owned(),
@@ -32,7 +32,7 @@ pub fn chip(ui: &mut egui::Ui, name: &str, on: bool, key: Option<usize>) -> Resp
 /// A small, non-interactive chip for the table.
 pub fn mini_chip(ui: &mut egui::Ui, name: &str) {
     let dark = ui.visuals().dark_mode;
-    let color = theme::chip_color(name, dark);
+    let color = theme::chip_color(ui.ctx(), name, dark);
     let galley = ui.painter().layout_no_wrap(
         name.to_owned(),
         egui::FontId::proportional(11.0),
@@ -48,7 +48,7 @@ pub fn mini_chip(ui: &mut egui::Ui, name: &str) {
 /// A suggested category (from an accepted proposal, not yet confirmed): a dashed outline.
 pub fn suggested_chip(ui: &mut egui::Ui, name: &str) {
     let dark = ui.visuals().dark_mode;
-    let color = theme::chip_color(name, dark);
+    let color = theme::chip_color(ui.ctx(), name, dark);
     let galley =
         ui.painter()
             .layout_no_wrap(name.to_owned(), egui::FontId::proportional(13.0), color);

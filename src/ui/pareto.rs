@@ -168,7 +168,7 @@ pub fn chart(
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         let is_selected = selected == Some(r.category.as_str());
         let color = if r.known {
-            theme::chip_color(&r.category, dark)
+            theme::chip_color(ui.ctx(), &r.category, dark)
         } else {
             weak
         };
@@ -365,7 +365,7 @@ pub fn by_period(ui: &mut egui::Ui, periods: &[(String, Pareto)], order: &[Strin
                 let w = width * r.count as f32 / total as f32;
                 let seg = Rect::from_min_size(pos2(x, rect.top()), vec2(w, rect.height()));
                 ui.painter()
-                    .rect_filled(seg, 0.0, theme::chip_color(name, dark));
+                    .rect_filled(seg, 0.0, theme::chip_color(ui.ctx(), name, dark));
                 ui.interact(seg, ui.scope_id().with((period, name)), Sense::hover())
                     .on_hover_text(format!(
                         "{name}: {} ({:.0} % of failures)",

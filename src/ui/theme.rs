@@ -63,12 +63,38 @@ pub fn warn_color(dark: bool) -> Color32 {
     }
 }
 
-/// A stable colour for a category chip, from its name (same name, same colour, every run).
-pub fn chip_color(name: &str, dark: bool) -> Color32 {
-    // FNV's low bits barely differ between similar names: mix, then pick one of 16 well-spaced hues
-    let h = crate::trace::store::fnv1a64(name.as_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let hue = ((h >> 60) as f32 + 0.5) / 16.0;
-    let (s, v) = if dark { (0.55, 0.80) } else { (0.65, 0.60) };
+/// Tells the chips the codebook's order: the n-th category gets the n-th colour of a
+/// golden-ratio palette, so that colours stay apart however many categories there are.
+pub fn set_category_order(ctx: &egui::Context, names: Vec<String>) {
+    ctx.data_mut(|d| d.insert_temp(order_id(), std::sync::Arc::new(names)));
+}
+
+fn order_id() -> egui::Id {
+    egui::Id::unique("errata-category-order")
+}
+
+/// A category's colour: by its place in the codebook (see [`set_category_order`]), or, for a
+/// name the codebook lacks, a stable colour from the name.
+pub fn chip_color(ctx: &egui::Context, name: &str, dark: bool) -> Color32 {
+    let order = ctx.data(|d| d.get_temp::<std::sync::Arc<Vec<String>>>(order_id()));
+    let (hue, band) = match order.and_then(|o| o.iter().position(|n| n == name)) {
+        // golden-ratio steps around the wheel; every 8 a lighter or darker band
+        Some(i) => ((i as f32 * 0.618_034).fract(), i / 8 % 3),
+        None => {
+            // FNV's low bits barely differ between similar names: mix, then pick a hue
+            let h =
+                crate::trace::store::fnv1a64(name.as_bytes()).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (((h >> 60) as f32 + 0.5) / 16.0, 0)
+        }
+    };
+    let (s, v) = match (dark, band) {
+        (true, 0) => (0.55, 0.80),
+        (true, 1) => (0.35, 0.95),
+        (true, _) => (0.75, 0.65),
+        (false, 0) => (0.65, 0.60),
+        (false, 1) => (0.45, 0.75),
+        (false, _) => (0.85, 0.45),
+    };
     egui::ecolor::Hsva::new(hue, s, v, 1.0).into()
 }
 
@@ -85,4 +111,40 @@ pub fn verdict_color(fail: bool, dark: bool) -> Color32 {
 /// Background of search matches.
 pub fn highlight_color() -> Color32 {
     Color32::from_rgb(0xff, 0xd5, 0x4f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn codebook_colours_stay_apart() {
+        let ctx = egui::Context::default();
+        let names: Vec<String> = (0..12).map(|i| format!("category {i}")).collect();
+        set_category_order(&ctx, names.clone());
+        for dark in [false, true] {
+            let colours: Vec<[f32; 3]> = names
+                .iter()
+                .map(|n| {
+                    let c = egui::Rgba::from(chip_color(&ctx, n, dark));
+                    [c.r(), c.g(), c.b()]
+                })
+                .collect();
+            for i in 0..colours.len() {
+                for j in i + 1..colours.len() {
+                    let d: f32 = (0..3)
+                        .map(|k| (colours[i][k] - colours[j][k]).powi(2))
+                        .sum();
+                    assert!(d.sqrt() > 0.05, "{i} and {j} look alike (dark {dark})");
+                }
+            }
+        }
+        // a name the codebook lacks still has a stable colour
+        assert_eq!(
+            chip_color(&ctx, "other", false),
+            chip_color(&ctx, "other", false)
+        );
+    }
 }
