@@ -305,6 +305,8 @@ pub struct LabelFilter {
     pub older_version: bool,
     /// Only labels by this author (empty: anyone).
     pub author: String,
+    /// Only traces with suggestions to confirm or reject.
+    pub has_suggestions: bool,
 }
 
 impl LabelFilter {
@@ -335,7 +337,8 @@ impl LabelFilter {
             || state.is_some_and(|s| s.is_coded() && needs_recoding(s, codebook));
         let ok_author =
             self.author.trim().is_empty() || state.is_some_and(|s| s.author == self.author.trim());
-        ok_verdict && ok_cats && ok_note && ok_older && ok_author
+        let ok_suggested = !self.has_suggestions || state.is_some_and(|s| !s.suggested.is_empty());
+        ok_verdict && ok_cats && ok_note && ok_older && ok_author && ok_suggested
     }
 }
 

@@ -214,6 +214,45 @@ fn axial_coding_offline_proposal_review_and_accept() {
     press(&mut h, Key::R);
     let s = state(&h, "tr-0000004").unwrap();
     assert!(s.suggested.is_empty() && s.categories.is_empty());
+    // the table shows the rest as outlined chips; a label filter keeps only them
+    let left = |h: &egui_kittest::Harness<'_, errata::app::ErrataApp>| {
+        h.state()
+            .ws
+            .project
+            .as_ref()
+            .unwrap()
+            .labels
+            .latest()
+            .iter()
+            .filter(|e| !e.suggested.is_empty())
+            .count()
+    };
+    let n = left(&h);
+    assert!(n > 0);
+    let ctx = h.ctx.clone();
+    let only = errata::project::LabelFilter {
+        has_suggestions: true,
+        ..Default::default()
+    };
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::SetLabelFilter(only));
+    h.run_steps(3);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().view.len(), n);
+    let notice = |h: &egui_kittest::Harness<'_, errata::app::ErrataApp>| {
+        h.state()
+            .notices
+            .iter()
+            .any(|x| x.text.contains("to confirm (y) or reject (r)"))
+    };
+    assert!(notice(&h));
+    // rejecting them one by one (the view keeps its rows while you work) clears the message
+    press(&mut h, Key::Home);
+    for _ in 0..n {
+        press(&mut h, Key::R);
+        press(&mut h, Key::J);
+    }
+    assert_eq!(left(&h), 0);
+    assert!(!notice(&h), "the message clears when no suggestion is left");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

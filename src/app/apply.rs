@@ -172,14 +172,20 @@ impl ErrataApp {
                 }
                 self.next_where(|s, cb| in_structured_scope(s) && needs_coding(s, cb));
             }
-            Action::ConfirmSuggestions => self.edit_selected(|e| {
-                for c in std::mem::take(&mut e.suggested) {
-                    if !e.categories.contains(&c) {
-                        e.categories.push(c);
+            Action::ConfirmSuggestions => {
+                self.edit_selected(|e| {
+                    for c in std::mem::take(&mut e.suggested) {
+                        if !e.categories.contains(&c) {
+                            e.categories.push(c);
+                        }
                     }
-                }
-            }),
-            Action::RejectSuggestions => self.edit_selected(|e| e.suggested.clear()),
+                });
+                self.forget_suggestion_notice();
+            }
+            Action::RejectSuggestions => {
+                self.edit_selected(|e| e.suggested.clear());
+                self.forget_suggestion_notice();
+            }
             other => return Some(other),
         }
         None
@@ -509,6 +515,19 @@ impl ErrataApp {
                 self.pending.push(Action::Refresh); // label filters may now match other traces
             }
             Err(e) => self.error(e),
+        }
+    }
+
+    /// Clears "N traces have suggestions…" once no trace has any left.
+    fn forget_suggestion_notice(&mut self) {
+        let left = self.ws.project.as_ref().is_some_and(|p| {
+            p.labels
+                .latest_in_log_order()
+                .any(|e| !e.suggested.is_empty())
+        });
+        if !left {
+            self.notices
+                .retain(|n| !n.text.contains("to confirm (y) or reject (r)"));
         }
     }
 }

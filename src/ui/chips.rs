@@ -45,6 +45,28 @@ pub fn mini_chip(ui: &mut egui::Ui, name: &str) {
         .galley(rect.min + egui::vec2(4.0, 1.0), galley, Color32::WHITE);
 }
 
+/// A small suggested chip for the table: the category's name in its colour, outlined.
+pub fn mini_suggested_chip(ui: &mut egui::Ui, name: &str) {
+    let dark = ui.visuals().dark_mode;
+    let color = theme::chip_color(ui.ctx(), name, dark);
+    let galley =
+        ui.painter()
+            .layout_no_wrap(format!("{name}?"), egui::FontId::proportional(11.0), color);
+    let size = galley.size() + egui::vec2(8.0, 2.0);
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Label, true, format!("suggested {name}"))
+    });
+    ui.painter().rect_stroke(
+        rect.shrink(0.5),
+        CornerRadius::same(6),
+        Stroke::new(1.0, color),
+        egui::StrokeKind::Inside,
+    );
+    ui.painter()
+        .galley(rect.min + egui::vec2(4.0, 1.0), galley, color);
+}
+
 /// A suggested category (from an accepted proposal, not yet confirmed): a dashed outline.
 pub fn suggested_chip(ui: &mut egui::Ui, name: &str) {
     let dark = ui.visuals().dark_mode;

@@ -295,6 +295,9 @@ fn label_filters(
         changed |= ui
             .checkbox(&mut f.older_version, "needs re-coding")
             .changed();
+        changed |= ui
+            .checkbox(&mut f.has_suggestions, "has suggestions")
+            .changed();
         let label = ui.label("author");
         let r = ui
             .add(TextEdit::singleline(&mut f.author).desired_width(90.0))

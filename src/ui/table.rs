@@ -164,6 +164,10 @@ fn draw_row(
             for c in &s.categories {
                 crate::ui::chips::mini_chip(ui, c);
             }
+            // suggestions to confirm (y) or reject (r), outlined
+            for c in &s.suggested {
+                crate::ui::chips::mini_suggested_chip(ui, c);
+            }
         }
     });
     let (input, output) = d.preview(r).clone();
