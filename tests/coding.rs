@@ -444,3 +444,42 @@ fn keys_pressed_within_one_frame_apply_in_order() {
     assert!(state(&h, "tr-0000000").is_none());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn more_than_nine_categories_are_reachable_by_keyboard() {
+    let dir = root("many");
+    let mut h = app(&dir);
+    let names = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+        "juliet", "kilo", "lambda",
+    ];
+    {
+        let p = h.state_mut().ws.project.as_mut().unwrap();
+        for n in names {
+            p.codebook.add(n, "ana", "t").unwrap();
+        }
+    }
+    h.run_steps(2);
+    press(&mut h, Key::F);
+    press(&mut h, Key::T);
+    type_text(&mut h, "lam");
+    assert!(
+        h.query_all_by_label("lambda").next().is_some(),
+        "the match is listed"
+    );
+    press(&mut h, Key::Tab);
+    assert_eq!(h.state().draft.new_tag, "lambda");
+    press(&mut h, Key::Enter);
+    assert_eq!(state(&h, "tr-0000000").unwrap().categories, ["lambda"]);
+    // the structured pass has the same box
+    press(&mut h, Key::S);
+    press(&mut h, Key::T);
+    type_text(&mut h, "kil");
+    press(&mut h, Key::Tab);
+    press(&mut h, Key::Enter);
+    assert_eq!(
+        state(&h, "tr-0000000").unwrap().categories,
+        ["lambda", "kilo"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -341,3 +341,16 @@ fn facet_click_includes_a_value() {
     assert_eq!(d.view.len(), count);
     assert_eq!(d.filters.facets["model"].include, [value]);
 }
+
+#[test]
+fn tab_completes_a_column_name_in_the_where_box() {
+    let mut h = app(StartOptions::default());
+    h.key_press(Key::W);
+    h.run_steps(2);
+    h.event(egui::Event::Text("featu".into()));
+    h.run_steps(2);
+    h.key_press(Key::Tab);
+    h.run_steps(2);
+    assert_eq!(h.state().filter_bar.sql, "feature");
+    assert!(h.ctx.egui_wants_keyboard_input(), "the box keeps the focus");
+}

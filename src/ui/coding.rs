@@ -253,20 +253,66 @@ fn chips_ui(
             ),
         );
     }
-    if !draft.structured {
-        ui.horizontal(|ui| {
-            let r = ui.add(
-                TextEdit::singleline(&mut draft.new_tag)
-                    .id(tag_id())
-                    .hint_text("new tag (t), Enter")
-                    .desired_width(180.0),
-            );
-            if r.lost_focus()
-                && ui.input(|i| i.key_pressed(egui::Key::Enter))
-                && !draft.new_tag.trim().is_empty()
-            {
-                actions.push(Action::CoinTag(draft.new_tag.trim().to_owned()));
-                draft.new_tag.clear();
+    tag_box(ui, project, draft, actions);
+}
+
+/// The tag box (`t`): type a name and Enter to coin a tag or apply a category; it also picks
+/// among the codebook's categories (any number: past the nine the digit keys reach) — the ones
+/// whose names hold what is typed are listed, Tab takes the first, a click applies one.
+fn tag_box(
+    ui: &mut egui::Ui,
+    project: &Project,
+    draft: &mut CodingDraft,
+    actions: &mut Vec<Action>,
+) {
+    let hint = if draft.structured {
+        "category (t): type, Tab, Enter"
+    } else {
+        "new tag or category (t), Enter"
+    };
+    let r = ui.add(
+        TextEdit::singleline(&mut draft.new_tag)
+            .id(tag_id())
+            .hint_text(hint)
+            .desired_width(220.0)
+            // Tab completes here instead of moving the focus
+            .lock_focus(true),
+    );
+    let typed = draft.new_tag.trim().to_lowercase();
+    let matches: Vec<&str> = if typed.is_empty() {
+        Vec::new()
+    } else {
+        project
+            .codebook
+            .categories
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| n.to_lowercase().contains(&typed))
+            .take(8)
+            .collect()
+    };
+    if let Some(first) = matches.first()
+        && r.has_focus()
+        && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Tab))
+    {
+        (*first).clone_into(&mut draft.new_tag);
+        r.request_focus();
+    }
+    if r.lost_focus()
+        && ui.input(|i| i.key_pressed(egui::Key::Enter))
+        && !draft.new_tag.trim().is_empty()
+    {
+        actions.push(Action::CoinTag(draft.new_tag.trim().to_owned()));
+        draft.new_tag.clear();
+    }
+    if !matches.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("Tab:");
+            for m in &matches {
+                if ui.small_button(*m).clicked() {
+                    actions.push(Action::ToggleCategory((*m).to_owned()));
+                    draft.new_tag.clear();
+                }
             }
         });
     }

@@ -69,7 +69,9 @@ fn where_row(ui: &mut egui::Ui, bar: &mut FilterBar, d: &Dataset, actions: &mut 
                     .id(sql_id())
                     .hint_text("model = 'gpt-4o' AND latency_ms > 2000")
                     .desired_width(380.0)
-                    .font(egui::TextStyle::Monospace),
+                    .font(egui::TextStyle::Monospace)
+                    // Tab completes a column name instead of moving the focus
+                    .lock_focus(true),
             )
             .labelled_by(label.id);
         // column-name completion for the word being typed; Tab takes the first
