@@ -218,3 +218,24 @@ fn json_tool_results_read_as_trees_and_urls_are_links() {
             .is_some()
     );
 }
+
+#[test]
+fn at_1280_by_800_the_chart_folds_and_windows_use_the_screen() {
+    let mut h = nurtureboss(egui::vec2(1280.0, 800.0));
+    // the chart is a strip: the table's input and output columns are on screen
+    assert!(!h.state().pareto_ui.docked);
+    let output = h.get_by_label("output").rect();
+    assert!(output.right() < 1280.0, "{output:?}");
+    // one click brings the chart back, and "fold" folds it again
+    h.get_by_label("◂ Pareto").click();
+    h.run_steps(3);
+    assert!(h.state().pareto_ui.docked);
+    h.get_by_label("fold").click();
+    h.run_steps(3);
+    assert!(!h.state().pareto_ui.docked);
+    // the codebook opens at most of the screen
+    h.key_press(Key::B);
+    h.run_steps(4);
+    let window = h.get_by_label_contains("Codebook v").rect();
+    assert!(window.width() > 900.0, "{window:?}");
+}

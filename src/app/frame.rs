@@ -8,6 +8,11 @@ impl ErrataApp {
     /// Draws the frame and queues what the panels asked for.
     pub(super) fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        // on a narrow window the chart starts folded, so that the table keeps its columns
+        if !self.layout_decided {
+            self.layout_decided = true;
+            self.pareto_ui.docked &= ui.available_width() >= ui::theme::FOLD_CHART_BELOW;
+        }
         // egui may run the ui twice in a frame: a pass it discards (new grids are laid out),
         // then one without the frame's input events; the actions of both are merged at the end
         let pending_before = self.pending.len();
@@ -111,7 +116,11 @@ impl ErrataApp {
                     if ui.small_button("full size").clicked() {
                         self.pareto_ui.full = true;
                     }
-                    if ui.small_button("hide").clicked() {
+                    if ui
+                        .small_button("fold")
+                        .on_hover_text("Fold the chart to a strip: the table gets the width")
+                        .clicked()
+                    {
                         self.pareto_ui.docked = false;
                     }
                 });
@@ -138,6 +147,24 @@ impl ErrataApp {
         actions
     }
 
+    /// The chart folded to a strip beside the table: one click brings it back.
+    fn chart_strip(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::right("pareto-strip")
+            .resizable(false)
+            .exact_size(72.0)
+            .show(ui, |ui| {
+                if ui
+                    .small_button("◂ Pareto")
+                    .on_hover_text("Show the Pareto chart beside the table")
+                    .clicked()
+                {
+                    self.pareto_ui.docked = true;
+                }
+                let failed = self.ws.project.as_ref().map_or(0, |p| p.stats.failed);
+                ui.weak(format!("{failed} failing"));
+            });
+    }
+
     /// The trace table (with the docked chart beside it).
     fn table_panel(
         &mut self,
@@ -152,8 +179,12 @@ impl ErrataApp {
             .default_size(avail * 0.42)
             .min_size(80.0)
             .show(ui, |ui| {
-                if self.pareto_ui.docked && self.ws.project.is_some() {
-                    actions.extend(self.docked_chart(ui, chart, selected));
+                if self.ws.project.is_some() {
+                    if self.pareto_ui.docked {
+                        actions.extend(self.docked_chart(ui, chart, selected));
+                    } else {
+                        self.chart_strip(ui);
+                    }
                 }
                 // the table scrolls sideways within its own clipped area, so that its rows
                 // never take clicks meant for the chart beside it

@@ -215,6 +215,8 @@ pub struct ErrataApp {
     /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
     discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
+    /// The first frame decided the layout for the window's size (the chart folded or not).
+    layout_decided: bool,
     /// Whether the system's file dialogs can open (natively: a desktop portal or zenity);
     /// without them exports ask for a path. Tests set it.
     pub file_dialogs: bool,
@@ -273,6 +275,7 @@ impl ErrataApp {
             #[cfg(target_arch = "wasm32")]
             file_dialogs: true,
             shortcut_char: None,
+            layout_decided: false,
             secret_dir: start.project_root.clone().or_else(secret_dir),
             saved_key: None,
         };

@@ -105,8 +105,7 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
     egui::Window::new("Axial coding")
         .id(egui::Id::unique("axial-window"))
         .open(&mut open)
-        .default_width(820.0)
-        .default_height(600.0)
+        .default_size(super::theme::large_window(ctx))
         .show(ctx, |ui| {
             let dark = ui.visuals().dark_mode;
             let notes: Vec<_> = project

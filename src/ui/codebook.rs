@@ -49,8 +49,7 @@ pub fn ui(ctx: &egui::Context, state: &mut CodebookUi, project: &Project) -> Vec
     egui::Window::new(format!("Codebook v{}", cb.version))
         .id(egui::Id::unique("codebook-window"))
         .open(&mut open)
-        .default_width(760.0)
-        .default_height(520.0)
+        .default_size(super::theme::large_window(ctx))
         .show(ctx, |ui| {
             let dark = ui.visuals().dark_mode;
             ui.horizontal(|ui| {

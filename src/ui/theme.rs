@@ -6,6 +6,15 @@ use egui::Color32;
 pub const ROW_HEIGHT: f32 = 20.0;
 /// Characters kept in a table preview cell.
 pub use crate::workspace::PREVIEW_CHARS;
+/// The size a large window (codebook, axial coding, judge) opens at: most of the screen.
+pub fn large_window(ctx: &egui::Context) -> egui::Vec2 {
+    let screen = ctx.content_rect().size();
+    egui::vec2((screen.x * 0.85).max(640.0), (screen.y * 0.8).max(420.0))
+}
+
+/// Below this width the chart folds to a strip beside the table (the table keeps its columns).
+pub const FOLD_CHART_BELOW: f32 = 1360.0;
+
 /// Font size of the final answer in the output pane (the body text is 12.5).
 pub const FINAL_ANSWER_SIZE: f32 = 15.0;
 /// Characters of one text shown before a "show all" button (keeps huge fields from stalling a frame).

@@ -209,6 +209,7 @@ fn judge_window(
         egui::Window::new("Judge agreement")
             .id(egui::Id::unique("judge-window"))
             .open(&mut open)
+            .default_size(theme::large_window(ctx))
             .show(ctx, |ui| {
                 ui.horizontal(|ui| {
                     column_combo(ui, "judge column", &mut state.judge_column, d);
