@@ -125,7 +125,8 @@ pub fn chart(
     let painter = ui.painter_at(rect);
     let text_color = ui.visuals().text_color();
     let weak = ui.visuals().weak_text_color();
-    let plot = Rect::from_min_max(rect.min + vec2(34.0, 8.0), rect.max - vec2(38.0, 46.0));
+    // room under the plot for names on three lines
+    let plot = Rect::from_min_max(rect.min + vec2(34.0, 8.0), rect.max - vec2(38.0, 50.0));
     painter.rect_stroke(
         plot,
         0.0,
@@ -189,7 +190,8 @@ pub fn chart(
                 egui::StrokeKind::Outside,
             );
         }
-        let name = crate::trace::content::one_line(&r.category, ((slot / 6.5) as usize).max(3));
+        // the name in full where it fits: wrapped under the bar on up to three lines
+        let name = label_rows(&r.category, ((slot / 5.5) as usize).max(3), 3).join("\n");
         painter.text(
             pos2(plot.left() + slot * (i as f32 + 0.5), plot.bottom() + 3.0),
             Align2::CENTER_TOP,
@@ -262,6 +264,37 @@ fn band_and_axes(painter: &egui::Painter, plot: Rect, max: f64, dark: bool, weak
     ] {
         painter.text(at, align, text, FontId::proportional(10.0), weak);
     }
+}
+
+/// A category's name wrapped at words into at most `max_rows` rows of `width` characters; a
+/// word longer than a row is cut, and what does not fit ends in "…".
+pub fn label_rows(name: &str, width: usize, max_rows: usize) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    for word in name.split_whitespace() {
+        let word: String = if word.chars().count() > width {
+            word.chars()
+                .take(width.saturating_sub(1))
+                .chain(['…'])
+                .collect()
+        } else {
+            word.to_owned()
+        };
+        match rows.last_mut() {
+            Some(row) if row.chars().count() + 1 + word.chars().count() <= width => {
+                row.push(' ');
+                row.push_str(&word);
+            }
+            _ => rows.push(word),
+        }
+    }
+    if rows.len() > max_rows {
+        rows.truncate(max_rows);
+        if let Some(last) = rows.last_mut() {
+            let keep: String = last.chars().take(width.saturating_sub(1)).collect();
+            *last = format!("{keep}…");
+        }
+    }
+    rows
 }
 
 /// A bar's accessible label: what its height measures.
@@ -375,5 +408,23 @@ pub fn by_period(ui: &mut egui::Ui, periods: &[(String, Pareto)], order: &[Strin
                 x += w;
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn names_wrap_at_words_and_end_in_an_ellipsis_only_when_they_must() {
+        assert_eq!(label_rows("date handling", 10, 3), ["date", "handling"]);
+        assert_eq!(label_rows("tool not called", 10, 3), ["tool not", "called"]);
+        assert_eq!(
+            label_rows("misquoted refund policy for changes", 9, 2),
+            ["misquoted", "refund…"]
+        );
+        assert_eq!(label_rows("unbelievablylongword", 8, 3), ["unbelie…"]);
     }
 }
