@@ -17,6 +17,8 @@ pub enum Action {
     OpenDemo,
     /// Move the input's turn in view by this many messages (`[` and `]`).
     Turn(i64),
+    /// Mark the selected trace to compare others' outputs with (again: stop comparing).
+    MarkCompare,
     /// Turn a column of the dump into open-coding notes.
     ImportNotes(crate::workspace::notes::NotesImport),
     /// Save the export waiting in the "Save to" window at this path.

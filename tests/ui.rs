@@ -354,3 +354,33 @@ fn tab_completes_a_column_name_in_the_where_box() {
     assert_eq!(h.state().filter_bar.sql, "feature");
     assert!(h.ctx.egui_wants_keyboard_input(), "the box keeps the focus");
 }
+
+#[test]
+fn mark_a_trace_and_compare_outputs_word_by_word() {
+    let mut h = app(StartOptions::default());
+    h.key_press(Key::Home);
+    h.run_steps(2);
+    h.key_press(Key::M);
+    h.run_steps(2);
+    assert_eq!(h.state().detail_ui.compare_with, Some(0));
+    h.key_press(Key::J);
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("compared with tr-0000000")
+            .next()
+            .is_some()
+    );
+    assert!(shown(&h, "tr-0000000 (marked)"));
+    assert!(shown(&h, "tr-0000001 (selected)"));
+    // back on the marked trace its own output shows; m there stops comparing
+    h.key_press(Key::K);
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("compared with")
+            .next()
+            .is_none()
+    );
+    h.key_press(Key::M);
+    h.run_steps(2);
+    assert_eq!(h.state().detail_ui.compare_with, None);
+}

@@ -96,6 +96,11 @@ impl ErrataApp {
             Action::Show(window) => self.show(window),
             Action::OpenDemo => self.open_demo(),
             Action::Turn(delta) => self.detail_ui.move_turn(delta),
+            Action::MarkCompare => {
+                if let Some(row) = self.ws.data.as_ref().and_then(|d| d.selected_row()) {
+                    self.detail_ui.mark_compare(row);
+                }
+            }
             Action::DismissNotice(i) => {
                 if i < self.notices.len() {
                     self.notices.remove(i);

@@ -120,6 +120,7 @@ fn bindings(structured: bool) -> Vec<(egui::Modifiers, egui::Key, KeyEffect)> {
         (Modifiers::SHIFT, Key::N, act(Action::Move(-1))),
         (NONE, Key::N, act(Action::Move(1))),
         (NONE, Key::OpenBracket, act(Action::Turn(-1))),
+        (NONE, Key::M, act(Action::MarkCompare)),
         (NONE, Key::CloseBracket, act(Action::Turn(1))),
         (NONE, Key::E, KeyEffect::Focus(ui::coding::note_id())),
         (NONE, Key::T, KeyEffect::Focus(ui::coding::tag_id())),

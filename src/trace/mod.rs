@@ -5,6 +5,7 @@ pub mod append;
 pub mod columns;
 pub mod content;
 pub mod decode;
+pub mod diff;
 pub mod filter;
 pub mod load;
 pub mod raw;

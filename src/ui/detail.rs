@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::action::Action;
 use crate::trace::content::{Content, Message};
+use crate::trace::diff::Piece;
 use crate::ui::theme;
 use crate::workspace::Dataset;
 
@@ -37,9 +38,25 @@ pub struct DetailUi {
     pub turns: usize,
     /// The row last drawn: a newly selected trace opens at its last user turn.
     shown_row: Option<u32>,
+    /// A trace marked (`m`) to compare the selected one's output with.
+    pub compare_with: Option<u32>,
+    /// The word differences of the rows compared, kept while they stay the same.
+    diff: Option<((u32, u32), DiffPieces)>,
 }
 
+/// A comparison's pieces: `(-1 removed | 0 same | 1 added, text)`.
+type DiffPieces = Vec<(i8, String)>;
+
 impl DetailUi {
+    /// Marks `row` to compare others with; marking it again stops comparing.
+    pub fn mark_compare(&mut self, row: u32) {
+        self.compare_with = if self.compare_with == Some(row) {
+            None
+        } else {
+            Some(row)
+        };
+    }
+
     /// Moves the turn in view by `delta`, within the trace's turns.
     pub fn move_turn(&mut self, delta: i64) {
         let last = self.turns.saturating_sub(1) as i64;
@@ -154,8 +171,13 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Actio
                     state.scroll_to_turn = false;
                 });
         });
+    let compare = state.compare_with.filter(|&a| a != row);
     egui::CentralPanel::default().show(ui, |ui| {
         ui.strong("Output");
+        if let Some(a) = compare {
+            compare_ui(ui, d, a, row, state);
+            return;
+        }
         ScrollArea::vertical()
             .id_salt("output-scroll")
             .auto_shrink(false)
@@ -171,6 +193,67 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Actio
             });
     });
     actions
+}
+
+/// The marked trace's output beside this one's, with the words that differ marked (removed
+/// on the left, added on the right).
+fn compare_ui(ui: &mut egui::Ui, d: &Dataset, a: u32, b: u32, state: &mut DetailUi) {
+    if state.diff.as_ref().is_none_or(|(k, _)| *k != (a, b)) {
+        let text = |row: u32| crate::trace::content::plain_text(&d.contents(row).1);
+        let (ta, tb) = (text(a), text(b));
+        let pieces = crate::trace::diff::words(&ta, &tb)
+            .into_iter()
+            .map(|p| match p {
+                Piece::Same(t) => (0, t.to_owned()),
+                Piece::Removed(t) => (-1, t.to_owned()),
+                Piece::Added(t) => (1, t.to_owned()),
+            })
+            .collect();
+        state.diff = Some(((a, b), pieces));
+    }
+    let Some((_, pieces)) = &state.diff else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.label(format!(
+            "compared with {} (m marks another trace; m on it stops comparing)",
+            d.store.id(a as usize)
+        ));
+    });
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let text_color = ui.visuals().text_color();
+    let job = |side: i8, mark: egui::Color32| {
+        let mut job = egui::text::LayoutJob::default();
+        for (kind, t) in pieces {
+            if *kind == -side {
+                continue;
+            }
+            let format = egui::TextFormat {
+                font_id: font.clone(),
+                color: text_color,
+                background: if *kind == side {
+                    mark
+                } else {
+                    egui::Color32::TRANSPARENT
+                },
+                ..Default::default()
+            };
+            job.append(t, 0.0, format);
+        }
+        job
+    };
+    let (removed, added) = theme::diff_colors(ui.visuals().dark_mode);
+    ScrollArea::vertical()
+        .id_salt("compare-scroll")
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            ui.columns(2, |cols| {
+                cols[0].weak(format!("{} (marked)", d.store.id(a as usize)));
+                cols[0].add(Label::new(job(-1, removed)).wrap());
+                cols[1].weak(format!("{} (selected)", d.store.id(b as usize)));
+                cols[1].add(Label::new(job(1, added)).wrap());
+            });
+        });
 }
 
 /// How one side of a trace is drawn.

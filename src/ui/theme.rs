@@ -117,6 +117,21 @@ pub fn verdict_color(fail: bool, dark: bool) -> Color32 {
     }
 }
 
+/// Backgrounds of removed and added words in a comparison.
+pub fn diff_colors(dark: bool) -> (Color32, Color32) {
+    if dark {
+        (
+            Color32::from_rgb(0x6b, 0x24, 0x24),
+            Color32::from_rgb(0x1f, 0x5a, 0x2a),
+        )
+    } else {
+        (
+            Color32::from_rgb(0xff, 0xcd, 0xd2),
+            Color32::from_rgb(0xc8, 0xe6, 0xc9),
+        )
+    }
+}
+
 /// Background of search matches.
 pub fn highlight_color() -> Color32 {
     Color32::from_rgb(0xff, 0xd5, 0x4f)
