@@ -214,16 +214,18 @@ fn compare_ui(ui: &mut egui::Ui, d: &Dataset, a: u32, b: u32, state: &mut Detail
     let Some((_, pieces)) = &state.diff else {
         return;
     };
-    ui.horizontal(|ui| {
-        ui.label(format!(
+    ui.add(
+        Label::new(format!(
             "compared with {} (m marks another trace; m on it stops comparing)",
             d.store.id(a as usize)
-        ));
-    });
+        ))
+        .wrap(),
+    );
     let font = egui::TextStyle::Body.resolve(ui.style());
     let text_color = ui.visuals().text_color();
-    let job = |side: i8, mark: egui::Color32| {
+    let job = |side: i8, mark: egui::Color32, width: f32| {
         let mut job = egui::text::LayoutJob::default();
+        job.wrap.max_width = width;
         for (kind, t) in pieces {
             if *kind == -side {
                 continue;
@@ -248,10 +250,16 @@ fn compare_ui(ui: &mut egui::Ui, d: &Dataset, a: u32, b: u32, state: &mut Detail
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.columns(2, |cols| {
-                cols[0].weak(format!("{} (marked)", d.store.id(a as usize)));
-                cols[0].add(Label::new(job(-1, removed)).wrap());
-                cols[1].weak(format!("{} (selected)", d.store.id(b as usize)));
-                cols[1].add(Label::new(job(1, added)).wrap());
+                // (a column's layout is justified: text in it would be stretched)
+                for (col, side, row, what, mark) in
+                    [(0, -1, a, "marked", removed), (1, 1, b, "selected", added)]
+                {
+                    cols[col].vertical(|ui| {
+                        ui.weak(format!("{} ({what})", d.store.id(row as usize)));
+                        let w = ui.available_width();
+                        ui.add(Label::new(job(side, mark, w)).wrap());
+                    });
+                }
             });
         });
 }
