@@ -239,3 +239,28 @@ fn at_1280_by_800_the_chart_folds_and_windows_use_the_screen() {
     let window = h.get_by_label_contains("Codebook v").rect();
     assert!(window.width() > 900.0, "{window:?}");
 }
+
+#[test]
+fn markdown_reads_rendered_with_a_raw_toggle() {
+    let mut h = nurtureboss(egui::vec2(1600.0, 1000.0));
+    // trace 1 has an answer with **Security Deposit** in it
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, errata::app::Action::Select(1));
+    h.run_steps(4);
+    assert!(
+        h.query_by_label("Security Deposit").is_some(),
+        "the bold span"
+    );
+    assert!(
+        h.query_all_by_label_contains("**Security Deposit**")
+            .next()
+            .is_none()
+    );
+    h.get_by_label("raw text").click();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label_contains("**Security Deposit**")
+            .next()
+            .is_some()
+    );
+}

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod diff;
 pub mod filter;
 pub mod load;
+pub mod markdown;
 pub mod raw;
 pub mod schema;
 pub mod store;

@@ -30,6 +30,8 @@ pub struct DetailUi {
     pub unfolded_roles: HashSet<String>,
     /// Open each trace at its start rather than at its last user turn.
     pub open_at_start: bool,
+    /// Show Markdown as it is written instead of rendered.
+    pub raw_markdown: bool,
     /// The input's turn in view (`[` and `]` move it) and whether to scroll to it.
     pub turn: usize,
     /// Scroll the input to `turn` on the next frame.
@@ -114,6 +116,8 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Actio
         {
             actions.push(Action::CopyRecord);
         }
+        ui.checkbox(&mut state.raw_markdown, "raw text")
+            .on_hover_text("Show Markdown as written (rendered otherwise; search matches are highlighted in raw text)");
         ui.checkbox(&mut state.open_at_start, "open at the start")
             .on_hover_text("Open each trace at its first message instead of its last user turn ([ and ] move between turns)");
     });
@@ -284,14 +288,18 @@ pub fn content_ui(ui: &mut egui::Ui, content: &Content, side: &Side<'_>, state: 
         Content::Missing => {
             ui.weak("(none)");
         }
-        Content::Text(s) => long_text(
-            ui,
-            s,
-            side.id,
-            &mut state.expanded,
-            side.re,
-            side.final_large,
-        ),
+        Content::Text(s) => {
+            let md = !state.raw_markdown;
+            long_text(
+                ui,
+                s,
+                side.id,
+                &mut state.expanded,
+                side.re,
+                side.final_large,
+                md,
+            );
+        }
         Content::Chat(messages) => {
             let last_answer = messages
                 .iter()
@@ -354,7 +362,8 @@ fn message_ui(
                 // a tool result (or any turn) that is JSON reads as a tree
                 json_tree(ui, None, v, id);
             } else if !m.text.is_empty() {
-                long_text(ui, &m.text, id, &mut state.expanded, side.re, large);
+                let md = !state.raw_markdown;
+                long_text(ui, &m.text, id, &mut state.expanded, side.re, large, md);
             }
             for c in &m.tool_calls {
                 ui.horizontal(|ui| {
@@ -368,6 +377,90 @@ fn message_ui(
         });
     ui.add_space(4.0);
     r.response
+}
+
+/// Draws Markdown blocks: headings larger, list items indented with their markers, code and
+/// tables in a grid, links that open the browser.
+fn markdown_ui(ui: &mut egui::Ui, blocks: &[crate::trace::markdown::Block], large: bool) {
+    use crate::trace::markdown::Block;
+    let size = if large {
+        theme::FINAL_ANSWER_SIZE
+    } else {
+        egui::TextStyle::Body.resolve(ui.style()).size
+    };
+    for block in blocks {
+        match block {
+            Block::Heading(level, spans) => {
+                let grow = [1.5, 1.3, 1.15, 1.05, 1.0, 1.0][usize::from(*level).min(6) - 1];
+                spans_ui(ui, spans, size * grow, true);
+            }
+            Block::Paragraph(spans) => spans_ui(ui, spans, size, false),
+            Block::Item(depth, marker, spans) => {
+                ui.horizontal_wrapped(|ui| {
+                    ui.add_space(12.0 * *depth as f32);
+                    ui.label(RichText::new(marker).size(size));
+                    spans_inline(ui, spans, size, false);
+                });
+            }
+            Block::Code(_, code) => {
+                Frame::group(ui.style()).show(ui, |ui| {
+                    ui.add(Label::new(RichText::new(code).monospace()).wrap());
+                });
+            }
+            Block::Table(rows) => {
+                egui::Grid::new(ui.next_auto_id())
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for (i, row) in rows.iter().enumerate() {
+                            for cell in row {
+                                ui.horizontal_wrapped(|ui| spans_inline(ui, cell, size, i == 0));
+                            }
+                            ui.end_row();
+                        }
+                    });
+            }
+            Block::Rule => {
+                ui.separator();
+            }
+        }
+    }
+}
+
+/// A block of inline spans, wrapped.
+fn spans_ui(ui: &mut egui::Ui, spans: &[crate::trace::markdown::Span], size: f32, strong: bool) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 0.0;
+        spans_inline(ui, spans, size, strong);
+    });
+}
+
+fn spans_inline(
+    ui: &mut egui::Ui,
+    spans: &[crate::trace::markdown::Span],
+    size: f32,
+    strong: bool,
+) {
+    use crate::trace::markdown::Span;
+    for span in spans {
+        match span {
+            Span::Text(t) => {
+                let text = RichText::new(t).size(size);
+                ui.add(Label::new(if strong { text.strong() } else { text }).wrap());
+            }
+            Span::Bold(t) => {
+                ui.add(Label::new(RichText::new(t).size(size).strong()).wrap());
+            }
+            Span::Italic(t) => {
+                ui.add(Label::new(RichText::new(t).size(size).italics()).wrap());
+            }
+            Span::Code(t) => {
+                ui.add(Label::new(RichText::new(t).size(size).code()).wrap());
+            }
+            Span::Link { text, url } => {
+                ui.hyperlink_to(RichText::new(text).size(size), url);
+            }
+        }
+    }
 }
 
 /// The text as JSON, when it is an object or an array (a tool's result, a structured answer).
@@ -426,6 +519,7 @@ fn long_text(
     expanded: &mut HashSet<Id>,
     re: Option<&regex::bytes::Regex>,
     large: bool,
+    markdown: bool,
 ) {
     let cut = if s.len() <= theme::TEXT_SHOWN_CHARS || expanded.contains(&id) {
         s.len()
@@ -439,6 +533,9 @@ fn long_text(
         Some(re) if re.is_match(shown.as_bytes()) => {
             let ranges = crate::trace::filter::match_ranges(re, shown, 1000);
             ui.add(Label::new(highlighted(ui, shown, &ranges)).wrap());
+        }
+        _ if markdown && crate::trace::markdown::looks_like_markdown(shown) => {
+            markdown_ui(ui, &crate::trace::markdown::parse(shown), large);
         }
         _ if large => {
             ui.add(Label::new(RichText::new(shown).size(theme::FINAL_ANSWER_SIZE)).wrap());

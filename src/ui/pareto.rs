@@ -192,19 +192,15 @@ pub fn chart(
         }
         // the name in full where it fits: wrapped under the bar on up to three lines
         let name = label_rows(&r.category, ((slot / 5.5) as usize).max(3), 3).join("\n");
-        painter.text(
-            pos2(plot.left() + slot * (i as f32 + 0.5), plot.bottom() + 3.0),
-            Align2::CENTER_TOP,
-            name,
-            FontId::proportional(10.0),
-            text_color,
-        );
+        let at = pos2(plot.left() + slot * (i as f32 + 0.5), plot.bottom() + 3.0);
+        small_text(&painter, at, Align2::CENTER_TOP, name, text_color);
         // the bar's label is what its height measures (a score when weighted by severity)
-        painter.text(
-            pos2(bar.center().x, bar.top() - 1.0),
+        let at = pos2(bar.center().x, bar.top() - 1.0);
+        small_text(
+            &painter,
+            at,
             Align2::CENTER_BOTTOM,
             format!("{:.0}", value(r)),
-            FontId::proportional(10.0),
             text_color,
         );
         line.push(pos2(
@@ -295,6 +291,17 @@ pub fn label_rows(name: &str, width: usize, max_rows: usize) -> Vec<String> {
         }
     }
     rows
+}
+
+/// The chart's small print (names, values).
+fn small_text(
+    painter: &egui::Painter,
+    at: egui::Pos2,
+    align: Align2,
+    text: String,
+    color: Color32,
+) {
+    painter.text(at, align, text, FontId::proportional(10.0), color);
 }
 
 /// A bar's accessible label: what its height measures.
