@@ -264,3 +264,26 @@ fn markdown_reads_rendered_with_a_raw_toggle() {
             .is_some()
     );
 }
+
+#[test]
+fn json_trees_open_two_levels_and_colour_values() {
+    let v: serde_json::Value =
+        serde_json::from_str(r#"{"a": {"b": {"c": 1}}, "ok": true, "name": "x"}"#).unwrap();
+    let mut h = Harness::new_ui(move |ui| {
+        errata::ui::detail::json_tree(ui, None, &v, egui::Id::unique("t"));
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("a: {…} 1 keys")
+            .next()
+            .is_some()
+    );
+    assert!(
+        h.query_all_by_label_contains("b: {…} 1 keys")
+            .next()
+            .is_some(),
+        "the third level's header shows"
+    );
+    assert!(h.query_by_label("c:").is_none(), "but not its fields");
+    assert!(h.query_by_label("true").is_some());
+}

@@ -585,56 +585,50 @@ fn highlighted(
     job
 }
 
-/// A collapsible JSON tree; large arrays and objects show their first children.
+/// A collapsible JSON tree; large arrays and objects show their first children, parts deeper
+/// than [`theme::JSON_OPEN_DEPTH`] (or larger than 8) start closed, values are coloured by kind.
 pub fn json_tree(ui: &mut egui::Ui, key: Option<&str>, v: &Value, id: Id) {
-    let label = |ui: &mut egui::Ui, text: String| {
+    json_node(ui, key, v, id, 0);
+}
+
+fn json_node(ui: &mut egui::Ui, key: Option<&str>, v: &Value, id: Id, depth: usize) {
+    let dark = ui.visuals().dark_mode;
+    let label = |ui: &mut egui::Ui, text: String, color: egui::Color32| {
         ui.horizontal_wrapped(|ui| {
             if let Some(k) = key {
                 ui.label(RichText::new(format!("{k}:")).monospace().strong());
             }
-            ui.add(Label::new(RichText::new(text).monospace()).wrap());
+            ui.add(Label::new(RichText::new(text).monospace().color(color)).wrap());
         });
     };
-    match v {
-        Value::Object(map) => {
-            let title = format!(
-                "{}{{…}} {} keys",
-                key.map(|k| format!("{k}: ")).unwrap_or_default(),
-                map.len()
-            );
-            egui::CollapsingHeader::new(title)
-                .id_salt(id)
-                .default_open(key.is_none() || map.len() <= 8)
-                .show(ui, |ui| {
-                    for (i, (k, child)) in map.iter().enumerate() {
-                        if i >= theme::JSON_CHILDREN_SHOWN {
-                            ui.weak(format!("… {} more", map.len() - i));
-                            break;
-                        }
-                        json_tree(ui, Some(k), child, id.with(k));
-                    }
-                });
-        }
-        Value::Array(items) => {
-            let title = format!(
-                "{}[…] {} items",
-                key.map(|k| format!("{k}: ")).unwrap_or_default(),
-                items.len()
-            );
-            egui::CollapsingHeader::new(title)
-                .id_salt(id)
-                .default_open(key.is_none() || items.len() <= 8)
-                .show(ui, |ui| {
-                    for (i, child) in items.iter().enumerate() {
-                        if i >= theme::JSON_CHILDREN_SHOWN {
-                            ui.weak(format!("… {} more", items.len() - i));
-                            break;
-                        }
-                        json_tree(ui, Some(&i.to_string()), child, id.with(i));
-                    }
-                });
-        }
-        Value::String(s) => label(ui, format!("{s:?}")),
-        other => label(ui, other.to_string()),
-    }
+    let children: Vec<(String, &Value)> = match v {
+        Value::Object(map) => map.iter().map(|(k, c)| (k.clone(), c)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i.to_string(), c))
+            .collect(),
+        Value::String(s) => return label(ui, format!("{s:?}"), theme::json_color(v, dark)),
+        other => return label(ui, other.to_string(), theme::json_color(other, dark)),
+    };
+    let title = format!(
+        "{}{} {} {}",
+        key.map(|k| format!("{k}: ")).unwrap_or_default(),
+        if v.is_object() { "{…}" } else { "[…]" },
+        children.len(),
+        if v.is_object() { "keys" } else { "items" }
+    );
+    let open = depth == 0 || (depth < theme::JSON_OPEN_DEPTH && children.len() <= 8);
+    egui::CollapsingHeader::new(title)
+        .id_salt(id)
+        .default_open(open)
+        .show(ui, |ui| {
+            for (i, (k, child)) in children.iter().enumerate() {
+                if i >= theme::JSON_CHILDREN_SHOWN {
+                    ui.weak(format!("… {} more", children.len() - i));
+                    break;
+                }
+                json_node(ui, Some(k), child, id.with(k), depth + 1);
+            }
+        });
 }

@@ -117,6 +117,24 @@ pub fn verdict_color(fail: bool, dark: bool) -> Color32 {
     }
 }
 
+/// JSON objects and arrays deeper than this start closed in a tree.
+pub const JSON_OPEN_DEPTH: usize = 2;
+
+/// A JSON value's colour by kind: strings, numbers, booleans, null.
+pub fn json_color(v: &serde_json::Value, dark: bool) -> Color32 {
+    use serde_json::Value;
+    match (v, dark) {
+        (Value::String(_), true) => Color32::from_rgb(0xa5, 0xd6, 0xa7),
+        (Value::String(_), false) => Color32::from_rgb(0x2e, 0x7d, 0x32),
+        (Value::Number(_), true) => Color32::from_rgb(0x90, 0xca, 0xf9),
+        (Value::Number(_), false) => Color32::from_rgb(0x15, 0x65, 0xc0),
+        (Value::Bool(_), true) => Color32::from_rgb(0xff, 0xcc, 0x80),
+        (Value::Bool(_), false) => Color32::from_rgb(0xe6, 0x51, 0x00),
+        (_, true) => Color32::from_gray(0x9e),
+        (_, false) => Color32::from_gray(0x75),
+    }
+}
+
 /// Backgrounds of removed and added words in a comparison.
 pub fn diff_colors(dark: bool) -> (Color32, Color32) {
     if dark {
