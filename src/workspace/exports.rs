@@ -84,13 +84,7 @@ mod tests {
     fn labels_and_regression_cases() {
         let text = r#"{"id":"a","input":"q1","output":"x","model":"m1"}
 {"id":"b","input":"q2","output":"y","model":"m2"}"#;
-        let loaded = crate::trace::load::load_bytes("t.jsonl", text.as_bytes().to_vec()).unwrap();
-        let mut ws = Workspace::open(
-            loaded,
-            "t".into(),
-            crate::persist::ProjectStore::memory(),
-            Default::default(),
-        );
+        let mut ws = super::super::test_workspace(&text);
         ws.data.as_mut().unwrap().visible_columns = vec!["model".into()];
         let p = ws.project.as_mut().unwrap();
         for (id, v) in [

@@ -39,6 +39,19 @@ impl Workspace {
     }
 }
 
+/// A workspace over JSON Lines text with a project in memory (unit tests of the operations).
+#[cfg(test)]
+pub(crate) fn test_workspace(jsonl: &str) -> Workspace {
+    #[allow(clippy::unwrap_used)] // a test helper's own fixture
+    let loaded = crate::trace::load::load_bytes("t.jsonl", jsonl.as_bytes().to_vec()).unwrap();
+    Workspace::open(
+        loaded,
+        "t".into(),
+        crate::persist::ProjectStore::memory(),
+        Default::default(),
+    )
+}
+
 /// The open dataset and its project.
 #[derive(Default)]
 pub struct Workspace {

@@ -101,13 +101,7 @@ mod tests {
             r#"{"id":"d","input":"q","ok":"maybe"}"#,
         ]
         .join("\n");
-        let loaded = crate::trace::load::load_bytes("t.jsonl", text.into_bytes()).unwrap();
-        let mut ws = Workspace::open(
-            loaded,
-            "t".into(),
-            crate::persist::ProjectStore::memory(),
-            Default::default(),
-        );
+        let mut ws = super::super::test_workspace(&text);
         ws.project
             .as_mut()
             .unwrap()

@@ -122,13 +122,7 @@ mod tests {
             .map(|i| format!(r#"{{"id":"t{i}","input":"q{i}","output":"a"}}"#))
             .collect::<Vec<_>>()
             .join("\n");
-        let loaded = crate::trace::load::load_bytes("t.jsonl", text.into_bytes()).unwrap();
-        let mut ws = Workspace::open(
-            loaded,
-            "t".into(),
-            crate::persist::ProjectStore::memory(),
-            Default::default(),
-        );
+        let mut ws = super::super::test_workspace(&text);
         let p = ws.project.as_mut().unwrap();
         for (id, v, note) in [
             ("t1", Verdict::Fail, "late refund"),

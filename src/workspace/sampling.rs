@@ -145,13 +145,7 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let loaded = crate::trace::load::load_bytes("t.jsonl", text.into_bytes()).unwrap();
-        Workspace::open(
-            loaded,
-            "t".into(),
-            crate::persist::ProjectStore::memory(),
-            Default::default(),
-        )
+        super::super::test_workspace(&text)
     }
 
     fn request(strategy: Strategy) -> SampleRequest {
