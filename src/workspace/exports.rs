@@ -75,7 +75,6 @@ impl Workspace {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::coding::{LabelEvent, Verdict};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -84,7 +83,7 @@ mod tests {
     fn labels_and_regression_cases() {
         let text = r#"{"id":"a","input":"q1","output":"x","model":"m1"}
 {"id":"b","input":"q2","output":"y","model":"m2"}"#;
-        let mut ws = super::super::test_workspace(&text);
+        let mut ws = super::super::test_workspace(text);
         ws.data.as_mut().unwrap().visible_columns = vec!["model".into()];
         let p = ws.project.as_mut().unwrap();
         for (id, v) in [
