@@ -42,6 +42,9 @@ pub struct DetailUi {
     shown_row: Option<u32>,
     /// A trace marked (`m`) to compare the selected one's output with.
     pub compare_with: Option<u32>,
+    /// Turns of the trace shown parsed as JSON (or not JSON), so that a large tool result is
+    /// parsed once, not every frame.
+    json: std::collections::HashMap<Id, Option<std::sync::Arc<Value>>>,
     /// The word differences of the rows compared, kept while they stay the same.
     diff: Option<((u32, u32), DiffPieces)>,
 }
@@ -57,6 +60,14 @@ impl DetailUi {
         } else {
             Some(row)
         };
+    }
+
+    /// A turn's text as JSON (see [`json_text`]), parsed once per shown trace.
+    fn json_of(&mut self, id: Id, text: &str) -> Option<std::sync::Arc<Value>> {
+        self.json
+            .entry(id)
+            .or_insert_with(|| json_text(text).map(std::sync::Arc::new))
+            .clone()
     }
 
     /// Moves the turn in view by `delta`, within the trace's turns.
@@ -95,6 +106,7 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Actio
     // a newly selected trace opens at its last user turn (or its start, as the reader chose)
     if state.shown_row != Some(row) {
         state.shown_row = Some(row);
+        state.json.clear();
         let turn = match &contents.0 {
             Content::Chat(m) if !state.open_at_start => last_user_turn(m).unwrap_or(0),
             _ => 0,
@@ -325,7 +337,7 @@ fn message_ui(
     large: bool,
 ) -> egui::Response {
     let color = theme::role_color(&m.role, side.dark);
-    let json = json_text(&m.text);
+    let json = state.json_of(id, &m.text);
     let folded = is_folded(m, json.is_some(), &state.unfolded_roles);
     let r = Frame::group(ui.style())
         .stroke(egui::Stroke::new(1.0, color.gamma_multiply(0.6)))
@@ -360,7 +372,7 @@ fn message_ui(
                 folded_text(ui, &m.text, &m.role, state);
             } else if let Some(v) = &json {
                 // a tool result (or any turn) that is JSON reads as a tree
-                json_tree(ui, None, v, id);
+                json_tree(ui, None, v.as_ref(), id);
             } else if !m.text.is_empty() {
                 let md = !state.raw_markdown;
                 long_text(ui, &m.text, id, &mut state.expanded, side.re, large, md);
