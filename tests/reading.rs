@@ -16,8 +16,12 @@ fn nurtureboss(size: egui::Vec2) -> Harness<'static, ErrataApp> {
         "{}/../shared/data/nurtureboss_traces.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    let bytes = std::fs::read(&shared)
-        .unwrap_or_else(|e| panic!("this test reads {shared} (the course dumps) ({e})"));
+    open_copy(&shared, size)
+}
+
+/// The app on a copy of the dump at `source`, loaded, at `size`.
+fn open_copy(source: &str, size: egui::Vec2) -> Harness<'static, ErrataApp> {
+    let bytes = std::fs::read(source).unwrap_or_else(|e| panic!("this test reads {source} ({e})"));
     // a copy in a folder per test: the project lives beside the dump, and the tests run at
     // once (one project, one writer); ../shared is never written
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -25,7 +29,8 @@ fn nurtureboss(size: egui::Vec2) -> Harness<'static, ErrataApp> {
     let root = std::env::temp_dir().join(format!("errata-reading-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
-    let path = root.join("nurtureboss_traces.json");
+    let name = std::path::Path::new(source).file_name().unwrap();
+    let path = root.join(name);
     std::fs::write(&path, bytes).unwrap();
     let start = StartOptions {
         paths: vec![path],
@@ -286,4 +291,60 @@ fn json_trees_open_two_levels_and_colour_values() {
     );
     assert!(h.query_by_label("c:").is_none(), "but not its fields");
     assert!(h.query_by_label("true").is_some());
+}
+
+/// The app on `tests/fixtures/scripts.jsonl` (Arabic, Devanagari, Chinese, Japanese, Korean,
+/// Hebrew, Cyrillic, Thai, Greek, emoji, arrows and symbols); kittest panics on any character
+/// that no font can draw. Each trace is shown in turn.
+fn read_every_script(h: &mut Harness<'_, ErrataApp>) {
+    for (i, shown) in ["مرحبا", "我的行李在哪里", "שלום! Здравствуйте! สวัสดีครับ"]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            h.key_press(Key::J);
+        }
+        h.run_steps(4);
+        assert!(
+            h.query_all_by_label_contains(shown).next().is_some(),
+            "trace {i} shows {shown}"
+        );
+    }
+    let fonts = h.state().fonts.report();
+    assert_eq!(fonts.missing, "", "no character lacks a font: {fonts:?}");
+}
+
+#[test]
+fn every_script_is_drawn() {
+    let source = format!(
+        "{}/tests/fixtures/scripts.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut h = open_copy(&source, egui::vec2(1400.0, 900.0));
+    read_every_script(&mut h);
+}
+
+/// On a machine without fonts for these scripts the bundled fallbacks draw them: the system
+/// font provider is taken away.
+#[test]
+fn every_script_is_drawn_by_the_bundled_fallbacks_alone() {
+    let source = format!(
+        "{}/tests/fixtures/scripts.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut h = open_copy(&source, egui::vec2(1400.0, 900.0));
+    let provider = h.state().fonts.provider(&h.ctx);
+    h.ctx.set_font_providers(vec![provider]);
+    h.run_steps(2);
+    read_every_script(&mut h);
+    let loaded = h.state().fonts.report().loaded;
+    for file in [
+        "NotoSansArabic-Regular.ttf",
+        "NotoSansDevanagari-Regular.ttf",
+        "NotoSansThai-Regular.ttf",
+        "NanumSquareR.ttf",
+        "DroidSansFallbackFull.ttf",
+    ] {
+        assert!(loaded.iter().any(|f| f == file), "{file} in {loaded:?}");
+    }
 }

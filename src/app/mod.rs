@@ -226,12 +226,14 @@ pub struct ErrataApp {
     secret_dir: Option<std::path::PathBuf>,
     /// The LLM key as last remembered (to write the secret only when it changes).
     saved_key: Option<String>,
+    /// The fallback fonts: installed, on their way (the browser), or missing.
+    pub fonts: ui::fonts::Fallbacks,
 }
 
 impl ErrataApp {
     /// Creates the app; opens `start`'s files or URLs, else the bundled demo.
     pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> Self {
-        ui::fonts::install(&cc.egui_ctx);
+        let fonts = ui::fonts::install(&cc.egui_ctx);
         let settings = cc
             .storage
             .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
@@ -278,6 +280,7 @@ impl ErrataApp {
             layout_decided: false,
             secret_dir: start.project_root.clone().or_else(secret_dir),
             saved_key: None,
+            fonts,
         };
         if app.settings.author.is_empty() {
             app.settings.author = default_author();
@@ -341,6 +344,8 @@ pub struct AppStatus {
     pub loading: Option<String>,
     /// Error messages shown in the status bar.
     pub errors: Vec<String>,
+    /// The fallback fonts (fetched on demand in the browser) and any character none could draw.
+    pub fonts: ui::fonts::FontReport,
 }
 
 impl ErrataApp {
@@ -366,6 +371,7 @@ impl ErrataApp {
                 .filter(|n| n.error)
                 .map(|n| n.text.clone())
                 .collect(),
+            fonts: self.fonts.report(),
         }
     }
 }

@@ -34,6 +34,7 @@ if (!existsSync(join(dist, "errata_bg.wasm"))) {
 // ---- the dumps: a small fixture, its labels, and ~50 MB made from the demo traces ----
 const fixture = readFileSync(join(here, "traces.jsonl"));
 const labels = readFileSync(join(here, "labels.jsonl"));
+const scripts = readFileSync(join(root, "tests", "fixtures", "scripts.jsonl"));
 const fixtureCount = fixture.toString().trim().split("\n").length;
 const demoLines = readFileSync(join(root, "assets", "demo_traces.jsonl"), "utf8").trim().split("\n");
 const big = [];
@@ -57,7 +58,9 @@ const types = {
   ".png": "image/png",
   ".webmanifest": "application/manifest+json",
   ".jsonl": "application/x-ndjson",
+  ".ttf": "font/ttf",
 };
+const fontsFetched = [];
 const server = createServer((req, res) => {
   const path = new URL(req.url, "http://x").pathname;
   const send = (status, body, type) => {
@@ -67,6 +70,8 @@ const server = createServer((req, res) => {
   if (path === "/fixtures/traces.jsonl") return send(200, fixture, types[".jsonl"]);
   if (path === "/fixtures/labels.jsonl") return send(200, labels, types[".jsonl"]);
   if (path === "/fixtures/big.jsonl") return send(200, bigBody, types[".jsonl"]);
+  if (path === "/fixtures/scripts.jsonl") return send(200, scripts, types[".jsonl"]);
+  if (path.startsWith("/fonts/")) fontsFetched.push(path.slice("/fonts/".length));
   const file = join(dist, path === "/" ? "index.html" : path.slice(1));
   if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
     return send(404, Buffer.from("not found"), "text/plain");
@@ -238,6 +243,26 @@ try {
   }, fixture.toString());
   s = await waitFor(page, "drop a file", (s) => s.dump === "dropped.jsonl" && !s.loading, 20000);
   check(s.traces === fixtureCount, `a dropped file opened: ${s.traces} traces from ${s.dump}`);
+
+  // 5b. every script drawn (issue 14): the fallback fonts are fetched from dist/fonts/ when a
+  // trace shows a character they are for, and not before
+  const wanted = ["NotoSansArabic-Regular.ttf", "NotoSansDevanagari-Regular.ttf",
+    "NotoSansThai-Regular.ttf", "NanumSquareR.ttf", "DroidSansFallbackFull.ttf",
+    "NotoEmoji-Regular.ttf", "DejaVuSans.ttf"];
+  check(!wanted.slice(0, 5).some((f) => fontsFetched.includes(f)),
+    `no script font fetched before a trace needs one (fetched: ${JSON.stringify(fontsFetched)})`);
+  await page.goto(`${base}/?url=${encodeURIComponent(`${base}/fixtures/scripts.jsonl`)}`);
+  s = await waitFor(page, "mixed scripts", (s) => s.traces === 3 && !s.loading, 20000);
+  await page.locator("#errata_canvas").focus();
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press("j");
+    await page.waitForTimeout(150);
+  }
+  s = await waitFor(page, "fonts fetched", (s) =>
+    s.fonts.pending.length === 0 && wanted.every((f) => s.fonts.loaded.includes(f)), 20000);
+  check(s.fonts.missing === "" && s.fonts.failed.length === 0,
+    `every script drawn: fonts ${JSON.stringify(s.fonts.loaded)}, missing "${s.fonts.missing}"`);
+  if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, "-scripts.png") });
 
   // 6. a 50 MB dump: from navigation to the traces shown
   const t0 = Date.now();
