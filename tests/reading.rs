@@ -342,7 +342,7 @@ fn every_script_is_drawn_by_the_bundled_fallbacks_alone() {
         "NotoSansArabic-Regular.ttf",
         "NotoSansDevanagari-Regular.ttf",
         "NotoSansThai-Regular.ttf",
-        "NanumSquareR.ttf",
+        "NanumGothic.ttf",
         "DroidSansFallbackFull.ttf",
     ] {
         assert!(loaded.iter().any(|f| f == file), "{file} in {loaded:?}");

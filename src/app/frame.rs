@@ -174,9 +174,10 @@ impl ErrataApp {
     ) -> Vec<Action> {
         let mut actions = Vec::new();
         let avail = ui.available_height();
+        self.settings.layout.table.keep(ui, "table", true);
         egui::Panel::top("table")
             .resizable(true)
-            .default_size(avail * 0.42)
+            .default_size(self.settings.layout.table.of(avail))
             .min_size(80.0)
             .show(ui, |ui| {
                 if self.ws.project.is_some() {
@@ -231,7 +232,12 @@ impl ErrataApp {
                             });
                     });
             }
-            actions.extend(ui::detail::ui(ui, d, &mut self.detail_ui));
+            actions.extend(ui::detail::ui(
+                ui,
+                d,
+                &mut self.detail_ui,
+                &mut self.settings.layout,
+            ));
         });
         actions
     }

@@ -94,6 +94,8 @@ pub struct Settings {
     /// LLM API key, only when the user ticked "remember" (kept in the app's own settings
     /// storage, never in a project folder or an export).
     pub remembered_api_key: Option<String>,
+    /// The splits' shares (table over detail, input beside output, metadata below).
+    pub layout: ui::split::Layout,
 }
 
 /// A load in progress.

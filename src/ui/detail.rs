@@ -96,7 +96,12 @@ pub fn last_user_turn(messages: &[Message]) -> Option<usize> {
 }
 
 /// Draws the detail of the selected trace.
-pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Action> {
+pub fn ui(
+    ui: &mut egui::Ui,
+    d: &mut Dataset,
+    state: &mut DetailUi,
+    layout: &mut super::split::Layout,
+) -> Vec<Action> {
     let mut actions = Vec::new();
     let Some((row, contents)) = d.detail() else {
         ui.weak("Select a trace to read it.");
@@ -137,9 +142,11 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Actio
     let dark = ui.visuals().dark_mode;
     let re = d.search_re.clone();
     let re = re.as_ref();
+    let space = ui.available_height();
+    layout.metadata.keep(ui, ("metadata", d.key.as_str()), true);
     egui::Panel::bottom(("metadata", d.key.as_str()))
         .resizable(true)
-        .default_size(150.0)
+        .default_size(layout.metadata.of(space))
         .min_size(40.0)
         .show(ui, |ui| {
             ui.strong("Metadata");
@@ -166,9 +173,10 @@ pub fn ui(ui: &mut egui::Ui, d: &mut Dataset, state: &mut DetailUi) -> Vec<Actio
                 });
         });
     let width = ui.available_width();
+    layout.input.keep(ui, ("input-side", d.key.as_str()), false);
     egui::Panel::left(("input-side", d.key.as_str()))
         .resizable(true)
-        .default_size(width * 0.5)
+        .default_size(layout.input.of(width))
         .min_size(120.0)
         .show(ui, |ui| {
             ui.strong("Input");

@@ -67,7 +67,7 @@ const FALLBACKS: [Fallback; 7] = [
         ranges: &[(0x0E00, 0x0E7F)],
     },
     Fallback {
-        file: "NanumSquareR.ttf",
+        file: "NanumGothic.ttf",
         ranges: &[(0x3130, 0x318F), (0xAC00, 0xD7AF)], // Hangul compatibility jamo, syllables
     },
     Fallback {
@@ -106,7 +106,7 @@ fn bundled(file: &str) -> Option<&'static [u8]> {
             include_bytes!("../../assets/fonts/NotoSansDevanagari-Regular.ttf")
         }
         "NotoSansThai-Regular.ttf" => include_bytes!("../../assets/fonts/NotoSansThai-Regular.ttf"),
-        "NanumSquareR.ttf" => include_bytes!("../../assets/fonts/NanumSquareR.ttf"),
+        "NanumGothic.ttf" => include_bytes!("../../assets/fonts/NanumGothic.ttf"),
         "DroidSansFallbackFull.ttf" => {
             include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf")
         }
@@ -316,6 +316,77 @@ mod tests {
             assert!(covers(bytes, c), "{first} lacks {c:?}");
         }
         assert!(!covers(b"not a font", 'a'));
+    }
+
+    /// Counts the points of a glyph's outline.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[derive(Default)]
+    struct Points(usize);
+
+    #[cfg(not(target_arch = "wasm32"))]
+    impl skrifa::outline::OutlinePen for Points {
+        fn move_to(&mut self, _: f32, _: f32) {
+            self.0 += 1;
+        }
+        fn line_to(&mut self, _: f32, _: f32) {
+            self.0 += 1;
+        }
+        fn quad_to(&mut self, _: f32, _: f32, _: f32, _: f32) {
+            self.0 += 1;
+        }
+        fn curve_to(&mut self, _: f32, _: f32, _: f32, _: f32, _: f32, _: f32) {
+            self.0 += 1;
+        }
+        fn close(&mut self) {}
+    }
+
+    /// Letters that are blank by design.
+    #[cfg(not(target_arch = "wasm32"))]
+    const HANGUL_FILLERS: [char; 4] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}'];
+
+    /// A font that maps a character to an empty glyph draws a blank where another font in the
+    /// chain has the letter (NanumSquare maps 4,620 CJK ideographs to nothing: Chinese after a
+    /// Korean trace read as gaps). Every letter each file is fetched for must have an outline.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn every_letter_a_fallback_is_for_has_an_outline() {
+        use skrifa::MetadataProvider as _;
+        use skrifa::outline::DrawSettings;
+        for fallback in &FALLBACKS {
+            let bytes = bundled(fallback.file).unwrap_or_default();
+            let font =
+                skrifa::FontRef::new(bytes).unwrap_or_else(|e| panic!("{}: {e}", fallback.file));
+            let (charmap, outlines) = (font.charmap(), font.outline_glyphs());
+            let settings = || {
+                DrawSettings::unhinted(
+                    skrifa::instance::Size::unscaled(),
+                    skrifa::instance::LocationRef::default(),
+                )
+            };
+            let mut blank = Vec::new();
+            let mut checked = 0;
+            for &(lo, hi) in fallback.ranges {
+                for c in (lo..=hi)
+                    .filter_map(char::from_u32)
+                    .filter(|c| c.is_alphanumeric() && !HANGUL_FILLERS.contains(c))
+                {
+                    let Some(gid) = charmap.map(c) else { continue };
+                    checked += 1;
+                    let mut pen = Points::default();
+                    let drawn = outlines.get(gid).map(|o| o.draw(settings(), &mut pen));
+                    if !matches!(drawn, Some(Ok(_))) || pen.0 == 0 {
+                        blank.push(c);
+                    }
+                }
+            }
+            assert!(
+                blank.is_empty(),
+                "{}: {} of {checked} letters are blank, e.g. {:?}",
+                fallback.file,
+                blank.len(),
+                blank.iter().take(8).collect::<String>()
+            );
+        }
     }
 
     #[test]

@@ -247,7 +247,7 @@ try {
   // 5b. every script drawn (issue 14): the fallback fonts are fetched from dist/fonts/ when a
   // trace shows a character they are for, and not before
   const wanted = ["NotoSansArabic-Regular.ttf", "NotoSansDevanagari-Regular.ttf",
-    "NotoSansThai-Regular.ttf", "NanumSquareR.ttf", "DroidSansFallbackFull.ttf",
+    "NotoSansThai-Regular.ttf", "NanumGothic.ttf", "DroidSansFallbackFull.ttf",
     "NotoEmoji-Regular.ttf", "DejaVuSans.ttf"];
   check(!wanted.slice(0, 5).some((f) => fontsFetched.includes(f)),
     `no script font fetched before a trace needs one (fetched: ${JSON.stringify(fontsFetched)})`);
