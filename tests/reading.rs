@@ -348,3 +348,74 @@ fn every_script_is_drawn_by_the_bundled_fallbacks_alone() {
         assert!(loaded.iter().any(|f| f == file), "{file} in {loaded:?}");
     }
 }
+
+/// The input's share of the detail's width: from the Input heading to the Output heading,
+/// over the Input heading to the coding panel.
+fn input_share(h: &Harness<'_, ErrataApp>) -> f32 {
+    let input = h.get_by_label("Input").rect().left();
+    let output = h.get_by_label("Output").rect().left();
+    let coding = h.get_by_label("Open coding").rect().left();
+    (output - input) / (coding - input)
+}
+
+#[test]
+fn splits_keep_their_share_when_the_window_is_resized() {
+    let mut h = nurtureboss(egui::vec2(1600.0, 1000.0));
+    // the table's share: from the filter bar to the detail's heading, over the filter bar to
+    // the window's bottom
+    let table = |h: &Harness<'_, ErrataApp>| {
+        let top = h.get_by_label("Facets").rect().bottom();
+        let detail = h.get_by_label_contains("Trace ").rect().top();
+        (detail - top) / (h.ctx.content_rect().height() - top)
+    };
+    let before = input_share(&h);
+    assert!(
+        (before - 0.5).abs() < 0.05,
+        "input and output start even: {before}"
+    );
+    // the reader drags the split 200 px to the left
+    let edge = egui::pos2(
+        h.get_by_label("Output").rect().left() - 7.0,
+        h.get_by_label("Input").rect().bottom() + 60.0,
+    );
+    h.hover_at(edge);
+    h.run_steps(2);
+    h.drag_at(edge);
+    h.run_steps(2);
+    for step in 1..=10 {
+        h.hover_at(edge - egui::vec2(20.0 * step as f32, 0.0));
+        h.run();
+    }
+    h.drop_at(edge - egui::vec2(200.0, 0.0));
+    h.run_steps(3);
+    let dragged = input_share(&h);
+    assert!(
+        dragged < before - 0.1,
+        "the drag moved the split: {before} → {dragged}"
+    );
+    let table_before = table(&h);
+    // a smaller window keeps the shares: the output is not squeezed
+    h.set_size(egui::vec2(1280.0, 800.0));
+    h.run_steps(4);
+    let after = input_share(&h);
+    assert!(
+        (after - dragged).abs() < 0.03,
+        "share {dragged} → {after} at 1280×800"
+    );
+    let table_after = table(&h);
+    assert!(
+        (table_after - table_before).abs() < 0.03,
+        "the table keeps its share of the height: {table_before} → {table_after}"
+    );
+    // and a larger one too
+    h.set_size(egui::vec2(1920.0, 1080.0));
+    h.run_steps(4);
+    let after = input_share(&h);
+    assert!(
+        (after - dragged).abs() < 0.03,
+        "share {dragged} → {after} at 1920×1080"
+    );
+    // the share is a setting: the next run starts with it
+    let saved = h.state().settings.layout.input.fraction;
+    assert!((saved - dragged).abs() < 0.1, "saved {saved}");
+}
