@@ -270,13 +270,24 @@ fn markdown_reads_rendered_with_a_raw_toggle() {
     );
 }
 
+/// A JSON tree alone, with the search `search` on.
+fn tree_harness(v: serde_json::Value, search: Option<&str>) -> Harness<'static, ()> {
+    let re = search.map(|s| regex::bytes::Regex::new(s).unwrap());
+    let mut parsed = std::collections::HashMap::new();
+    Harness::new_ui(move |ui| {
+        let mut tree = errata::ui::rich::Tree {
+            re: re.as_ref(),
+            parsed: &mut parsed,
+        };
+        errata::ui::rich::json_tree(ui, &mut tree, None, &v, egui::Id::unique("t"));
+    })
+}
+
 #[test]
 fn json_trees_open_two_levels_and_colour_values() {
     let v: serde_json::Value =
         serde_json::from_str(r#"{"a": {"b": {"c": 1}}, "ok": true, "name": "x"}"#).unwrap();
-    let mut h = Harness::new_ui(move |ui| {
-        errata::ui::detail::json_tree(ui, None, &v, egui::Id::unique("t"));
-    });
+    let mut h = tree_harness(v, None);
     h.run_steps(2);
     assert!(
         h.query_all_by_label_contains("a: {…} 1 keys")
@@ -418,4 +429,87 @@ fn splits_keep_their_share_when_the_window_is_resized() {
     // the share is a setting: the next run starts with it
     let saved = h.state().settings.layout.input.fraction;
     assert!((saved - dragged).abs() < 0.1, "saved {saved}");
+}
+
+#[test]
+fn a_search_opens_the_tree_parts_holding_a_match_and_strings_of_json_read_as_trees() {
+    let v: serde_json::Value = serde_json::from_str(
+        r#"{"a": {"b": {"rent": 1200}}, "result": "{\"status\": \"ok\", \"unit\": 4}"}"#,
+    )
+    .unwrap();
+    let mut h = tree_harness(v.clone(), None);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("rent:").is_none(),
+        "the third level starts closed"
+    );
+    assert!(
+        h.query_all_by_label_contains("result: {…} 2 keys (JSON in a string)")
+            .next()
+            .is_some(),
+        "a string holding JSON reads as a tree"
+    );
+    assert!(h.query_by_label("status:").is_some());
+    let mut h = tree_harness(v, Some("rent"));
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("rent:").is_some(),
+        "the match's part opened"
+    );
+}
+
+#[test]
+fn tool_call_arguments_read_as_trees_and_search_keeps_markdown_rendered() {
+    let dir = std::env::temp_dir().join(format!("errata-args-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("calls.jsonl");
+    let record = serde_json::json!({
+        "trace_id": "t1",
+        "input": [
+            {"role": "user", "content": "Book me a tour of unit 4"},
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "call_1", "type": "function",
+                "function": {"name": "book_tour", "arguments": "{\"unit\": 4, \"when\": {\"day\": \"Friday\"}}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "{\"booked\": true}"}
+        ],
+        "output": "Your **Security Deposit** is due on Friday."
+    });
+    std::fs::write(&path, format!("{record}\n")).unwrap();
+    let mut h = open_copy(path.to_str().unwrap(), egui::vec2(1400.0, 900.0));
+    h.run_steps(3);
+    assert!(h.query_by_label("tool call: book_tour").is_some());
+    assert!(
+        h.query_all_by_label_contains("arguments: {…} 2 keys (JSON in a string)")
+            .next()
+            .is_some(),
+        "the arguments are a tree"
+    );
+    assert!(h.query_by_label("unit:").is_some());
+    assert!(h.query_by_label("day:").is_some(), "two levels open");
+    // a search keeps the Markdown rendered (the bold span is its own label, no asterisks)
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::SetSearchText("Deposit".into()));
+    for _ in 0..100 {
+        h.step();
+        if !h.state().ws.data.as_ref().unwrap().querying {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(3);
+    assert!(
+        h.state().ws.data.as_ref().unwrap().search_re.is_some(),
+        "the search is on"
+    );
+    assert!(
+        h.query_by_label("Security Deposit").is_some(),
+        "rendered while searching"
+    );
+    let output_top = h.get_by_label("Output").rect().top();
+    assert!(
+        h.query_all_by_label_contains("**")
+            .all(|n| n.rect().top() < output_top),
+        "no asterisks in the detail (the table's preview is raw)"
+    );
 }

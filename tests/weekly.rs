@@ -674,9 +674,16 @@ fn the_status_the_web_page_publishes_follows_the_app() {
     assert_eq!(
         keys,
         [
-            "dump", "traces", "shown", "reviewed", "failed", "coded", "loading", "errors"
+            "dump", "traces", "shown", "reviewed", "failed", "coded", "loading", "errors", "fonts"
         ]
     );
+    let fonts: Vec<&str> = v["fonts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fonts, ["loaded", "pending", "failed", "missing"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

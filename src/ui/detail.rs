@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::action::Action;
 use crate::trace::content::{Content, Message};
 use crate::trace::diff::Piece;
-use crate::ui::theme;
+use crate::ui::{rich, theme};
 use crate::workspace::Dataset;
 
 /// Messages longer than this (in characters) are folded to their first lines, as is every
@@ -62,11 +62,11 @@ impl DetailUi {
         };
     }
 
-    /// A turn's text as JSON (see [`json_text`]), parsed once per shown trace.
+    /// A turn's text as JSON (see [`rich::json_text`]), parsed once per shown trace.
     fn json_of(&mut self, id: Id, text: &str) -> Option<std::sync::Arc<Value>> {
         self.json
             .entry(id)
-            .or_insert_with(|| json_text(text).map(std::sync::Arc::new))
+            .or_insert_with(|| rich::json_text(text).map(std::sync::Arc::new))
             .clone()
     }
 
@@ -134,7 +134,7 @@ pub fn ui(
             actions.push(Action::CopyRecord);
         }
         ui.checkbox(&mut state.raw_markdown, "raw text")
-            .on_hover_text("Show Markdown as written (rendered otherwise; search matches are highlighted in raw text)");
+            .on_hover_text("Show Markdown as written (rendered otherwise)");
         ui.checkbox(&mut state.open_at_start, "open at the start")
             .on_hover_text("Open each trace at its first message instead of its last user turn ([ and ] move between turns)");
     });
@@ -332,7 +332,13 @@ pub fn content_ui(ui: &mut egui::Ui, content: &Content, side: &Side<'_>, state: 
                 }
             }
         }
-        Content::Json(v) => json_tree(ui, None, v, side.id),
+        Content::Json(v) => {
+            let mut tree = rich::Tree {
+                re: side.re,
+                parsed: &mut state.json,
+            };
+            rich::json_tree(ui, &mut tree, None, v, side.id);
+        }
     }
 }
 
@@ -377,121 +383,42 @@ fn message_ui(
                 }
             });
             if folded {
-                folded_text(ui, &m.text, &m.role, state);
+                folded_text(ui, &m.text, &m.role, side.re, state);
             } else if let Some(v) = &json {
                 // a tool result (or any turn) that is JSON reads as a tree
-                json_tree(ui, None, v.as_ref(), id);
+                let mut tree = rich::Tree {
+                    re: side.re,
+                    parsed: &mut state.json,
+                };
+                rich::json_tree(ui, &mut tree, None, v.as_ref(), id.with("tree"));
             } else if !m.text.is_empty() {
                 let md = !state.raw_markdown;
                 long_text(ui, &m.text, id, &mut state.expanded, side.re, large, md);
             }
-            for c in &m.tool_calls {
+            for (i, c) in m.tool_calls.iter().enumerate() {
                 ui.horizontal(|ui| {
                     ui.label(RichText::new(format!("tool call: {}", c.name)).strong());
                     if let Some(cid) = &c.id {
                         ui.weak(cid);
                     }
                 });
-                ui.add(Label::new(RichText::new(&c.arguments).monospace()).wrap());
+                // arguments are a JSON string: a tree; anything else is shown as it is
+                let mut tree = rich::Tree {
+                    re: side.re,
+                    parsed: &mut state.json,
+                };
+                let args = serde_json::Value::String(c.arguments.clone());
+                rich::json_tree(
+                    ui,
+                    &mut tree,
+                    Some("arguments"),
+                    &args,
+                    id.with(("call", i)),
+                );
             }
         });
     ui.add_space(4.0);
     r.response
-}
-
-/// Draws Markdown blocks: headings larger, list items indented with their markers, code and
-/// tables in a grid, links that open the browser.
-fn markdown_ui(ui: &mut egui::Ui, blocks: &[crate::trace::markdown::Block], large: bool) {
-    use crate::trace::markdown::Block;
-    let size = if large {
-        theme::FINAL_ANSWER_SIZE
-    } else {
-        egui::TextStyle::Body.resolve(ui.style()).size
-    };
-    for block in blocks {
-        match block {
-            Block::Heading(level, spans) => {
-                let grow = [1.5, 1.3, 1.15, 1.05, 1.0, 1.0][usize::from(*level).min(6) - 1];
-                spans_ui(ui, spans, size * grow, true);
-            }
-            Block::Paragraph(spans) => spans_ui(ui, spans, size, false),
-            Block::Item(depth, marker, spans) => {
-                ui.horizontal_wrapped(|ui| {
-                    ui.add_space(12.0 * *depth as f32);
-                    ui.label(RichText::new(marker).size(size));
-                    spans_inline(ui, spans, size, false);
-                });
-            }
-            Block::Code(_, code) => {
-                Frame::group(ui.style()).show(ui, |ui| {
-                    ui.add(Label::new(RichText::new(code).monospace()).wrap());
-                });
-            }
-            Block::Table(rows) => {
-                egui::Grid::new(ui.next_auto_id())
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for (i, row) in rows.iter().enumerate() {
-                            for cell in row {
-                                ui.horizontal_wrapped(|ui| spans_inline(ui, cell, size, i == 0));
-                            }
-                            ui.end_row();
-                        }
-                    });
-            }
-            Block::Rule => {
-                ui.separator();
-            }
-        }
-    }
-}
-
-/// A block of inline spans, wrapped.
-fn spans_ui(ui: &mut egui::Ui, spans: &[crate::trace::markdown::Span], size: f32, strong: bool) {
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 0.0;
-        spans_inline(ui, spans, size, strong);
-    });
-}
-
-fn spans_inline(
-    ui: &mut egui::Ui,
-    spans: &[crate::trace::markdown::Span],
-    size: f32,
-    strong: bool,
-) {
-    use crate::trace::markdown::Span;
-    for span in spans {
-        match span {
-            Span::Text(t) => {
-                let text = RichText::new(t).size(size);
-                ui.add(Label::new(if strong { text.strong() } else { text }).wrap());
-            }
-            Span::Bold(t) => {
-                ui.add(Label::new(RichText::new(t).size(size).strong()).wrap());
-            }
-            Span::Italic(t) => {
-                ui.add(Label::new(RichText::new(t).size(size).italics()).wrap());
-            }
-            Span::Code(t) => {
-                ui.add(Label::new(RichText::new(t).size(size).code()).wrap());
-            }
-            Span::Link { text, url } => {
-                ui.hyperlink_to(RichText::new(text).size(size), url);
-            }
-        }
-    }
-}
-
-/// The text as JSON, when it is an object or an array (a tool's result, a structured answer).
-pub fn json_text(text: &str) -> Option<Value> {
-    let t = text.trim();
-    if !(t.starts_with('{') || t.starts_with('[')) {
-        return None;
-    }
-    serde_json::from_str::<Value>(t)
-        .ok()
-        .filter(|v| v.is_object() || v.is_array())
 }
 
 /// Whether a value is a web link (shown as one).
@@ -500,7 +427,13 @@ pub fn is_url(v: &str) -> bool {
 }
 
 /// A folded message: its first lines and what is hidden, with a button that unfolds the role.
-fn folded_text(ui: &mut egui::Ui, text: &str, role: &str, state: &mut DetailUi) {
+fn folded_text(
+    ui: &mut egui::Ui,
+    text: &str,
+    role: &str,
+    re: Option<&regex::bytes::Regex>,
+    state: &mut DetailUi,
+) {
     let head: String = text
         .lines()
         .take(FOLDED_LINES)
@@ -509,14 +442,29 @@ fn folded_text(ui: &mut egui::Ui, text: &str, role: &str, state: &mut DetailUi) 
         .chars()
         .take(400)
         .collect();
-    ui.add(Label::new(RichText::new(head).weak()).wrap());
+    let weak = rich::body(ui, egui::TextStyle::Body.resolve(ui.style()).size);
+    let weak = egui::text::TextFormat {
+        color: ui.visuals().weak_text_color(),
+        ..weak
+    };
+    ui.add(Label::new(rich::marked(&head, re, weak)).wrap());
     let hidden = text
         .chars()
         .count()
         .saturating_sub(400.min(text.chars().count()));
+    // the search's matches in what is hidden are counted on the button
+    let matches = re.map_or(0, |re| {
+        crate::trace::filter::match_ranges(re, text, 1000)
+            .len()
+            .saturating_sub(crate::trace::filter::match_ranges(re, &head, 1000).len())
+    });
+    let matches = match matches {
+        0 => String::new(),
+        n => format!(" ({})", crate::workspace::count_of(n, "match", "matches")),
+    };
     if ui
         .small_button(format!(
-            "… {} more characters: unfold {role}",
+            "… {} more characters{matches}: unfold {role}",
             fmt_chars(hidden)
         ))
         .clicked()
@@ -530,8 +478,8 @@ fn fmt_chars(n: usize) -> String {
     crate::workspace::fmt_count(n)
 }
 
-/// Wrapped, selectable text with search matches highlighted; very long texts show their start
-/// and a button for the rest.
+/// Wrapped, selectable text (Markdown rendered unless `markdown` is off) with search matches
+/// highlighted; very long texts show their start and a button for the rest.
 fn long_text(
     ui: &mut egui::Ui,
     s: &str,
@@ -549,20 +497,16 @@ fn long_text(
             .map_or(s.len(), |(i, _)| i)
     };
     let shown = &s[..cut];
-    match re {
-        Some(re) if re.is_match(shown.as_bytes()) => {
-            let ranges = crate::trace::filter::match_ranges(re, shown, 1000);
-            ui.add(Label::new(highlighted(ui, shown, &ranges)).wrap());
-        }
-        _ if markdown && crate::trace::markdown::looks_like_markdown(shown) => {
-            markdown_ui(ui, &crate::trace::markdown::parse(shown), large);
-        }
-        _ if large => {
-            ui.add(Label::new(RichText::new(shown).size(theme::FINAL_ANSWER_SIZE)).wrap());
-        }
-        _ => {
-            ui.add(Label::new(shown).wrap());
-        }
+    let size = if large {
+        theme::FINAL_ANSWER_SIZE
+    } else {
+        egui::TextStyle::Body.resolve(ui.style()).size
+    };
+    if markdown && crate::trace::markdown::looks_like_markdown(shown) {
+        rich::markdown(ui, &crate::trace::markdown::parse(shown), size, re);
+    } else {
+        let re = re.filter(|re| re.is_match(shown.as_bytes()));
+        ui.add(Label::new(rich::marked(shown, re, rich::body(ui, size))).wrap());
     }
     if cut < s.len()
         && ui
@@ -571,84 +515,4 @@ fn long_text(
     {
         expanded.insert(id);
     }
-}
-
-fn highlighted(
-    ui: &egui::Ui,
-    text: &str,
-    ranges: &[std::ops::Range<usize>],
-) -> egui::text::LayoutJob {
-    let mut job = egui::text::LayoutJob::default();
-    let font = egui::TextStyle::Body.resolve(ui.style());
-    let normal = egui::TextFormat {
-        font_id: font.clone(),
-        color: ui.visuals().text_color(),
-        ..Default::default()
-    };
-    let hit = egui::TextFormat {
-        font_id: font,
-        color: egui::Color32::BLACK,
-        background: theme::highlight_color(),
-        ..Default::default()
-    };
-    let mut at = 0;
-    for r in ranges {
-        if r.start > at {
-            job.append(&text[at..r.start], 0.0, normal.clone());
-        }
-        job.append(&text[r.start..r.end], 0.0, hit.clone());
-        at = r.end;
-    }
-    if at < text.len() {
-        job.append(&text[at..], 0.0, normal);
-    }
-    job
-}
-
-/// A collapsible JSON tree; large arrays and objects show their first children, parts deeper
-/// than [`theme::JSON_OPEN_DEPTH`] (or larger than 8) start closed, values are coloured by kind.
-pub fn json_tree(ui: &mut egui::Ui, key: Option<&str>, v: &Value, id: Id) {
-    json_node(ui, key, v, id, 0);
-}
-
-fn json_node(ui: &mut egui::Ui, key: Option<&str>, v: &Value, id: Id, depth: usize) {
-    let dark = ui.visuals().dark_mode;
-    let label = |ui: &mut egui::Ui, text: String, color: egui::Color32| {
-        ui.horizontal_wrapped(|ui| {
-            if let Some(k) = key {
-                ui.label(RichText::new(format!("{k}:")).monospace().strong());
-            }
-            ui.add(Label::new(RichText::new(text).monospace().color(color)).wrap());
-        });
-    };
-    let children: Vec<(String, &Value)> = match v {
-        Value::Object(map) => map.iter().map(|(k, c)| (k.clone(), c)).collect(),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (i.to_string(), c))
-            .collect(),
-        Value::String(s) => return label(ui, format!("{s:?}"), theme::json_color(v, dark)),
-        other => return label(ui, other.to_string(), theme::json_color(other, dark)),
-    };
-    let title = format!(
-        "{}{} {} {}",
-        key.map(|k| format!("{k}: ")).unwrap_or_default(),
-        if v.is_object() { "{…}" } else { "[…]" },
-        children.len(),
-        if v.is_object() { "keys" } else { "items" }
-    );
-    let open = depth == 0 || (depth < theme::JSON_OPEN_DEPTH && children.len() <= 8);
-    egui::CollapsingHeader::new(title)
-        .id_salt(id)
-        .default_open(open)
-        .show(ui, |ui| {
-            for (i, (k, child)) in children.iter().enumerate() {
-                if i >= theme::JSON_CHILDREN_SHOWN {
-                    ui.weak(format!("… {} more", children.len() - i));
-                    break;
-                }
-                json_node(ui, Some(k), child, id.with(k), depth + 1);
-            }
-        });
 }

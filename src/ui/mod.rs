@@ -11,6 +11,7 @@ pub mod filter;
 pub mod fonts;
 pub mod menu;
 pub mod pareto;
+pub mod rich;
 pub mod split;
 pub mod table;
 pub mod theme;
