@@ -513,3 +513,31 @@ fn tool_call_arguments_read_as_trees_and_search_keeps_markdown_rendered() {
         "no asterisks in the detail (the table's preview is raw)"
     );
 }
+
+#[test]
+fn a_search_opens_each_trace_at_its_first_match() {
+    let mut h = nurtureboss(egui::vec2(1600.0, 1000.0));
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::SetSearchText("deposit".into()));
+    for _ in 0..200 {
+        h.step();
+        if !h.state().ws.data.as_ref().unwrap().querying {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.key_press(Key::J);
+    h.run_steps(4);
+    let d = h.state().ws.data.as_ref().unwrap();
+    let (input, _) = d.contents(d.selected_row().unwrap());
+    let Content::Chat(input) = input else {
+        panic!("a conversation")
+    };
+    let first = input
+        .iter()
+        .position(|m| m.text.to_lowercase().contains("deposit"))
+        .expect("the selected trace matches in its input");
+    assert_ne!(Some(first), errata::ui::detail::last_user_turn(&input));
+    assert_eq!(h.state().detail_ui.turn, first, "opened at the first match");
+}

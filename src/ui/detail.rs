@@ -40,6 +40,8 @@ pub struct DetailUi {
     pub turns: usize,
     /// The row last drawn: a newly selected trace opens at its last user turn.
     shown_row: Option<u32>,
+    /// The search when the row was drawn: a new search opens the trace at its first match.
+    shown_search: Option<String>,
     /// A trace marked (`m`) to compare the selected one's output with.
     pub compare_with: Option<u32>,
     /// Turns of the trace shown parsed as JSON (or not JSON), so that a large tool result is
@@ -95,6 +97,31 @@ pub fn last_user_turn(messages: &[Message]) -> Option<usize> {
     })
 }
 
+/// The turn a conversation opens at: the first that matches the search, else its last user
+/// turn (or its start).
+pub fn opening_turn(
+    messages: &[Message],
+    re: Option<&regex::bytes::Regex>,
+    at_start: bool,
+) -> usize {
+    let matches = |m: &Message| {
+        re.is_some_and(|re| {
+            re.is_match(m.text.as_bytes())
+                || m.tool_calls
+                    .iter()
+                    .any(|c| re.is_match(c.arguments.as_bytes()))
+        })
+    };
+    if let Some(i) = messages.iter().position(matches) {
+        return i;
+    }
+    if at_start {
+        0
+    } else {
+        last_user_turn(messages).unwrap_or(0)
+    }
+}
+
 /// Draws the detail of the selected trace.
 pub fn ui(
     ui: &mut egui::Ui,
@@ -108,12 +135,17 @@ pub fn ui(
         return actions;
     };
     let r = row as usize;
-    // a newly selected trace opens at its last user turn (or its start, as the reader chose)
-    if state.shown_row != Some(row) {
+    // a newly selected trace opens at its last user turn (or its start, as the reader chose);
+    // while a search is on, at the first turn that matches it
+    let search = d.search_re.as_ref().map(|re| re.as_str().to_owned());
+    if state.shown_row != Some(row) || state.shown_search != search {
+        if state.shown_row != Some(row) {
+            state.json.clear();
+        }
         state.shown_row = Some(row);
-        state.json.clear();
+        state.shown_search.clone_from(&search);
         let turn = match &contents.0 {
-            Content::Chat(m) if !state.open_at_start => last_user_turn(m).unwrap_or(0),
+            Content::Chat(m) => opening_turn(m, d.search_re.as_ref(), state.open_at_start),
             _ => 0,
         };
         state.turn = turn;
