@@ -225,6 +225,18 @@ fn json_tool_results_read_as_trees_and_urls_are_links() {
 }
 
 #[test]
+fn the_chart_follows_the_window_width_until_the_reader_chooses() {
+    let mut h = nurtureboss(egui::vec2(1280.0, 800.0));
+    assert!(!h.state().pareto_ui.docked, "folded at 1280");
+    h.set_size(egui::vec2(1600.0, 1000.0));
+    h.run_steps(3);
+    assert!(h.state().pareto_ui.docked, "docked when the window grows");
+    h.set_size(egui::vec2(1280.0, 800.0));
+    h.run_steps(3);
+    assert!(!h.state().pareto_ui.docked, "folded again when it shrinks");
+}
+
+#[test]
 fn at_1280_by_800_the_chart_folds_and_windows_use_the_screen() {
     let mut h = nurtureboss(egui::vec2(1280.0, 800.0));
     // the chart is a strip: the table's input and output columns are on screen
@@ -238,6 +250,12 @@ fn at_1280_by_800_the_chart_folds_and_windows_use_the_screen() {
     h.get_by_label("fold").click();
     h.run_steps(3);
     assert!(!h.state().pareto_ui.docked);
+    // once the reader chose, a wider window keeps the choice
+    h.set_size(egui::vec2(1600.0, 1000.0));
+    h.run_steps(3);
+    assert!(!h.state().pareto_ui.docked, "the reader folded it");
+    h.set_size(egui::vec2(1280.0, 800.0));
+    h.run_steps(3);
     // the codebook opens at most of the screen
     h.key_press(Key::B);
     h.run_steps(4);

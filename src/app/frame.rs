@@ -8,10 +8,10 @@ impl ErrataApp {
     /// Draws the frame and queues what the panels asked for.
     pub(super) fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        // on a narrow window the chart starts folded, so that the table keeps its columns
-        if !self.layout_decided {
-            self.layout_decided = true;
-            self.pareto_ui.docked &= ui.available_width() >= ui::theme::FOLD_CHART_BELOW;
+        // on a narrow window the chart is folded, so that the table keeps its columns, until
+        // the reader folds or unfolds it
+        if !self.chart_chosen {
+            self.pareto_ui.docked = ui.available_width() >= ui::theme::FOLD_CHART_BELOW;
         }
         // egui may run the ui twice in a frame: a pass it discards (new grids are laid out),
         // then one without the frame's input events; the actions of both are merged at the end
@@ -122,6 +122,7 @@ impl ErrataApp {
                         .clicked()
                     {
                         self.pareto_ui.docked = false;
+                        self.chart_chosen = true;
                     }
                 });
                 actions.extend(self.chart_panel(ui, chart, selected));
@@ -159,6 +160,7 @@ impl ErrataApp {
                     .clicked()
                 {
                     self.pareto_ui.docked = true;
+                    self.chart_chosen = true;
                 }
                 let failed = self.ws.project.as_ref().map_or(0, |p| p.stats.failed);
                 ui.weak(format!("{failed} failing"));

@@ -217,8 +217,8 @@ pub struct ErrataApp {
     /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
     discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
-    /// The first frame decided the layout for the window's size (the chart folded or not).
-    layout_decided: bool,
+    /// The reader folded or unfolded the chart (until then it follows the window's width).
+    chart_chosen: bool,
     /// Whether the system's file dialogs can open (natively: a desktop portal or zenity);
     /// without them exports ask for a path. Tests set it.
     pub file_dialogs: bool,
@@ -279,7 +279,7 @@ impl ErrataApp {
             #[cfg(target_arch = "wasm32")]
             file_dialogs: true,
             shortcut_char: None,
-            layout_decided: false,
+            chart_chosen: false,
             secret_dir: start.project_root.clone().or_else(secret_dir),
             saved_key: None,
             fonts,
