@@ -47,6 +47,12 @@ pub enum Action {
     OpenSources(Vec<SourceBytes>),
     /// Fetch a dump over HTTP.
     OpenUrl(String),
+    /// Pick another run of these traces (the run after a fix) to compare outputs with.
+    CompareWithRun,
+    /// Load files from disk as another run to compare outputs with (native).
+    CompareWithRunPaths(Vec<std::path::PathBuf>),
+    /// Close the other run: outputs are no longer compared.
+    StopComparingRuns,
     /// Cancel the running load.
     CancelLoad,
     /// Re-read the open dump with another field mapping (remembered for that dump).

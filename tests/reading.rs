@@ -559,3 +559,78 @@ fn a_search_opens_each_trace_at_its_first_match() {
     assert_ne!(Some(first), errata::ui::detail::last_user_turn(&input));
     assert_eq!(h.state().detail_ui.turn, first, "opened at the first match");
 }
+
+#[test]
+fn outputs_compare_with_the_same_trace_in_another_run() {
+    let dir = std::env::temp_dir().join(format!("errata-runs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let line = |id: &str, input: &str, output: &str| {
+        format!(
+            "{}\n",
+            serde_json::json!({"trace_id": id, "input": input, "output": output})
+        )
+    };
+    let after = dir.join("after.jsonl");
+    std::fs::write(
+        &after,
+        line(
+            "a",
+            "When is rent due?",
+            "Rent is due on the 1st; late after the 5th.",
+        ) + &line("new-b", "Do you allow cats?", "Yes, cats are welcome."),
+    )
+    .unwrap();
+    let before = dir.join("before.jsonl");
+    std::fs::write(
+        &before,
+        line("a", "When is rent due?", "Rent is due on the 5th.")
+            + &line("old-b", "Do you allow cats?", "No pets are allowed."),
+    )
+    .unwrap();
+    let mut h = open_copy(after.to_str().unwrap(), egui::vec2(1400.0, 900.0));
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(
+        &ctx,
+        errata::app::Action::CompareWithRunPaths(vec![before.clone()]),
+    );
+    for _ in 0..300 {
+        h.step();
+        if h.state().job.is_none() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(3);
+    assert_eq!(
+        h.state().ws.data.as_ref().unwrap().store.len(),
+        2,
+        "still the dump that was open"
+    );
+    let shown =
+        |h: &Harness<'_, ErrataApp>, t: &str| h.query_all_by_label_contains(t).next().is_some();
+    assert!(
+        shown(&h, "compared with the trace with the same id in"),
+        "by id"
+    );
+    assert!(shown(&h, "a (this dump)"));
+    // the words that differ are their own pieces: both outputs are on screen
+    assert!(shown(&h, "Rent is due on the 5th."));
+    assert!(shown(&h, "Rent is due on the 1st; late after the 5th."));
+    // the next trace has a new id but the same input
+    h.key_press(Key::J);
+    h.run_steps(3);
+    assert!(
+        shown(&h, "compared with the trace with the same input in"),
+        "by input"
+    );
+    assert!(shown(&h, "old-b in"));
+    // File > Stop comparing
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::StopComparingRuns);
+    h.run_steps(3);
+    assert!(!shown(&h, "compared with"));
+    assert!(h.state().ws.data.as_ref().unwrap().other.is_none());
+    // the original dump, its labels and its project are untouched
+    assert_eq!(h.state().ws.data.as_ref().unwrap().store.id(0), "a");
+}

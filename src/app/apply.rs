@@ -59,6 +59,22 @@ impl ErrataApp {
                 self.start_files(ctx, sources);
             }
             Action::OpenUrl(url) => self.start_url(ctx, url),
+            Action::CompareWithRun => {
+                self.loading_other_run = true;
+                self.open_dialog(ctx);
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Action::CompareWithRunPaths(paths) => {
+                self.loading_other_run = true;
+                self.start_paths(ctx, paths);
+            }
+            #[cfg(target_arch = "wasm32")]
+            Action::CompareWithRunPaths(_) => {}
+            Action::StopComparingRuns => {
+                if let Some(d) = &mut self.ws.data {
+                    d.other = None;
+                }
+            }
             Action::CancelLoad => {
                 if let Some(job) = &self.job {
                     job.progress.cancel();

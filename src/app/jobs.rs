@@ -87,6 +87,7 @@ impl ErrataApp {
             key,
             started_secs: ctx.input(|i| i.time),
             kind: JobKind::Thread(rx),
+            other_run: std::mem::take(&mut self.loading_other_run),
         });
     }
 
@@ -256,7 +257,8 @@ impl ErrataApp {
         sources: Vec<Source>,
         label: String,
     ) {
-        if let Some(batch) = self.adding_batch.take()
+        if !self.loading_other_run
+            && let Some(batch) = self.adding_batch.take()
             && self.ws.data.is_some()
         {
             self.start_append(ctx, sources, batch, None);
@@ -301,6 +303,7 @@ impl ErrataApp {
                             next: 0,
                             chunks: Vec::new(),
                         },
+                        other_run: std::mem::take(&mut self.loading_other_run),
                     });
                     ctx.request_repaint();
                 }
@@ -311,7 +314,7 @@ impl ErrataApp {
 
     #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn start_paths(&mut self, ctx: &egui::Context, paths: Vec<std::path::PathBuf>) {
-        if self.adding_batch.is_some() && self.ws.data.is_some() {
+        if self.adding_batch.is_some() && self.ws.data.is_some() && !self.loading_other_run {
             let progress = Progress::default();
             match paths
                 .iter()
@@ -404,6 +407,7 @@ impl ErrataApp {
             key: url,
             started_secs: ctx.input(|i| i.time),
             kind: JobKind::Fetch(rx),
+            other_run: std::mem::take(&mut self.loading_other_run),
         });
     }
 
@@ -527,6 +531,7 @@ impl ErrataApp {
                 Ok(Err(e)) => {
                     self.file_rx = None;
                     self.adding_batch = None;
+                    self.loading_other_run = false;
                     self.error(e);
                 }
                 Err(mpsc::TryRecvError::Empty) => {}
@@ -534,6 +539,7 @@ impl ErrataApp {
                 Err(mpsc::TryRecvError::Disconnected) => {
                     self.file_rx = None;
                     self.adding_batch = None;
+                    self.loading_other_run = false;
                 }
             }
         }
@@ -550,6 +556,9 @@ impl ErrataApp {
                 Ok(result) => {
                     let Some(job) = self.job.take() else { return };
                     match result {
+                        Ok(Finished::Load(loaded, _)) if job.other_run => {
+                            self.finish_other_run(loaded, job.key);
+                        }
                         Ok(Finished::Load(loaded, ms)) => self.finish_load(loaded, job.key, ms),
                         Ok(Finished::Append {
                             loaded,
@@ -583,6 +592,7 @@ impl ErrataApp {
             JobKind::Fetch(rx) => match rx.try_recv() {
                 Ok(Ok(sources)) => {
                     let Some(job) = self.job.take() else { return };
+                    self.loading_other_run = job.other_run;
                     self.start_sources(ctx, sources, job.label);
                 }
                 Ok(Err(e)) => {
@@ -620,6 +630,7 @@ impl ErrataApp {
                     } = job.kind
                     {
                         match prepared.finish(chunks) {
+                            Ok(loaded) if job.other_run => self.finish_other_run(loaded, job.key),
                             Ok(loaded) => {
                                 self.finish_load(loaded, job.key, (now - job.started_secs) * 1e3);
                             }
@@ -686,8 +697,11 @@ impl ErrataApp {
                 .pick_files()
             {
                 Some(paths) => self.pending.push(Action::OpenPaths(paths)),
-                // cancelled: a later open is an open, not an append
-                None => self.adding_batch = None,
+                // cancelled: a later open is an open, not an append or another run
+                None => {
+                    self.adding_batch = None;
+                    self.loading_other_run = false;
+                }
             }
         }
         #[cfg(target_arch = "wasm32")]
@@ -709,6 +723,35 @@ impl ErrataApp {
                 repaint.request_repaint();
             });
         }
+    }
+
+    /// A finished load of another run: kept beside the open dump to compare outputs with.
+    pub(super) fn finish_other_run(&mut self, loaded: Loaded, key: String) {
+        let Some(d) = &mut self.ws.data else {
+            self.error(format!(
+                "open a dump before another run to compare it with: {key}"
+            ));
+            return;
+        };
+        for w in &loaded.warnings {
+            self.notices.push(Notice {
+                text: format!("{key}: {w}"),
+                error: false,
+            });
+        }
+        let other = crate::workspace::other_run::OtherRun::new(loaded, key);
+        let found = (0..d.store.len())
+            .filter(|&r| other.has_id(d.store.id(r)))
+            .count();
+        let text = format!(
+            "comparing outputs with {} ({} of {} share an id with this dump; others are matched by input)",
+            other.name,
+            crate::workspace::fmt_count(found),
+            crate::workspace::count_of(d.store.len(), "trace", "traces"),
+        );
+        d.other = Some(other);
+        self.detail_ui.compare_with = None;
+        self.notices.push(Notice { text, error: false });
     }
 
     pub(super) fn open_demo(&mut self) {

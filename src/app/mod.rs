@@ -107,6 +107,8 @@ pub struct LoadJob {
     key: String,
     started_secs: f64,
     kind: JobKind,
+    /// The load is another run to compare with (see [`ErrataApp::finish_other_run`]).
+    other_run: bool,
 }
 
 /// What a worker sends when it is done.
@@ -217,6 +219,8 @@ pub struct ErrataApp {
     /// Actions of a pass egui discarded, merged with those of the pass that replaces it.
     discarded: Vec<Action>,
     file_rx: Option<mpsc::Receiver<Result<Vec<Source>, String>>>,
+    /// The next load is another run to compare outputs with, not a dump to open.
+    loading_other_run: bool,
     /// The reader folded or unfolded the chart (until then it follows the window's width).
     chart_chosen: bool,
     /// Whether the system's file dialogs can open (natively: a desktop portal or zenity);
@@ -280,6 +284,7 @@ impl ErrataApp {
             file_dialogs: true,
             shortcut_char: None,
             chart_chosen: false,
+            loading_other_run: false,
             secret_dir: start.project_root.clone().or_else(secret_dir),
             saved_key: None,
             fonts,

@@ -48,7 +48,7 @@ pub struct DetailUi {
     /// parsed once, not every frame.
     json: std::collections::HashMap<Id, Option<std::sync::Arc<Value>>>,
     /// The word differences of the rows compared, kept while they stay the same.
-    diff: Option<((u32, u32), DiffPieces)>,
+    diff: Option<(Compared, DiffPieces)>,
 }
 
 /// A comparison's pieces: `(-1 removed | 0 same | 1 added, text)`.
@@ -231,7 +231,10 @@ pub fn ui(
     egui::CentralPanel::default().show(ui, |ui| {
         ui.strong("Output");
         if let Some(a) = compare {
-            compare_ui(ui, d, a, row, state);
+            compare_rows(ui, d, a, row, state);
+            return;
+        }
+        if compare_other_run(ui, d, row, &contents.0, state) {
             return;
         }
         ScrollArea::vertical()
@@ -251,12 +254,85 @@ pub fn ui(
     actions
 }
 
+/// Two traces whose outputs are compared: two rows of the dump, or the other run's row and
+/// this dump's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compared {
+    Rows(u32, u32),
+    OtherRun(u32, u32),
+}
+
 /// The marked trace's output beside this one's, with the words that differ marked (removed
 /// on the left, added on the right).
-fn compare_ui(ui: &mut egui::Ui, d: &Dataset, a: u32, b: u32, state: &mut DetailUi) {
-    if state.diff.as_ref().is_none_or(|(k, _)| *k != (a, b)) {
-        let text = |row: u32| crate::trace::content::plain_text(&d.contents(row).1);
-        let (ta, tb) = (text(a), text(b));
+fn compare_rows(ui: &mut egui::Ui, d: &Dataset, a: u32, b: u32, state: &mut DetailUi) {
+    let text = |row: u32| crate::trace::content::plain_text(&d.contents(row).1);
+    let note = format!(
+        "compared with {} (m marks another trace; m on it stops comparing)",
+        d.store.id(a as usize)
+    );
+    let names = [
+        format!("{} (marked)", d.store.id(a as usize)),
+        format!("{} (selected)", d.store.id(b as usize)),
+    ];
+    compare_ui(ui, state, Compared::Rows(a, b), &note, &names, || {
+        (text(a), text(b))
+    });
+}
+
+/// This trace's output beside the other run's trace with the same id (or input); false when
+/// the other run has none (the output is then shown alone, with a note).
+fn compare_other_run(
+    ui: &mut egui::Ui,
+    d: &mut Dataset,
+    row: u32,
+    input: &Content,
+    state: &mut DetailUi,
+) -> bool {
+    let id = d.store.id(row as usize).to_owned();
+    let Some(other) = d.other.as_mut() else {
+        return false;
+    };
+    let Some((o, how)) = other.counterpart(&id, input) else {
+        ui.weak(format!("{} has no trace with this id or input", other.name));
+        return false;
+    };
+    let how = match how {
+        crate::workspace::other_run::Matched::Id => "the same id",
+        crate::workspace::other_run::Matched::Input => "the same input",
+    };
+    let note = format!(
+        "compared with the trace with {how} in {} (File > Stop comparing)",
+        other.name
+    );
+    let names = [
+        format!("{} in {}", other.store.id(o as usize), other.name),
+        format!("{id} (this dump)"),
+    ];
+    let other = &*other;
+    let store = &d.store;
+    compare_ui(ui, state, Compared::OtherRun(o, row), &note, &names, || {
+        (
+            crate::trace::content::plain_text(&other.output(o)),
+            crate::trace::content::plain_text(
+                &crate::workspace::other_run::row_contents(store, row).1,
+            ),
+        )
+    });
+    true
+}
+
+/// Two outputs side by side with the words that differ marked: `names` head the columns;
+/// `texts` is asked only when `key` changed.
+fn compare_ui(
+    ui: &mut egui::Ui,
+    state: &mut DetailUi,
+    key: Compared,
+    note: &str,
+    names: &[String; 2],
+    texts: impl FnOnce() -> (String, String),
+) {
+    if state.diff.as_ref().is_none_or(|(k, _)| *k != key) {
+        let (ta, tb) = texts();
         let pieces = crate::trace::diff::words(&ta, &tb)
             .into_iter()
             .map(|p| match p {
@@ -265,18 +341,12 @@ fn compare_ui(ui: &mut egui::Ui, d: &Dataset, a: u32, b: u32, state: &mut Detail
                 Piece::Added(t) => (1, t.to_owned()),
             })
             .collect();
-        state.diff = Some(((a, b), pieces));
+        state.diff = Some((key, pieces));
     }
     let Some((_, pieces)) = &state.diff else {
         return;
     };
-    ui.add(
-        Label::new(format!(
-            "compared with {} (m marks another trace; m on it stops comparing)",
-            d.store.id(a as usize)
-        ))
-        .wrap(),
-    );
+    ui.add(Label::new(note).wrap());
     let font = egui::TextStyle::Body.resolve(ui.style());
     let text_color = ui.visuals().text_color();
     let job = |side: i8, mark: egui::Color32, width: f32| {
@@ -307,11 +377,9 @@ fn compare_ui(ui: &mut egui::Ui, d: &Dataset, a: u32, b: u32, state: &mut Detail
         .show(ui, |ui| {
             ui.columns(2, |cols| {
                 // (a column's layout is justified: text in it would be stretched)
-                for (col, side, row, what, mark) in
-                    [(0, -1, a, "marked", removed), (1, 1, b, "selected", added)]
-                {
+                for (col, side, mark) in [(0, -1, removed), (1, 1, added)] {
                     cols[col].vertical(|ui| {
-                        ui.weak(format!("{} ({what})", d.store.id(row as usize)));
+                        ui.weak(&names[col]);
                         let w = ui.available_width();
                         ui.add(Label::new(job(side, mark, w)).wrap());
                     });

@@ -66,6 +66,28 @@ fn file_menu(
     if ui.button("Open demo traces").clicked() {
         actions.push(Action::OpenDemo);
     }
+    let other = data.and_then(|d| d.other.as_ref());
+    if ui
+        .add_enabled(
+            data.is_some(),
+            egui::Button::new("Compare outputs with another run…"),
+        )
+        .on_hover_text(
+            "Open another run of these traces (e.g. after a fix): each trace's output shows \
+             beside the other run's trace with the same id (else the same input), the words \
+             that differ marked",
+        )
+        .clicked()
+    {
+        actions.push(Action::CompareWithRun);
+    }
+    if let Some(other) = other
+        && ui
+            .button(format!("Stop comparing with {}", other.name))
+            .clicked()
+    {
+        actions.push(Action::StopComparingRuns);
+    }
     ui.separator();
     for (label, action) in [
         ("Import labels…", Action::ImportLabels),

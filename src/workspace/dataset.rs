@@ -52,6 +52,8 @@ pub struct Dataset {
     pub key: String,
     /// Visible metadata columns, in order.
     pub visible_columns: Vec<String>,
+    /// Another run of these traces, opened to compare outputs with.
+    pub other: Option<super::other_run::OtherRun>,
     previews: HashMap<u32, (String, String)>,
     detail: Option<(u32, Arc<(Content, Content)>)>,
 }
@@ -83,6 +85,7 @@ impl Dataset {
             load_ms,
             key,
             visible_columns,
+            other: None,
             previews: HashMap::new(),
             detail: None,
         }
@@ -95,15 +98,7 @@ impl Dataset {
 
     /// Input and output of a row as displayable content.
     pub fn contents(&self, row: u32) -> (Content, Content) {
-        let row = row as usize;
-        if self.store.mapping.split_conversation {
-            content::split_conversation(self.store.raw_input(row))
-        } else {
-            (
-                content::from_raw(self.store.raw_input(row)),
-                content::from_raw(self.store.raw_output(row)),
-            )
-        }
+        super::other_run::row_contents(&self.store, row)
     }
 
     /// One-line previews of a row's input and output (cached; only visible rows ask).

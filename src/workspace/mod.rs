@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod exports;
 pub mod judge;
 pub mod notes;
+pub mod other_run;
 pub mod pareto;
 pub mod query;
 pub mod sampling;
