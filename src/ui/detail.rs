@@ -182,7 +182,9 @@ pub fn ui(
         .min_size(40.0)
         .show(ui, |ui| {
             ui.strong("Metadata");
-            ScrollArea::vertical()
+            // both ways: a long value scrolls inside the panel instead of widening it (a
+            // wider panel drew its top border across the coding panel)
+            ScrollArea::both()
                 .id_salt("metadata-scroll")
                 .auto_shrink(false)
                 .show(ui, |ui| {
@@ -195,7 +197,14 @@ pub fn ui(
                                 ui.label(RichText::new(&c.name).monospace());
                                 match d.store.cell(r, i) {
                                     // a link opens the system browser (a new tab on the web)
-                                    Some(v) if is_url(&v) => ui.hyperlink(v),
+                                    Some(v) if is_url(&v) => {
+                                        let shown = if v.chars().count() > 90 {
+                                            v.chars().take(89).chain(['…']).collect()
+                                        } else {
+                                            v.clone()
+                                        };
+                                        ui.hyperlink_to(shown, &v).on_hover_text(&v)
+                                    }
                                     Some(v) => ui.add(Label::new(v).wrap()),
                                     None => ui.weak("null"),
                                 };
