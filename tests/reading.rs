@@ -250,6 +250,18 @@ fn at_1280_by_800_the_chart_folds_and_windows_use_the_screen() {
     assert!(!h.state().pareto_ui.docked);
     let output = h.get_by_label("output").rect();
     assert!(output.right() < 1280.0, "{output:?}");
+    // the coding panel's verdict, note and tags are on screen without scrolling
+    for label in ["Pass (p)", "Fail (f)"] {
+        let r = h.get_by_label(label).rect();
+        assert!(r.bottom() <= 800.0 && r.right() <= 1280.0, "{label} at {r:?}");
+    }
+    for label in ["Note (e)", "Tags (1-9 toggle)"] {
+        let r = h.get_by_label_contains(label).rect();
+        assert!(r.bottom() <= 800.0, "{label} at {r:?}");
+    }
+    // (the tag box lies above the "Next unreviewed" button)
+    let below = h.get_by_label("Next unreviewed (u)").rect();
+    assert!(below.bottom() <= 800.0, "the tag box is above {below:?}");
     // one click brings the chart back, and "fold" folds it again
     h.get_by_label("◂ Pareto").click();
     h.run_steps(3);
