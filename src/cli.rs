@@ -10,6 +10,15 @@ use serde_json::json;
 
 use crate::trace::load::{self, Progress};
 
+/// `println!` that never panics: a reader that went away (`errata summary … | head`) ends the
+/// output quietly instead of aborting with "Broken pipe".
+macro_rules! println {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 /// How many skipped lines `summary` lists.
 const SKIPPED_SHOWN: usize = 10;
 
@@ -118,6 +127,7 @@ fn summary(args: &[String]) -> Result<(), String> {
             "input_field": path_text(&store.mapping.input),
             "output_field": path_text(&store.mapping.output),
             "split_conversation": store.mapping.split_conversation,
+            "format": store.format,
             "metadata_columns": columns,
             "warnings": loaded.warnings,
             "load_ms": round1(load_ms),
@@ -132,6 +142,9 @@ fn summary(args: &[String]) -> Result<(), String> {
         println!("{out}");
     } else {
         println!("files:    {}", store.files().join(", "));
+        if let Some(f) = &store.format {
+            println!("format:   {f}");
+        }
         println!("traces:   {}", store.len());
         println!("skipped:  {}", loaded.skipped_count);
         for s in loaded.skipped.iter().take(SKIPPED_SHOWN) {

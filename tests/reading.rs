@@ -253,7 +253,10 @@ fn at_1280_by_800_the_chart_folds_and_windows_use_the_screen() {
     // the coding panel's verdict, note and tags are on screen without scrolling
     for label in ["Pass (p)", "Fail (f)"] {
         let r = h.get_by_label(label).rect();
-        assert!(r.bottom() <= 800.0 && r.right() <= 1280.0, "{label} at {r:?}");
+        assert!(
+            r.bottom() <= 800.0 && r.right() <= 1280.0,
+            "{label} at {r:?}"
+        );
     }
     for label in ["Note (e)", "Tags (1-9 toggle)"] {
         let r = h.get_by_label_contains(label).rect();

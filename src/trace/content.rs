@@ -104,7 +104,15 @@ fn from_array(items: Vec<Value>) -> Content {
         return Content::Json(Value::Array(items));
     }
     if objects.iter().all(|o| o.contains_key("role")) {
-        return Content::Chat(objects.into_iter().map(message).collect());
+        return Content::Chat(objects.into_iter().flat_map(messages_of).collect());
+    }
+    // chat under other names: ShareGPT (`from`/`value`), ATIF steps (`source`/`message`)
+    if objects.iter().all(|o| {
+        ROLE_KEYS
+            .iter()
+            .any(|k| o.get(*k).is_some_and(Value::is_string))
+    }) {
+        return Content::Chat(objects.into_iter().flat_map(messages_of).collect());
     }
     if objects.iter().all(|o| o.contains_key("message")) {
         let messages = objects
@@ -176,13 +184,52 @@ fn from_object(map: Map<String, Value>) -> Content {
     Content::Json(Value::Object(map))
 }
 
+/// Keys that name a message's author, best first.
+const ROLE_KEYS: [&str; 4] = ["role", "from", "source", "speaker"];
+
+/// A role as people read it: ShareGPT's `human`/`gpt`, ATIF's `agent`… become user/assistant.
+pub fn normalise_role(role: &str) -> String {
+    match role.to_ascii_lowercase().as_str() {
+        "human" | "user" => "user".to_owned(),
+        "gpt" | "chatgpt" | "bing" | "bard" | "agent" | "ai" | "bot" | "model" => {
+            "assistant".to_owned()
+        }
+        "function" | "observation" => "tool".to_owned(),
+        _ => role.to_owned(),
+    }
+}
+
+/// One message object as messages: the message itself, then (ATIF) a tool message for each of
+/// its observation's results.
+fn messages_of(o: &Map<String, Value>) -> Vec<Message> {
+    let mut out = vec![message(o)];
+    if let Some(Value::Array(results)) = o.get("observation").and_then(|v| v.get("results")) {
+        for r in results {
+            out.push(Message {
+                role: "tool".to_owned(),
+                tool_call_id: r
+                    .get("source_call_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                text: match r.get("content") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => pretty(other),
+                    None => String::new(),
+                },
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
 fn message(o: &Map<String, Value>) -> Message {
+    let role = ROLE_KEYS
+        .iter()
+        .find_map(|k| o.get(*k).and_then(Value::as_str))
+        .unwrap_or("?");
     let mut m = Message {
-        role: o
-            .get("role")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned(),
+        role: normalise_role(role),
         name: o.get("name").and_then(Value::as_str).map(str::to_owned),
         tool_call_id: o
             .get("tool_call_id")
@@ -190,19 +237,29 @@ fn message(o: &Map<String, Value>) -> Message {
             .map(str::to_owned),
         ..Default::default()
     };
-    match o.get("content") {
+    // the text: `content` (OpenAI, Anthropic), `value` (ShareGPT), `message` (ATIF), `parts`
+    // (OpenTelemetry GenAI), `text`
+    let body = ["content", "value", "message", "parts", "text"]
+        .iter()
+        .find_map(|k| o.get(*k).filter(|v| !v.is_null()));
+    match body {
         Some(Value::String(s)) => m.text.push_str(s),
         Some(Value::Array(blocks)) => add_blocks(&mut m, blocks),
-        Some(Value::Null) | None => {}
+        None => {}
         Some(other) => m.text.push_str(&pretty(other)),
     }
     if let Some(Value::Array(calls)) = o.get("tool_calls") {
         for c in calls {
             let f = c.get("function").unwrap_or(c);
             m.tool_calls.push(ToolCall {
-                id: c.get("id").and_then(Value::as_str).map(str::to_owned),
+                id: c
+                    .get("id")
+                    .or_else(|| c.get("tool_call_id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 name: f
                     .get("name")
+                    .or_else(|| f.get("function_name"))
                     .and_then(Value::as_str)
                     .unwrap_or("?")
                     .to_owned(),
@@ -234,7 +291,26 @@ fn add_blocks(m: &mut Message, blocks: &[Value]) {
         };
         match b.get("type").and_then(Value::as_str) {
             Some("text" | "input_text" | "output_text") => {
-                push(m, b.get("text").and_then(Value::as_str).unwrap_or(""));
+                // `content` in OpenTelemetry GenAI's parts
+                let text = b.get("text").or_else(|| b.get("content"));
+                push(m, text.and_then(Value::as_str).unwrap_or(""));
+            }
+            Some("tool_call") => m.tool_calls.push(ToolCall {
+                id: b.get("id").and_then(Value::as_str).map(str::to_owned),
+                name: b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+                arguments: arguments(b.get("arguments")),
+            }),
+            Some("tool_call_response") => {
+                m.tool_call_id = b.get("id").and_then(Value::as_str).map(str::to_owned);
+                match b.get("response").or_else(|| b.get("result")) {
+                    Some(Value::String(s)) => push(m, s),
+                    Some(other) => push(m, &pretty(other)),
+                    None => {}
+                }
             }
             Some("tool_use" | "function_call") => m.tool_calls.push(ToolCall {
                 id: b

@@ -344,6 +344,8 @@ pub struct Prepared {
     skipped: Vec<Skipped>,
     skipped_count: usize,
     warnings: Vec<String>,
+    /// What the files were recognised as (see [`super::formats`]).
+    pub format: Option<String>,
 }
 
 /// One parsed range of records.
@@ -395,8 +397,27 @@ impl Prepared {
         let mut batches = Vec::new();
         let mut ranges = Vec::new();
         let mut spans = Vec::new();
-        for (i, source) in sources.into_iter().enumerate() {
-            let decoded = decode(&source.name, source.bytes, &mut warnings)?;
+        let mut formats: Vec<String> = Vec::new();
+        let mut suggested: Option<FieldMapping> = None;
+        let mut suggested_id: Option<FieldPath> = None;
+        let decoded = super::formats::decode_all(sources, &mut warnings)?;
+        let several = decoded.len() > 1;
+        for (i, source) in decoded.into_iter().enumerate() {
+            let decoded = source.text;
+            if let Some(what) = source.what {
+                let short = source
+                    .name
+                    .rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or(&source.name);
+                formats.push(if several {
+                    format!("{short}: {what}")
+                } else {
+                    what
+                });
+                suggested = suggested.or(source.mapping);
+                suggested_id = suggested_id.or(source.id);
+            }
             let base = text.len();
             if text.is_empty() {
                 text = decoded;
@@ -426,8 +447,27 @@ impl Prepared {
                 stats.add(&obj);
             }
         }
-        let detected = stats.detect();
+        let mut detected = stats.detect();
+        match (suggested.clone(), suggested_id) {
+            (Some(m), _) => detected = m,
+            (None, Some(id)) => detected.id = Some(id),
+            (None, None) => {}
+        }
+        // what the records' shape says, unless a tool's format already said it all
+        if let Some(shape) = stats
+            .format()
+            .filter(|s| suggested.is_none() && !formats.iter().any(|f| f.contains(s.as_str())))
+        {
+            let generic =
+                |f: &String| f.starts_with("a JSON document") || f.ends_with("one after another");
+            if formats.iter().all(generic) && !formats.is_empty() {
+                formats = vec![format!("{shape} ({})", formats.join("; "))];
+            } else {
+                formats.push(shape);
+            }
+        }
         Ok(Prepared {
+            format: (!formats.is_empty()).then(|| formats.join("; ")),
             mapping: mapping.unwrap_or_else(|| detected.clone()),
             detected,
             paths: stats.all_paths(),
@@ -621,7 +661,7 @@ impl Prepared {
                 col.rename(new.as_str().into());
             }
         }
-        let store = TraceStore::new(
+        let mut store = TraceStore::new(
             self.text,
             self.files,
             self.batches,
@@ -632,6 +672,7 @@ impl Prepared {
             self.detected,
             self.paths,
         )?;
+        store.format = self.format;
         Ok(Loaded {
             store,
             skipped,

@@ -7,6 +7,7 @@ pub mod content;
 pub mod decode;
 pub mod diff;
 pub mod filter;
+pub mod formats;
 pub mod load;
 pub mod markdown;
 pub mod raw;

@@ -123,6 +123,25 @@ pub struct SampleStats {
     paths: BTreeMap<FieldPath, (usize, Vec<JsonKind>)>,
     /// Top-level keys in first-seen order.
     order: Vec<FieldPath>,
+    /// Array fields whose first element looks like a chat message (`role`/`from`/`source` with
+    /// `content`/`value`/`message`/`parts`), in first-seen order: conversations by shape.
+    conversations: Vec<FieldPath>,
+}
+
+/// Whether a JSON array's first element looks like a chat message.
+fn looks_like_conversation(value: &RawValue) -> bool {
+    let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(value.get()) else {
+        return false;
+    };
+    let Some(first) = items.first() else {
+        return false;
+    };
+    let Ok(obj) = RawObject::parse(first.get()) else {
+        return false;
+    };
+    let has = |keys: &[&str]| keys.iter().any(|k| obj.get(k).is_some());
+    has(&["role", "from", "source", "speaker"])
+        && has(&["content", "value", "message", "parts", "text", "tool_calls"])
 }
 
 impl SampleStats {
@@ -132,12 +151,18 @@ impl SampleStats {
         for (key, value) in &record.fields {
             let kind = kind_of(value);
             self.note(FieldPath::top(key), kind);
+            if kind == JsonKind::Array && looks_like_conversation(value) {
+                self.conversation(FieldPath::top(key));
+            }
             if kind == JsonKind::Object
                 && let Ok(inner) = RawObject::parse(value.get())
             {
                 for (k2, v2) in &inner.fields {
                     let kind2 = kind_of(v2);
                     self.note(FieldPath::of(&[key, k2]), kind2);
+                    if kind2 == JsonKind::Array && looks_like_conversation(v2) {
+                        self.conversation(FieldPath::of(&[key, k2]));
+                    }
                     // OpenInference nested form: attributes.input.value
                     if kind2 == JsonKind::Object
                         && (k2 == "input" || k2 == "output")
@@ -149,6 +174,12 @@ impl SampleStats {
                     }
                 }
             }
+        }
+    }
+
+    fn conversation(&mut self, path: FieldPath) {
+        if !self.conversations.contains(&path) {
+            self.conversations.push(path);
         }
     }
 
@@ -191,40 +222,107 @@ impl SampleStats {
         self.paths.get(path).map_or(&[], |(_, k)| k.as_slice())
     }
 
+    /// A provider envelope the sample has the shape of, if any.
+    fn envelope(&self) -> Option<Envelope> {
+        let has = |keys: &[&str]| self.present(&FieldPath::of(keys));
+        if !has(&["custom_id"]) {
+            return None;
+        }
+        if has(&["response", "body"]) || (has(&["response"]) && has(&["error"])) {
+            Some(Envelope::OpenAiBatchOutput)
+        } else if has(&["result", "message"]) || has(&["result", "type"]) {
+            Some(Envelope::AnthropicBatchResults)
+        } else if has(&["body", "messages"]) || has(&["body", "input"]) {
+            Some(Envelope::OpenAiBatchInput)
+        } else if has(&["params", "messages"]) {
+            Some(Envelope::AnthropicBatchRequests)
+        } else {
+            None
+        }
+    }
+
+    /// What the sample's shape says the file is, when errata knows it ("OpenAI Batch output",
+    /// "ShareGPT conversations", …), for the header line.
+    pub fn format(&self) -> Option<String> {
+        if let Some(e) = self.envelope() {
+            return Some(e.describe().to_owned());
+        }
+        let m = self.detect();
+        let on = |p: &Option<FieldPath>, key: &str| {
+            p.as_ref()
+                .is_some_and(|p| p.0.iter().any(|k| k.contains(key)))
+        };
+        if on(&m.input, "gen_ai.") || on(&m.output, "gen_ai.") {
+            return Some("OpenTelemetry GenAI spans".to_owned());
+        }
+        if on(&m.input, "input.value") || on(&m.output, "output.value") {
+            return Some("OpenInference spans".to_owned());
+        }
+        let conv = m
+            .input
+            .as_ref()
+            .filter(|p| self.conversations.contains(p))?;
+        match conv.0.last().map(String::as_str) {
+            Some("conversations") => Some("ShareGPT conversations".to_owned()),
+            Some("messages" | "input" | "inputs" | "prompt") => None,
+            _ => Some(format!("conversations in `{conv}`")),
+        }
+    }
+
     /// Picks id, input and output fields by name and shape.
     pub fn detect(&self) -> FieldMapping {
         let top = |name: &str| {
             let p = FieldPath::top(name);
             self.present(&p).then_some(p)
         };
-        let id = ID_NAMES.iter().find_map(|n| {
-            top(n).filter(|p| {
-                self.kinds(p)
-                    .iter()
-                    .all(|k| matches!(k, JsonKind::String | JsonKind::Number | JsonKind::Null))
-            })
-        });
-
-        // OpenInference spans: attributes."input.value" / attributes.input.value
-        let open_inference = |which: &str| {
-            self.order
-                .iter()
-                .filter(|p| p.0.len() >= 2)
-                .find(|p| {
-                    let keys: Vec<&str> = p.0.iter().skip(1).map(String::as_str).collect();
-                    (keys == [format!("{which}.value").as_str()] || keys == [which, "value"])
-                        && self.present(p)
-                })
-                .cloned()
+        let path = |keys: &[&str]| {
+            let p = FieldPath::of(keys);
+            self.present(&p).then_some(p)
         };
+        let scalar = |p: &FieldPath| {
+            self.kinds(p)
+                .iter()
+                .all(|k| matches!(k, JsonKind::String | JsonKind::Number | JsonKind::Null))
+        };
+        let id = top("custom_id")
+            .or_else(|| ID_NAMES.iter().find_map(|n| top(n).filter(|p| scalar(p))))
+            // spans as the OpenTelemetry console exporter writes them, and flattened columns
+            .or_else(|| path(&["context", "span_id"]).filter(|p| scalar(p)))
+            .or_else(|| top("context.span_id").filter(|p| scalar(p)));
 
+        if let Some(e) = self.envelope() {
+            let (input, output) = e.fields();
+            return FieldMapping {
+                id,
+                input: input.map(FieldPath::of).filter(|p| self.present(p)),
+                output: output.map(FieldPath::of),
+                split_conversation: false,
+            };
+        }
+
+        // spans' attributes: OpenTelemetry GenAI, then OpenInference (attributes."input.value"
+        // or attributes.input.value, or a flattened `attributes.input.value` column)
+        let attribute = |names: &[&str]| {
+            names.iter().find_map(|n| {
+                path(&["attributes", n])
+                    .or_else(|| top(&format!("attributes.{n}")))
+                    .or_else(|| {
+                        let (head, tail) = n.split_once('.')?;
+                        path(&["attributes", head, tail])
+                    })
+            })
+        };
         let mut input = INPUT_NAMES.iter().find_map(|n| top(n));
         let mut output = OUTPUT_NAMES.iter().find_map(|n| top(n));
         if input.is_none() {
-            input = open_inference("input");
+            input = attribute(&["gen_ai.input.messages", "gen_ai.prompt", "input.value"]);
         }
         if output.is_none() {
-            output = open_inference("output");
+            output = attribute(&[
+                "gen_ai.output.messages",
+                "gen_ai.completion",
+                "output.value",
+            ]);
         }
         // A conversation plus a separate answer field: prefer the conversation as input.
         if let (Some(i), Some(_)) = (&input, &output)
@@ -235,15 +333,58 @@ impl SampleStats {
         {
             input = Some(m);
         }
+        // a conversation under any name (`conversations`, `traj`, `history`, `steps`…)
+        if input.is_none() {
+            input = self.conversations.iter().find(|p| self.present(p)).cloned();
+        }
         let split_conversation = output.is_none()
             && input.as_ref().is_some_and(|p| {
-                p.head() == "messages" && self.kinds(p).contains(&JsonKind::Array)
+                (p.head() == "messages" && self.kinds(p).contains(&JsonKind::Array))
+                    || self.conversations.contains(p)
             });
         FieldMapping {
             id,
             input,
             output,
             split_conversation,
+        }
+    }
+}
+
+/// Provider batch files, by shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Envelope {
+    OpenAiBatchOutput,
+    OpenAiBatchInput,
+    AnthropicBatchResults,
+    AnthropicBatchRequests,
+}
+
+impl Envelope {
+    fn describe(self) -> &'static str {
+        match self {
+            Envelope::OpenAiBatchOutput => "OpenAI Batch output",
+            Envelope::OpenAiBatchInput => "OpenAI Batch input",
+            Envelope::AnthropicBatchResults => "Anthropic Message Batches results",
+            Envelope::AnthropicBatchRequests => "Anthropic Message Batches requests",
+        }
+    }
+
+    /// The input and output paths inside the envelope.
+    fn fields(
+        self,
+    ) -> (
+        Option<&'static [&'static str]>,
+        Option<&'static [&'static str]>,
+    ) {
+        match self {
+            Envelope::OpenAiBatchOutput => (
+                Some(&["request", "messages"]),
+                Some(&["response", "body", "choices"]),
+            ),
+            Envelope::OpenAiBatchInput => (Some(&["body", "messages"]), None),
+            Envelope::AnthropicBatchResults => (None, Some(&["result", "message", "content"])),
+            Envelope::AnthropicBatchRequests => (Some(&["params", "messages"]), None),
         }
     }
 }

@@ -116,6 +116,9 @@ pub struct TraceStore {
     pub paths: Vec<FieldPath>,
     /// How identity was decided.
     pub identity: Identity,
+    /// What the files were recognised as ("Inspect AI eval log: 3 samples of …"), when errata
+    /// knew their tool's format or made records out of whole JSON documents.
+    pub format: Option<String>,
     facet_columns: std::sync::OnceLock<Vec<String>>,
     /// id → row, built on the first lookup.
     rows_by_id: std::sync::OnceLock<std::collections::HashMap<Box<str>, u32>>,
@@ -178,6 +181,7 @@ impl TraceStore {
             detected,
             paths,
             identity,
+            format: None,
             facet_columns: std::sync::OnceLock::new(),
             rows_by_id: std::sync::OnceLock::new(),
         };

@@ -206,10 +206,14 @@ pub fn dataset_line(ui: &mut egui::Ui, data: Option<&Dataset>) -> Vec<Action> {
     };
     ui.horizontal_wrapped(|ui| {
         ui.strong(d.store.files().join(", "));
-        ui.label(format!(
-            "· {}",
-            crate::workspace::count_of(d.store.len(), "trace", "traces")
-        ));
+        if let Some(f) = &d.store.format {
+            ui.label(format!("· {f}"));
+        } else {
+            ui.label(format!(
+                "· {}",
+                crate::workspace::count_of(d.store.len(), "trace", "traces")
+            ));
+        }
         ui.label(format!("· {}", d.store.identity.describe()));
         ui.label(format!("· {}", d.store.mapping.describe()));
         if ui
