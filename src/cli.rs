@@ -26,6 +26,16 @@ const SKIPPED_SHOWN: usize = 10;
 /// Returns the exit code, or `None` when the arguments are for the app.
 pub fn run(args: &[String]) -> Option<i32> {
     let (cmd, rest) = args.split_first()?;
+    // every command's --help prints the usage and succeeds
+    if rest.iter().any(|a| a == "--help" || a == "-h")
+        && matches!(
+            cmd.as_str(),
+            "summary" | "generate" | "labels" | "report" | "propose" | "judge"
+        )
+    {
+        println!("{}", usage());
+        return Some(0);
+    }
     let code = match cmd.as_str() {
         "summary" => summary(rest),
         "generate" => generate(rest),
@@ -55,8 +65,10 @@ pub fn usage() -> &'static str {
 
 usage:
   errata [FILE…]                         open the app (on the demo dump when no file is given)
-  errata summary FILE… [--where SQL] [--search TEXT] [--json]
+  errata summary FILE… [--id PATH] [--input PATH] [--output PATH] [--where SQL] [--search TEXT] [--json]
                                          load without a window and report what was found
+                                         (PATH: keys joined by dots, [n] for an array element,
+                                         e.g. response.body.choices[0].message.content)
   errata labels DUMP [--project DIR] [--json]
                                          label counts, categories and saturation of a project
   errata report DUMP [--project DIR] [--format md|csv|json] [--by severity]
@@ -73,10 +85,19 @@ fn summary(args: &[String]) -> Result<(), String> {
     let mut json_out = false;
     let mut files = Vec::new();
     let mut filters = crate::trace::view::Filters::default();
+    let mut fields = crate::trace::schema::FieldOverrides::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        let mut path = |what: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a field path (the {what} field)"))
+        };
         match a.as_str() {
             "--json" => json_out = true,
+            "--id" => fields.id = Some(path("id")?),
+            "--input" => fields.input = Some(path("input")?),
+            "--output" => fields.output = Some(path("output")?),
             "--where" => filters.sql = it.next().ok_or("--where needs a SQL condition")?.clone(),
             "--search" => filters.search.text = it.next().ok_or("--search needs text")?.clone(),
             f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
@@ -94,7 +115,8 @@ fn summary(args: &[String]) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let loaded = load::load(sources, None, &progress, threads).map_err(|e| e.to_string())?;
+    let loaded =
+        load::load_with(sources, None, &fields, &progress, threads).map_err(|e| e.to_string())?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let store = &loaded.store;
     let query = if filters.is_active() {

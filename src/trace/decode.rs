@@ -296,6 +296,8 @@ fn binary_kind(bytes: &[u8]) -> &'static str {
 
 /// Parquet and CSV (natively): read with polars, then written as JSON Lines so that the same
 /// detection, identity and copy-as-JSON rules apply (the copied record is the row as JSON).
+/// Column names with dots (`attributes.input.value`, as Phoenix's spans dataframe has them) are
+/// read like nested paths by detection; pandas' index column is left out.
 /// A damaged file that makes polars panic is reported as damaged; CSV lines with more fields
 /// than the header are named in a warning and their extra fields dropped.
 #[cfg(not(target_arch = "wasm32"))]
@@ -332,6 +334,16 @@ fn tabular_to_jsonl(
             } else {
                 ParquetReader::new(cursor).finish()?
             };
+            // pandas' index, written as a column by `to_csv` (no name) or `to_parquet`: not data
+            let index: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|n| n.to_string())
+                .filter(|n| matches!(n.as_str(), "" | "Unnamed: 0" | "__index_level_0__"))
+                .collect();
+            for name in index {
+                df.drop_in_place(&name)?;
+            }
             let mut out = Vec::new();
             JsonWriter::new(&mut out)
                 .with_json_format(JsonFormat::JsonLines)

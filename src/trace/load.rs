@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use super::columns::{Cell, ColumnBuilder, Kind, dtype_of, kind_of_series, unify};
 use super::raw::{JsonKind, RawObject, kind_of, offset_in};
-use super::schema::{FieldMapping, FieldPath, SampleStats};
+use super::schema::{FieldMapping, FieldOverrides, FieldPath, SampleStats};
 use super::store::{RecordRef, Span, TraceStore};
 
 /// Records sampled from the start of a dump to detect the field mapping.
@@ -87,6 +87,12 @@ pub enum LoadError {
         skipped: usize,
         /// The first reason, with file and line.
         first: String,
+    },
+    /// A field named on the command line is not a path.
+    #[error("{reason}")]
+    BadField {
+        /// What is wrong with it.
+        reason: String,
     },
     /// The user cancelled.
     #[error("loading was cancelled")]
@@ -389,6 +395,15 @@ impl ChunkOut {
 impl Prepared {
     /// Decodes and splits the sources and decides the mapping (`mapping` overrides detection).
     pub fn new(sources: Vec<Source>, mapping: Option<FieldMapping>) -> Result<Prepared, LoadError> {
+        Prepared::new_with(sources, mapping, &FieldOverrides::default())
+    }
+
+    /// [`Prepared::new`], with fields a person named replacing what was decided for them.
+    pub fn new_with(
+        sources: Vec<Source>,
+        mapping: Option<FieldMapping>,
+        overrides: &FieldOverrides,
+    ) -> Result<Prepared, LoadError> {
         let mut warnings = Vec::new();
         let mut skipped = Vec::new();
         let mut skipped_count = 0;
@@ -466,11 +481,34 @@ impl Prepared {
                 formats.push(shape);
             }
         }
+        let paths = stats.all_paths();
+        let mut mapping = mapping.unwrap_or_else(|| detected.clone());
+        if overrides.any() {
+            overrides
+                .apply(&mut mapping, &paths)
+                .map_err(|reason| LoadError::BadField { reason })?;
+            let sample: Vec<RawObject<'_>> = spans
+                .iter()
+                .take(SAMPLE_RECORDS)
+                .filter_map(|s| RawObject::parse(slice(&text, s.start, s.len)).ok())
+                .collect();
+            for p in [&mapping.id, &mapping.input, &mapping.output]
+                .into_iter()
+                .flatten()
+            {
+                if !sample.is_empty() && sample.iter().all(|r| p.lookup(r).is_none()) {
+                    warnings.push(format!(
+                        "no record has `{p}` (of the first {} read)",
+                        sample.len()
+                    ));
+                }
+            }
+        }
         Ok(Prepared {
             format: (!formats.is_empty()).then(|| formats.join("; ")),
-            mapping: mapping.unwrap_or_else(|| detected.clone()),
+            mapping,
             detected,
-            paths: stats.all_paths(),
+            paths,
             text,
             files,
             batches,
@@ -702,7 +740,24 @@ pub fn load(
     progress: &Progress,
     threads: usize,
 ) -> Result<Loaded, LoadError> {
-    let prepared = Prepared::new(sources, mapping)?;
+    load_with(
+        sources,
+        mapping,
+        &FieldOverrides::default(),
+        progress,
+        threads,
+    )
+}
+
+/// [`load`] with fields a person named (see [`FieldOverrides`]).
+pub fn load_with(
+    sources: Vec<Source>,
+    mapping: Option<FieldMapping>,
+    overrides: &FieldOverrides,
+    progress: &Progress,
+    threads: usize,
+) -> Result<Loaded, LoadError> {
+    let prepared = Prepared::new_with(sources, mapping, overrides)?;
     let total = prepared.total();
     progress
         .records_total

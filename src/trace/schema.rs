@@ -46,24 +46,73 @@ impl FieldPath {
         self.0.first().map_or("", String::as_str)
     }
 
-    /// Looks the path up in a record, parsing nested objects on the way.
+    /// Looks the path up in a record, parsing nested objects (and arrays, for `[n]` keys) on
+    /// the way.
     pub fn lookup<'a>(&self, record: &RawObject<'a>) -> Option<&'a RawValue> {
         let (first, rest) = self.0.split_first()?;
         let mut value = record.get(first)?;
         for key in rest {
-            if kind_of(value) != JsonKind::Object {
-                return None;
-            }
-            let obj = RawObject::parse(value.get()).ok()?;
-            value = obj.get(key)?;
+            value = match (index_of(key), kind_of(value)) {
+                (Some(i), JsonKind::Array) => {
+                    let items: Vec<&'a RawValue> = serde_json::from_str(value.get()).ok()?;
+                    items.get(i).copied()?
+                }
+                (None, JsonKind::Object) => RawObject::parse(value.get()).ok()?.get(key)?,
+                _ => return None,
+            };
         }
         Some(value)
     }
+
+    /// A path as a person types it: `response.body.choices[0].message.content`. A path seen in
+    /// the file whose written form matches is taken as it is (its keys may hold dots, as
+    /// OpenInference's `attributes.input.value` does); otherwise dots separate keys and `[n]`
+    /// picks an array element.
+    pub fn parse(text: &str, known: &[FieldPath]) -> Option<FieldPath> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        if let Some(p) = known.iter().find(|p| p.to_string() == text) {
+            return Some(p.clone());
+        }
+        let mut keys = Vec::new();
+        for part in text.split('.') {
+            let (name, mut indices) = match part.find('[') {
+                Some(at) => (&part[..at], &part[at..]),
+                None => (part, ""),
+            };
+            if !name.is_empty() {
+                keys.push(name.to_owned());
+            }
+            while let Some(end) = indices.find(']') {
+                let index = indices.get(1..end)?;
+                index.parse::<usize>().ok()?;
+                keys.push(format!("[{index}]"));
+                indices = &indices[end + 1..];
+            }
+            if !indices.is_empty() {
+                return None;
+            }
+        }
+        (!keys.is_empty()).then_some(FieldPath(keys))
+    }
+}
+
+/// The array index a `[n]` key stands for.
+fn index_of(key: &str) -> Option<usize> {
+    key.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
 }
 
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join("."))
+        for (i, k) in self.0.iter().enumerate() {
+            if i > 0 && index_of(k).is_none() {
+                f.write_str(".")?;
+            }
+            f.write_str(k)?;
+        }
+        Ok(())
     }
 }
 
@@ -112,6 +161,46 @@ impl FieldMapping {
         } else {
             format!("input {}, output {}", show(&self.input), show(&self.output))
         }
+    }
+}
+
+/// Fields a person named (`errata summary --id … --input … --output …`), as typed paths; each
+/// replaces what detection chose for that field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldOverrides {
+    /// The id field.
+    pub id: Option<String>,
+    /// The input field.
+    pub input: Option<String>,
+    /// The output field.
+    pub output: Option<String>,
+}
+
+impl FieldOverrides {
+    /// Whether any field is named.
+    pub fn any(&self) -> bool {
+        self.id.is_some() || self.input.is_some() || self.output.is_some()
+    }
+
+    /// Applies the named fields to `mapping` (`known`: paths seen in the file). An output named
+    /// means the conversation is no longer split. Errors name a path that is not one.
+    pub fn apply(&self, mapping: &mut FieldMapping, known: &[FieldPath]) -> Result<(), String> {
+        let parse = |flag: &str, text: &str| {
+            FieldPath::parse(text, known).ok_or_else(|| {
+                format!("--{flag} `{text}` is not a field path (keys joined by dots, [n] for an array element)")
+            })
+        };
+        if let Some(t) = &self.id {
+            mapping.id = Some(parse("id", t)?);
+        }
+        if let Some(t) = &self.input {
+            mapping.input = Some(parse("input", t)?);
+        }
+        if let Some(t) = &self.output {
+            mapping.output = Some(parse("output", t)?);
+            mapping.split_conversation = false;
+        }
+        Ok(())
     }
 }
 
@@ -469,6 +558,28 @@ mod tests {
         ]);
         assert_eq!(m.input, Some(FieldPath::top("query")));
         assert_eq!(m.output, Some(FieldPath::top("response")));
+    }
+
+    #[test]
+    fn typed_paths_reach_into_arrays() {
+        let obj = RawObject::parse(
+            r#"{"response":{"body":{"choices":[{"message":{"content":"hi"}}]}},"attributes":{"input.value":"q"}}"#,
+        )
+        .unwrap();
+        let p = FieldPath::parse("response.body.choices[0].message.content", &[]).unwrap();
+        assert_eq!(p.to_string(), "response.body.choices[0].message.content");
+        assert_eq!(p.lookup(&obj).unwrap().get(), "\"hi\"");
+        assert!(
+            FieldPath::parse("response.body.choices[1]", &[])
+                .unwrap()
+                .lookup(&obj)
+                .is_none()
+        );
+        let known = [FieldPath::of(&["attributes", "input.value"])];
+        let p = FieldPath::parse("attributes.input.value", &known).unwrap();
+        assert_eq!(p.lookup(&obj).unwrap().get(), "\"q\"");
+        assert_eq!(FieldPath::parse("a[x]", &[]), None);
+        assert_eq!(FieldPath::parse("  ", &[]), None);
     }
 
     #[test]

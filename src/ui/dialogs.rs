@@ -122,7 +122,7 @@ fn mapping_grid(
     paths: &[FieldPath],
 ) {
     egui::Grid::new((salt, "grid"))
-        .num_columns(2)
+        .num_columns(3)
         .show(ui, |ui| {
             for (label, slot) in [
                 ("id", &mut draft.id),
@@ -139,6 +139,24 @@ fn mapping_grid(
                             ui.selectable_value(slot, Some(p.clone()), p.to_string());
                         }
                     });
+                // a path into nested records, typed: response.body.choices[0].message.content
+                let id = ui.id().with((salt, label, "typed"));
+                let mut typed: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut typed)
+                        .id(id)
+                        .hint_text(format!("or type the {label} path"))
+                        .desired_width(240.0),
+                );
+                if r.changed()
+                    && let Some(p) = FieldPath::parse(&typed, paths)
+                {
+                    *slot = Some(p);
+                }
+                if !typed.trim().is_empty() && FieldPath::parse(&typed, paths).is_none() {
+                    r.on_hover_text("Keys joined by dots, [n] for an array element");
+                }
+                ui.data_mut(|d| d.insert_temp(id, typed));
                 ui.end_row();
             }
         });
