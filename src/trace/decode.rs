@@ -146,6 +146,21 @@ pub fn decode_limited(
     if bytes.starts_with(b"PAR1") || name.to_ascii_lowercase().ends_with(".csv") {
         return tabular_to_jsonl(name, bytes, warnings);
     }
+    // the browser build has no Parquet or CSV reader (polars' readers do not build for wasm)
+    #[cfg(target_arch = "wasm32")]
+    if bytes.starts_with(b"PAR1") || name.to_ascii_lowercase().ends_with(".csv") {
+        let kind = if bytes.starts_with(b"PAR1") {
+            "a Parquet file"
+        } else {
+            "a CSV file"
+        };
+        return Err(LoadError::NotTraces {
+            name: name.to_owned(),
+            reason: format!(
+                "it is {kind}, which the browser version cannot read: open it in the desktop app, or save it as JSON Lines"
+            ),
+        });
+    }
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         gunzip(name, &bytes, warnings, limit)?
     } else {

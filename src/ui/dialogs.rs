@@ -140,7 +140,7 @@ fn mapping_grid(
                         }
                     });
                 // a path into nested records, typed: response.body.choices[0].message.content
-                let id = ui.id().with((salt, label, "typed"));
+                let id = ui.scope_id().with((salt, label, "typed"));
                 let mut typed: String = ui.data_mut(|d| d.get_temp(id)).unwrap_or_default();
                 let r = ui.add(
                     egui::TextEdit::singleline(&mut typed)

@@ -72,6 +72,10 @@ const server = createServer((req, res) => {
   if (path === "/fixtures/big.jsonl") return send(200, bigBody, types[".jsonl"]);
   if (path === "/fixtures/scripts.jsonl") return send(200, scripts, types[".jsonl"]);
   if (path.startsWith("/fonts/")) fontsFetched.push(path.slice("/fonts/".length));
+  if (path.startsWith("/fixtures/formats/")) {
+    const file = join(root, "tests", "fixtures", "formats", path.slice("/fixtures/formats/".length));
+    if (existsSync(file)) return send(200, readFileSync(file), "application/octet-stream");
+  }
   const file = join(dist, path === "/" ? "index.html" : path.slice(1));
   if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
     return send(404, Buffer.from("not found"), "text/plain");
@@ -263,6 +267,21 @@ try {
   check(s.fonts.missing === "" && s.fonts.failed.length === 0,
     `every script drawn: fonts ${JSON.stringify(s.fonts.loaded)}, missing "${s.fonts.missing}"`);
   if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, "-scripts.png") });
+
+  // 5c. the files people have (issue 15): tools' JSON documents and Inspect's .eval archive
+  // open in the browser as they do natively
+  const formats = [
+    ["inspect-security-guide.eval", 3], ["inspect-security-guide.json", 3], ["otlp.json", 3],
+    ["otel-console.json", 3], ["langfuse-trace.json", 1], ["mlflow-trace.json", 1],
+    ["langsmith-runs.json", 2], ["atif-trajectory.json", 1], ["sharegpt.json", 3],
+    ["openai-batch-output.jsonl", 3], ["anthropic-batch-results.jsonl", 3], ["oaieval.jsonl", 2],
+  ];
+  for (const [file, count] of formats) {
+    await page.goto(`${base}/?url=${encodeURIComponent(`${base}/fixtures/formats/${file}`)}`);
+    s = await waitFor(page, file, (s) => (s.traces > 0 && !s.loading) || s.errors.length > 0, 30000);
+    check(s.traces === count && s.errors.length === 0,
+      `${file}: ${s.traces} traces (expected ${count})${s.errors.length ? " " + JSON.stringify(s.errors) : ""}`);
+  }
 
   // 6. a 50 MB dump: from navigation to the traces shown
   const t0 = Date.now();
