@@ -298,7 +298,10 @@ fn nul_bytes_cost_their_line_and_utf16_is_decoded() {
     zip.extend((0..2000u32).map(|i| (i % 7) as u8));
     let err = load::load_bytes("x.eval", zip).err().unwrap().to_string();
     // (issue 15: a zip is read as one, and a damaged one is called damaged)
-    assert!(err.contains("it is a zip archive") && err.contains("damaged"), "{err}");
+    assert!(
+        err.contains("it is a zip archive") && err.contains("damaged"),
+        "{err}"
+    );
 }
 
 #[test]
