@@ -65,7 +65,7 @@ pub fn usage() -> &'static str {
 
 usage:
   errata [FILE…]                         open the app (on the demo dump when no file is given)
-  errata summary FILE… [--id PATH] [--input PATH] [--output PATH] [--where SQL] [--search TEXT] [--json]
+  errata summary FILE… [--id PATH] [--input PATH] [--output PATH] [--group-by PATH|none] [--where SQL] [--search TEXT] [--json]
                                          load without a window and report what was found
                                          (PATH: keys joined by dots, [n] for an array element,
                                          e.g. response.body.choices[0].message.content)
@@ -98,6 +98,7 @@ fn summary(args: &[String]) -> Result<(), String> {
             "--id" => fields.id = Some(path("id")?),
             "--input" => fields.input = Some(path("input")?),
             "--output" => fields.output = Some(path("output")?),
+            "--group-by" => fields.group_by = Some(path("group-by")?),
             "--where" => filters.sql = it.next().ok_or("--where needs a SQL condition")?.clone(),
             "--search" => filters.search.text = it.next().ok_or("--search needs text")?.clone(),
             f if f.starts_with("--") => return Err(format!("unknown flag {f}\n\n{}", usage())),
@@ -150,6 +151,12 @@ fn summary(args: &[String]) -> Result<(), String> {
             "output_field": path_text(&store.mapping.output),
             "split_conversation": store.mapping.split_conversation,
             "format": store.format,
+            "spans": store.span_count(),
+            "trace_key": store.span_index().map(|s| s.grouping.trace.to_string()),
+            "parent_key": store
+                .span_index()
+                .and_then(|s| s.grouping.parent.as_ref())
+                .map(ToString::to_string),
             "metadata_columns": columns,
             "warnings": loaded.warnings,
             "load_ms": round1(load_ms),
@@ -167,7 +174,15 @@ fn summary(args: &[String]) -> Result<(), String> {
         if let Some(f) = &store.format {
             println!("format:   {f}");
         }
-        println!("traces:   {}", store.len());
+        match store.span_index() {
+            Some(index) => println!(
+                "traces:   {} (of {} spans, grouped by `{}`)",
+                store.len(),
+                index.spans.len(),
+                index.grouping.trace
+            ),
+            None => println!("traces:   {}", store.len()),
+        }
         println!("skipped:  {}", loaded.skipped_count);
         for s in loaded.skipped.iter().take(SKIPPED_SHOWN) {
             println!("          {s}");
@@ -355,6 +370,7 @@ fn labels(args: &[String]) -> Result<(), String> {
             "since_last_new_category": project.saturation().since_last_new,
             "unknown_trace_ids": unknown.len(),
             "codebook_version": project.codebook.version,
+            "first_failure": crate::coding::first_failure::breakdown(project.labels.latest()),
         });
         println!("{out}");
     } else {
@@ -383,6 +399,13 @@ fn labels(args: &[String]) -> Result<(), String> {
             project.saturation().since_last_new,
             project.file.saturation_threshold
         );
+        let first = crate::coding::first_failure::breakdown(project.labels.latest());
+        if !first.is_empty() {
+            println!("first failure (failing traces by category × span):");
+            for c in &first {
+                println!("          {:>5}  {} × {}", c.traces, c.category, c.span);
+            }
+        }
         if !unknown.is_empty() {
             println!("labels for traces not in the dump: {}", unknown.len());
             for id in unknown.iter().take(20) {
@@ -468,6 +491,7 @@ fn report(args: &[String]) -> Result<(), String> {
                 "top3_share": pareto.top3_share,
                 "codebook_version": project.codebook.version,
                 "categories": pareto.categories,
+                "first_failure": crate::coding::first_failure::breakdown(project.labels.latest()),
             });
             println!("{out}");
         }

@@ -119,8 +119,9 @@ const CASES: &[Case] = &[
     },
     Case {
         files: &["langsmith-runs.json"],
-        traces: 2,
-        id: "id",
+        // a chain run and its child LLM run: one trace, grouped by `trace_id`
+        traces: 1,
+        id: "trace_id",
         first_id: "00000000-0000-0000-0000-000000000001",
         input: "When is rent due?",
         output: "Rent is due on the 1st.",

@@ -297,6 +297,7 @@ fn mapping_override_and_several_files() {
         input: Some(FieldPath::top("question")),
         output: Some(FieldPath::top("alt")),
         split_conversation: false,
+        group_by: None,
     };
     let l = load::load(vec![a, b], Some(mapping.clone()), &Progress::default(), 1).unwrap();
     assert_eq!(l.store.len(), 2);

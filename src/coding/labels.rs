@@ -44,6 +44,12 @@ pub struct LabelEvent {
     /// expert (never counted until confirmed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggested: Vec<String>,
+    /// Where the trace first went wrong: the id of the span the expert marked (agent traces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_id: Option<String>,
+    /// That span's name, as it was when marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_name: Option<String>,
 }
 
 impl LabelEvent {
@@ -69,6 +75,8 @@ impl LabelEvent {
             && self.categories == other.categories
             && self.batch == other.batch
             && self.suggested == other.suggested
+            && self.span_id == other.span_id
+            && self.span_name == other.span_name
     }
 }
 

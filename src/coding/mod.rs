@@ -4,6 +4,7 @@
 pub mod agreement;
 pub mod cluster;
 pub mod codebook;
+pub mod first_failure;
 pub mod labels;
 pub mod pareto;
 pub mod regression;

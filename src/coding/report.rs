@@ -121,6 +121,9 @@ pub fn markdown(r: &ReportInput<'_>) -> String {
             }
         }
     }
+    out.push_str(&super::first_failure::markdown(
+        &super::first_failure::breakdown(r.labels.latest()),
+    ));
     let roll = p.by_reporting_label();
     if roll.iter().any(|(l, _)| l != "(no reporting label)") {
         out.push_str("\n## Report by reporting label\n\n| reporting label | failing traces |\n| --- | --- |\n");

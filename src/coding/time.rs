@@ -13,6 +13,72 @@ pub fn rfc3339(unix_secs: i64) -> String {
     )
 }
 
+/// `YYYY-MM-DD[T ]HH:MM:SS[.fff…][Z|±HH:MM]` as milliseconds since the Unix epoch (a missing
+/// zone is UTC, as LangSmith and pandas write it). `None` for anything else.
+pub fn parse_ms(text: &str) -> Option<f64> {
+    let b = text.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = b.get(r)?;
+        if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut frac = 0.0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let digits = std::str::from_utf8(&b[start..i]).ok()?;
+        frac = format!("0.{digits}").parse::<f64>().ok()?;
+    }
+    let offset_min = match b.get(i) {
+        None | Some(b'Z' | b'z') => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = num(i + 1..i + 3)?;
+            let om = match b.get(i + 3) {
+                Some(b':') => num(i + 4..i + 6)?,
+                _ => num(i + 3..i + 5).unwrap_or(0),
+            };
+            let m = oh * 60 + om;
+            if sign == b'-' { -m } else { m }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60;
+    Some(secs as f64 * 1000.0 + frac * 1000.0)
+}
+
+/// `unix_ms` as RFC 3339 UTC with milliseconds.
+pub fn rfc3339_ms(unix_ms: f64) -> String {
+    let secs = (unix_ms / 1000.0).floor();
+    let ms = ((unix_ms - secs * 1000.0).round() as i64).clamp(0, 999);
+    let whole = rfc3339(secs as i64);
+    format!("{}.{ms:03}Z", whole.trim_end_matches('Z'))
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
@@ -75,5 +141,40 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_651_200 + 3661), "2026-11-26T01:01:01Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn parses_the_timestamps_tracing_tools_write() {
+        assert_eq!(parse_ms("1970-01-01T00:00:01Z"), Some(1000.0));
+        assert_eq!(
+            parse_ms("2000-02-29T00:00:00.250Z"),
+            Some(951_782_400_250.0)
+        );
+        // Phoenix / pandas, LangSmith (no zone), offsets
+        assert_eq!(
+            parse_ms("2000-02-29 01:00:00.250000+01:00"),
+            Some(951_782_400_250.0)
+        );
+        assert_eq!(
+            parse_ms("2000-02-29T00:00:00.250000"),
+            Some(951_782_400_250.0)
+        );
+        assert_eq!(
+            parse_ms("1999-12-31T20:00:00-0400"),
+            Some(946_684_800_000.0)
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T00:00:00Q",
+            "2024-01-01",
+        ] {
+            assert_eq!(parse_ms(bad), None, "{bad}");
+        }
+        assert_eq!(rfc3339_ms(951_782_400_250.0), "2000-02-29T00:00:00.250Z");
+        for ms in [0.0, 1_795_651_200_123.0, -86_400_000.0] {
+            assert_eq!(parse_ms(&rfc3339_ms(ms)), Some(ms));
+        }
     }
 }

@@ -416,6 +416,7 @@ mod tests {
             input: Some(FieldPath::top("prompt")),
             output: Some(FieldPath::top("completion")),
             split_conversation: false,
+            group_by: None,
         };
         let (loaded, stats) = append(
             &old.store,
@@ -446,12 +447,14 @@ mod tests {
             input: Some(FieldPath::of(&["in", "text"])),
             output: Some(FieldPath::top("out")),
             split_conversation: false,
+            group_by: None,
         };
         let to = FieldMapping {
             id: None,
             input: Some(FieldPath::of(&["attributes", "input.value"])),
             output: Some(FieldPath::of(&["attributes", "output.value"])),
             split_conversation: false,
+            group_by: None,
         };
         let r = reshape(
             r#"{"span":"s9","in":{"text":"hi"},"out":"yo","extra":1}"#,

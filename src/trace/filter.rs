@@ -461,15 +461,22 @@ pub fn search_mask(store: &TraceStore, search: &Search) -> Result<Vec<bool>, Fil
             };
             re.is_match(text.as_bytes())
         };
+        let spans = store.span_index();
         range
-            .map(|r| match (search.scope, split) {
+            .map(|r| match (search.scope, split, spans) {
                 // the conversation holds both sides: the last assistant turn is the output
-                (scope, true) => hit(store.raw_input(r), scope),
-                (Scope::Both, false) => {
+                (scope, true, _) => hit(store.raw_input(r), scope),
+                // spans grouped into a trace: the text of every span
+                (scope, false, Some(index)) => index.of(r).iter().any(|&i| {
+                    let i = i as usize;
+                    (scope != Scope::Output && hit(store.span_input(i), Scope::Both))
+                        || (scope != Scope::Input && hit(store.span_output(i), Scope::Both))
+                }),
+                (Scope::Both, false, None) => {
                     hit(store.raw_input(r), Scope::Both) || hit(store.raw_output(r), Scope::Both)
                 }
-                (Scope::Input, false) => hit(store.raw_input(r), Scope::Both),
-                (Scope::Output, false) => hit(store.raw_output(r), Scope::Both),
+                (Scope::Input, false, None) => hit(store.raw_input(r), Scope::Both),
+                (Scope::Output, false, None) => hit(store.raw_output(r), Scope::Both),
             })
             .collect()
     };

@@ -14,6 +14,8 @@ use polars::prelude::*;
 use super::columns::{Cell, ColumnBuilder, Kind, dtype_of, kind_of_series, unify};
 use super::raw::{JsonKind, RawObject, kind_of, offset_in};
 use super::schema::{FieldMapping, FieldOverrides, FieldPath, SampleStats};
+use super::spans::{self, Facts, Grouping, SpanFields};
+use super::split::{RecordSpan, split_records};
 use super::store::{RecordRef, Span, TraceStore};
 
 /// Records sampled from the start of a dump to detect the field mapping.
@@ -203,136 +205,6 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Where one record's text lies, and which line it starts on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct RecordSpan {
-    start: u64,
-    len: u32,
-    line: u32,
-    file: u16,
-}
-
-fn line_of(text: &str, offset: usize) -> u32 {
-    let upto = &text.as_bytes()[..offset.min(text.len())];
-    u32::try_from(memchr::memchr_iter(b'\n', upto).count() + 1).unwrap_or(u32::MAX)
-}
-
-fn kind_word(first: u8) -> &'static str {
-    match first {
-        b'[' => "an array",
-        b'"' => "a string",
-        b't' | b'f' => "a boolean",
-        b'n' => "null",
-        _ => "a number",
-    }
-}
-
-/// Splits one file's text into record spans: JSON-array elements, or JSONL lines.
-fn split_records(
-    name: &str,
-    text: &str,
-    base: usize,
-    file: u16,
-    skipped: &mut Vec<Skipped>,
-    skipped_count: &mut usize,
-) -> Result<Vec<RecordSpan>, LoadError> {
-    let trimmed = text.trim_start();
-    let first = trimmed.as_bytes().first().copied().unwrap_or(b' ');
-    let mut skip = |line: u32, reason: String| {
-        *skipped_count += 1;
-        if skipped.len() < MAX_SKIPPED_KEPT {
-            skipped.push(Skipped {
-                file: name.to_owned(),
-                line,
-                reason,
-            });
-        }
-    };
-    let span = |s: &str, line: u32| RecordSpan {
-        start: (base + offset_in(text, s)) as u64,
-        len: u32::try_from(s.len()).unwrap_or(u32::MAX),
-        line,
-        file,
-    };
-    // JSON Lines: one record a line; lines that are not objects are skipped with their line
-    let lines = |skip: &mut dyn FnMut(u32, String)| {
-        let mut out = Vec::new();
-        let mut line = 0u32;
-        for l in text.split('\n') {
-            line += 1;
-            let t = l.trim();
-            if t.is_empty() {
-                continue;
-            }
-            if t.starts_with('{') {
-                out.push(span(t, line));
-            } else {
-                let w = match serde_json::from_str::<&serde_json::value::RawValue>(t) {
-                    Ok(_) => kind_word(t.as_bytes()[0]),
-                    Err(_) => "not JSON",
-                };
-                skip(line, format!("{w}, not a JSON object"));
-            }
-        }
-        out
-    };
-    // several lines that start a JSON value: JSON Lines, whatever its first line holds
-    let line_starts = text
-        .split('\n')
-        .map(str::trim_start)
-        .filter(|l| l.starts_with('{') || l.starts_with('['))
-        .take(2)
-        .count();
-    match first {
-        b'[' => {
-            let elems: Vec<&serde_json::value::RawValue> = match serde_json::from_str(text) {
-                Ok(elems) => elems,
-                Err(_) if line_starts > 1 => return Ok(lines(&mut skip)),
-                Err(e) => {
-                    return Err(LoadError::NotTraces {
-                        name: name.to_owned(),
-                        reason: format!("a JSON array that does not parse: {e}"),
-                    });
-                }
-            };
-            let mut out = Vec::with_capacity(elems.len());
-            for (i, raw) in elems.iter().enumerate() {
-                let line = line_of(text, offset_in(text, raw.get()));
-                if kind_of(raw) == JsonKind::Object {
-                    out.push(span(raw.get(), line));
-                } else {
-                    let w = kind_word(raw.get().as_bytes()[0]);
-                    skip(
-                        line,
-                        format!("array element {} is {w}, not an object", i + 1),
-                    );
-                }
-            }
-            Ok(out)
-        }
-        b'{' => Ok(lines(&mut skip)),
-        // a first line that is not JSON (a log line, a torn write) costs that line only
-        _ if first != b'<'
-            && line_starts > 0
-            && text.split('\n').any(|l| l.trim_start().starts_with('{')) =>
-        {
-            Ok(lines(&mut skip))
-        }
-        b'<' => Err(LoadError::NotTraces {
-            name: name.to_owned(),
-            reason: "it starts with '<': HTML or XML, not JSON".to_owned(),
-        }),
-        b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9' => Err(LoadError::NotTraces {
-            name: name.to_owned(),
-            reason: format!("it holds {}, not trace objects", kind_word(first)),
-        }),
-        _ => Err(LoadError::NotTraces {
-            name: name.to_owned(),
-            reason: "it is neither JSON Lines nor a JSON array".to_owned(),
-        }),
-    }
-}
-
 /// A dump whose text is decoded and split into records, with its field mapping decided,
 /// ready to be parsed range by range.
 pub struct Prepared {
@@ -352,6 +224,9 @@ pub struct Prepared {
     warnings: Vec<String>,
     /// What the files were recognised as (see [`super::formats`]).
     pub format: Option<String>,
+    /// How span records make traces, when they do.
+    pub grouping: Option<Grouping>,
+    span_fields: SpanFields,
 }
 
 /// One parsed range of records.
@@ -363,6 +238,7 @@ pub struct ChunkOut {
     index: HashMap<String, usize>,
     skipped: Vec<Skipped>,
     skipped_count: usize,
+    facts: Vec<Facts>,
 }
 
 impl ChunkOut {
@@ -481,20 +357,33 @@ impl Prepared {
                 formats.push(shape);
             }
         }
+        let sample: Vec<RawObject<'_>> = spans
+            .iter()
+            .take(SAMPLE_RECORDS)
+            .filter_map(|s| RawObject::parse(slice(&text, s.start, s.len)).ok())
+            .collect();
+        let detected_grouping = spans::detect(&sample);
+        if let Some(g) = &detected_grouping {
+            detected.group_by = Some(g.trace.clone());
+            if g.transcript && detected.input.is_none() && detected.output.is_none() {
+                detected.input = Some(FieldPath::top("message"));
+                detected.split_conversation = true;
+            }
+        }
         let paths = stats.all_paths();
         let mut mapping = mapping.unwrap_or_else(|| detected.clone());
         if overrides.any() {
             overrides
                 .apply(&mut mapping, &paths)
                 .map_err(|reason| LoadError::BadField { reason })?;
-            let sample: Vec<RawObject<'_>> = spans
-                .iter()
-                .take(SAMPLE_RECORDS)
-                .filter_map(|s| RawObject::parse(slice(&text, s.start, s.len)).ok())
-                .collect();
-            for p in [&mapping.id, &mapping.input, &mapping.output]
-                .into_iter()
-                .flatten()
+            for p in [
+                &mapping.id,
+                &mapping.input,
+                &mapping.output,
+                &mapping.group_by,
+            ]
+            .into_iter()
+            .flatten()
             {
                 if !sample.is_empty() && sample.iter().all(|r| p.lookup(r).is_none()) {
                     warnings.push(format!(
@@ -504,6 +393,15 @@ impl Prepared {
                 }
             }
         }
+        let grouping = mapping.group_by.clone().map(|key| match detected_grouping {
+            Some(g) if g.trace == key => g,
+            _ => spans::named(key, &sample),
+        });
+        let span_fields = grouping
+            .as_ref()
+            .map(|_| SpanFields::choose(&sample))
+            .unwrap_or_default();
+        drop(sample);
         Ok(Prepared {
             format: (!formats.is_empty()).then(|| formats.join("; ")),
             mapping,
@@ -517,6 +415,8 @@ impl Prepared {
             skipped,
             skipped_count,
             warnings,
+            grouping,
+            span_fields,
         })
     }
 
@@ -570,6 +470,10 @@ impl Prepared {
                     len: u32::try_from(raw.get().len()).unwrap_or(u32::MAX),
                 })
             };
+            if let Some(g) = &self.grouping {
+                out.facts
+                    .push(spans::facts(&obj, g, &self.span_fields, &self.text));
+            }
             out.records.push(RecordRef {
                 record: Span {
                     start: s.start,
@@ -636,6 +540,11 @@ impl Prepared {
             }
         }
         let mut records = Vec::with_capacity(chunks.iter().map(|c| c.records.len()).sum());
+        let mut facts = Vec::with_capacity(if self.grouping.is_some() {
+            records.capacity()
+        } else {
+            0
+        });
         let heights: Vec<usize> = chunks.iter().map(|c| c.records.len()).collect();
         let mut parts: Vec<HashMap<String, Series>> = Vec::with_capacity(chunks.len());
         for mut c in chunks {
@@ -646,6 +555,7 @@ impl Prepared {
                 }
             }
             records.append(&mut c.records);
+            facts.append(&mut c.facts);
             parts.push(c.series.into_iter().collect());
         }
         skipped.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
@@ -699,6 +609,26 @@ impl Prepared {
                 col.rename(new.as_str().into());
             }
         }
+        let (records, columns, groups) = match self.grouping.take() {
+            Some(g) => {
+                let fields = std::mem::take(&mut self.span_fields);
+                let what = g.what.clone();
+                let grouped = spans::group(&facts, records, &mut self.text, g, fields);
+                let said = format!(
+                    "{} spans grouped into {} traces by `{}`",
+                    grouped.index.spans.len(),
+                    grouped.traces.len(),
+                    grouped.index.grouping.trace
+                );
+                self.format = Some(match self.format.take() {
+                    Some(f) => format!("{f}; {said}"),
+                    None => format!("{what}: {said}"),
+                });
+                drop(facts);
+                grouped_columns(grouped, columns)?
+            }
+            None => (records, columns, None),
+        };
         let mut store = TraceStore::new(
             self.text,
             self.files,
@@ -709,6 +639,7 @@ impl Prepared {
             self.mapping,
             self.detected,
             self.paths,
+            groups,
         )?;
         store.format = self.format;
         Ok(Loaded {
@@ -718,6 +649,35 @@ impl Prepared {
             warnings: self.warnings,
         })
     }
+}
+
+/// The trace frame of grouped spans: each trace's root span row, after the derived columns.
+#[allow(clippy::type_complexity)] // the parts TraceStore::new takes
+fn grouped_columns(
+    grouped: spans::Grouped,
+    columns: Vec<Column>,
+) -> Result<
+    (
+        Vec<RecordRef>,
+        Vec<Column>,
+        Option<(spans::SpanIndex, Vec<String>)>,
+    ),
+    LoadError,
+> {
+    let idx = IdxCa::from_vec(
+        "roots".into(),
+        grouped.roots.iter().map(|&r| r as IdxSize).collect(),
+    );
+    let mut out: Vec<Column> = grouped
+        .columns
+        .iter()
+        .filter(|d| !columns.iter().any(|c| c.name() == d.name()))
+        .cloned()
+        .collect();
+    for c in columns {
+        out.push(c.take(&idx)?);
+    }
+    Ok((grouped.traces, out, Some((grouped.index, grouped.ids))))
 }
 
 fn slice(text: &str, start: u64, len: u32) -> &str {

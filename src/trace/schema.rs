@@ -129,6 +129,10 @@ pub struct FieldMapping {
     /// The input is a whole conversation with no output field: the last assistant turn is shown
     /// as the output and the turns before it as the input.
     pub split_conversation: bool,
+    /// Records that share this field's value are the spans of one trace (`None`: one record is
+    /// one trace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<FieldPath>,
 }
 
 impl FieldMapping {
@@ -174,12 +178,17 @@ pub struct FieldOverrides {
     pub input: Option<String>,
     /// The output field.
     pub output: Option<String>,
+    /// The field whose value groups span records into traces (`none`: no grouping).
+    pub group_by: Option<String>,
 }
 
 impl FieldOverrides {
     /// Whether any field is named.
     pub fn any(&self) -> bool {
-        self.id.is_some() || self.input.is_some() || self.output.is_some()
+        self.id.is_some()
+            || self.input.is_some()
+            || self.output.is_some()
+            || self.group_by.is_some()
     }
 
     /// Applies the named fields to `mapping` (`known`: paths seen in the file). An output named
@@ -199,6 +208,12 @@ impl FieldOverrides {
         if let Some(t) = &self.output {
             mapping.output = Some(parse("output", t)?);
             mapping.split_conversation = false;
+        }
+        if let Some(t) = &self.group_by {
+            mapping.group_by = match t.trim() {
+                "" | "none" => None,
+                t => Some(parse("group-by", t)?),
+            };
         }
         Ok(())
     }
@@ -386,6 +401,7 @@ impl SampleStats {
                 input: input.map(FieldPath::of).filter(|p| self.present(p)),
                 output: output.map(FieldPath::of),
                 split_conversation: false,
+                group_by: None,
             };
         }
 
@@ -436,6 +452,7 @@ impl SampleStats {
             input,
             output,
             split_conversation,
+            group_by: None,
         }
     }
 }

@@ -119,6 +119,8 @@ pub struct TraceStore {
     /// What the files were recognised as ("Inspect AI eval log: 3 samples of …"), when errata
     /// knew their tool's format or made records out of whole JSON documents.
     pub format: Option<String>,
+    /// The spans of each trace, when records were grouped into traces.
+    spans: Option<super::spans::SpanIndex>,
     facet_columns: std::sync::OnceLock<Vec<String>>,
     /// id → row, built on the first lookup.
     rows_by_id: std::sync::OnceLock<std::collections::HashMap<Box<str>, u32>>,
@@ -155,13 +157,24 @@ impl TraceStore {
         mapping: FieldMapping,
         detected: FieldMapping,
         paths: Vec<FieldPath>,
+        groups: Option<(super::spans::SpanIndex, Vec<String>)>,
     ) -> PolarsResult<TraceStore> {
         let height = records.len();
         let mut df = DataFrame::new(columns)?;
         if df.width() == 0 {
             df = DataFrame::empty_with_height(height);
         }
-        let (identity, ids) = resolve_identity(&df, &mapping, &text, &records)?;
+        let (identity, ids, spans) = match groups {
+            Some((index, ids)) => (
+                Identity::Field(index.grouping.trace.to_string()),
+                StringChunked::from_iter_values(ID_COLUMN.into(), ids.into_iter()),
+                Some(index),
+            ),
+            None => {
+                let (identity, ids) = resolve_identity(&df, &mapping, &text, &records)?;
+                (identity, ids, None)
+            }
+        };
         df.with_column(ids.clone().into_column())?;
         let rows: Vec<u32> = (0..u32::try_from(height).unwrap_or(u32::MAX)).collect();
         df.with_column(Column::new(ROW_COLUMN.into(), rows))?;
@@ -182,6 +195,7 @@ impl TraceStore {
             paths,
             identity,
             format: None,
+            spans,
             facet_columns: std::sync::OnceLock::new(),
             rows_by_id: std::sync::OnceLock::new(),
         };
@@ -305,9 +319,89 @@ impl TraceStore {
         index.get(id).map(|&r| r as usize)
     }
 
-    /// The original record text, complete and unmodified.
+    /// The original record text, complete and unmodified (a grouped trace's root span).
     pub fn raw_record(&self, row: usize) -> &str {
         self.records.get(row).map_or("", |r| self.span(r.record))
+    }
+
+    /// The trace as JSON for copying: its original record, or for spans grouped into a trace, a
+    /// JSON array of all its span records (in time order).
+    pub fn trace_json(&self, row: usize) -> std::borrow::Cow<'_, str> {
+        let Some(index) = &self.spans else {
+            return self.raw_record(row).into();
+        };
+        let members = index.of(row);
+        let mut out = String::with_capacity(
+            members
+                .iter()
+                .map(|&i| self.span_record(i as usize).len() + 2)
+                .sum::<usize>()
+                + 4,
+        );
+        out.push_str("[\n");
+        for (n, &i) in members.iter().enumerate() {
+            if n > 0 {
+                out.push_str(",\n");
+            }
+            out.push_str(self.span_record(i as usize));
+        }
+        out.push_str("\n]");
+        out.into()
+    }
+
+    /// The records of a trace: its own, or all its spans' (in time order).
+    pub fn records_of(&self, row: usize) -> Vec<&str> {
+        match &self.spans {
+            Some(index) => index
+                .of(row)
+                .iter()
+                .map(|&i| self.span_record(i as usize))
+                .collect(),
+            None => vec![self.raw_record(row)],
+        }
+    }
+
+    /// The spans of every trace, when span records were grouped into traces.
+    pub fn span_index(&self) -> Option<&super::spans::SpanIndex> {
+        self.spans.as_ref()
+    }
+
+    /// Span records read (the number of traces when records are not grouped).
+    pub fn span_count(&self) -> usize {
+        self.spans.as_ref().map_or(self.len(), |s| s.spans.len())
+    }
+
+    /// A span's original record (`i`: index into [`super::spans::SpanIndex::spans`]).
+    pub fn span_record(&self, i: usize) -> &str {
+        self.span_ref(i).map_or("", |r| self.span(r.record))
+    }
+
+    /// A span's input field's raw JSON.
+    pub fn span_input(&self, i: usize) -> Option<&str> {
+        self.span_ref(i)?.input.map(|s| self.span(s))
+    }
+
+    /// A span's output field's raw JSON.
+    pub fn span_output(&self, i: usize) -> Option<&str> {
+        self.span_ref(i)?.output.map(|s| self.span(s))
+    }
+
+    /// `file:line` where a span's record starts.
+    pub fn span_location(&self, i: usize) -> String {
+        self.span_ref(i)
+            .map_or_else(String::new, |r| self.location_of(r))
+    }
+
+    fn span_ref(&self, i: usize) -> Option<&RecordRef> {
+        self.spans.as_ref()?.spans.get(i)
+    }
+
+    fn location_of(&self, r: &RecordRef) -> String {
+        let file = self
+            .files
+            .get(usize::from(r.file))
+            .map_or("", String::as_str);
+        format!("{file}:{}", r.line)
     }
 
     /// The input field's raw JSON.
@@ -322,13 +416,9 @@ impl TraceStore {
 
     /// `file:line` where the record starts.
     pub fn location(&self, row: usize) -> String {
-        self.records.get(row).map_or_else(String::new, |r| {
-            let file = self
-                .files
-                .get(usize::from(r.file))
-                .map_or("", String::as_str);
-            format!("{file}:{}", r.line)
-        })
+        self.records
+            .get(row)
+            .map_or_else(String::new, |r| self.location_of(r))
     }
 
     /// A metadata cell as display text (`None` for null). O(1) on the rechunked frame.

@@ -233,6 +233,7 @@ pub(super) fn inspect_mapping() -> FieldMapping {
         input: Some(FieldPath::top("messages")),
         output: None,
         split_conversation: true,
+        group_by: None,
     }
 }
 
@@ -503,6 +504,7 @@ fn mlflow(obj: &RawObject<'_>) -> Option<Recognised> {
             input: Some(FieldPath::top("input")),
             output: Some(FieldPath::top("output")),
             split_conversation: false,
+            group_by: None,
         }),
         id: None,
     })
@@ -541,6 +543,7 @@ fn atif(obj: &RawObject<'_>) -> Option<Recognised> {
             input: Some(FieldPath::top("steps")),
             output: None,
             split_conversation: true,
+            group_by: None,
         }),
         id: None,
     })

@@ -133,6 +133,7 @@ fn oaieval(text: &str, spec: &Value) -> Recognised {
             input: Some(FieldPath::top("prompt")),
             output: Some(FieldPath::top("sampled")),
             split_conversation: false,
+            group_by: None,
         }),
         id: None,
     }

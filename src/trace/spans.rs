@@ -1,0 +1,737 @@
+//! Agent traces: span records grouped into one trace per shared key (OpenInference / Phoenix,
+//! OTLP and OTel SDK exports, Langfuse observations, MLflow spans, LangSmith runs, agent
+//! transcripts), the columns derived from each trace's spans, and the span tree of one trace.
+//!
+//! Grouping is decided from the sample by name and shape: a known family's trace key that
+//! repeats, or a parent pointer that is set. The loader parses every record once, as for
+//! ungrouped dumps, and keeps a few facts per span ([`Facts`]); [`group`] then folds them into
+//! traces in one pass.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use serde_json::value::RawValue;
+
+use super::raw::{JsonKind, RawObject, Scalar, kind_of, offset_in};
+use super::schema::FieldPath;
+use super::store::{RecordRef, Span, fnv1a64};
+
+/// A family of span records: trace key, span id, parent pointer, what to call them.
+type Family = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
+
+/// The families errata knows, most specific first.
+const FAMILIES: &[Family] = &[
+    (
+        &["context", "trace_id"],
+        &["context", "span_id"],
+        &["parent_id"],
+        "OpenTelemetry / OpenInference spans",
+    ),
+    (
+        &["context.trace_id"],
+        &["context.span_id"],
+        &["parent_id"],
+        "OpenInference spans",
+    ),
+    (&["traceId"], &["spanId"], &["parentSpanId"], "OTLP spans"),
+    (
+        &["trace_id"],
+        &["span_id"],
+        &["parent_span_id"],
+        "OpenTelemetry spans",
+    ),
+    (
+        &["traceId"],
+        &["id"],
+        &["parentObservationId"],
+        "Langfuse observations",
+    ),
+    (&["trace_id"], &["id"], &["parent_run_id"], "LangSmith runs"),
+    (&["trace_id"], &["span_id"], &["parent_id"], "MLflow spans"),
+    (
+        &["request_id"],
+        &["span_id"],
+        &["parent_id"],
+        "MLflow spans",
+    ),
+    (
+        &["sessionId"],
+        &["uuid"],
+        &["parentUuid"],
+        "agent transcript (Claude Code)",
+    ),
+    (&["trace_id"], &[], &[], "records sharing `trace_id`"),
+    (&["sample_id"], &[], &[], "openai/evals events"),
+];
+
+/// Span id fields, for a grouping a person named.
+const SPAN_IDS: &[&[&str]] = &[
+    &["context", "span_id"],
+    &["context.span_id"],
+    &["span_id"],
+    &["spanId"],
+    &["uuid"],
+    &["id"],
+];
+/// Parent pointer fields, for a grouping a person named.
+const PARENTS: &[&[&str]] = &[
+    &["parent_id"],
+    &["parent_span_id"],
+    &["parentSpanId"],
+    &["parentObservationId"],
+    &["parent_run_id"],
+    &["parentUuid"],
+];
+
+/// How span records make traces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grouping {
+    /// The trace key.
+    pub trace: FieldPath,
+    /// The span's own id.
+    pub span: Option<FieldPath>,
+    /// The parent span's id.
+    pub parent: Option<FieldPath>,
+    /// What the records were recognised as.
+    pub what: String,
+    /// An agent transcript: one message a record, read as one conversation in record order.
+    pub transcript: bool,
+}
+
+fn non_null<'a>(path: &FieldPath, obj: &RawObject<'a>) -> Option<&'a RawValue> {
+    path.lookup(obj).filter(|v| match kind_of(v) {
+        JsonKind::Null => false,
+        JsonKind::String => v.get() != "\"\"",
+        _ => true,
+    })
+}
+
+/// The grouping the sample shows, if any: a known family whose trace key repeats or whose
+/// parent pointer is set.
+pub fn detect(sample: &[RawObject<'_>]) -> Option<Grouping> {
+    if sample.is_empty() {
+        return None;
+    }
+    for &(trace, span, parent, what) in FAMILIES {
+        let trace = FieldPath::of(trace);
+        let keys: Vec<&str> = sample
+            .iter()
+            .filter_map(|r| non_null(&trace, r))
+            .map(RawValue::get)
+            .collect();
+        if keys.len() * 2 < sample.len() {
+            continue;
+        }
+        let span = (!span.is_empty()).then(|| FieldPath::of(span));
+        if span
+            .as_ref()
+            .is_some_and(|s| !sample.iter().any(|r| non_null(s, r).is_some()))
+        {
+            continue;
+        }
+        let distinct: std::collections::HashSet<&str> = keys.iter().copied().collect();
+        let parent = (!parent.is_empty()).then(|| FieldPath::of(parent));
+        let linked = parent
+            .as_ref()
+            .is_some_and(|p| sample.iter().any(|r| non_null(p, r).is_some()));
+        if distinct.len() < keys.len() || linked {
+            return Some(Grouping {
+                transcript: trace.head() == "sessionId",
+                trace,
+                span,
+                parent,
+                what: what.to_owned(),
+            });
+        }
+    }
+    None
+}
+
+/// The grouping by a field a person named: its span id and parent found among the usual names.
+pub fn named(trace: FieldPath, sample: &[RawObject<'_>]) -> Grouping {
+    if let Some(&(_, span, parent, what)) = FAMILIES
+        .iter()
+        .find(|f| FieldPath::of(f.0) == trace && !f.1.is_empty())
+        .filter(|f| {
+            let span = FieldPath::of(f.1);
+            sample.iter().any(|r| non_null(&span, r).is_some())
+        })
+    {
+        return Grouping {
+            transcript: trace.head() == "sessionId",
+            trace,
+            span: Some(FieldPath::of(span)),
+            parent: Some(FieldPath::of(parent)),
+            what: what.to_owned(),
+        };
+    }
+    let found = |names: &[&[&str]]| {
+        names
+            .iter()
+            .map(|n| FieldPath::of(n))
+            .find(|p| *p != trace && sample.iter().any(|r| non_null(p, r).is_some()))
+    };
+    Grouping {
+        what: format!("records sharing `{trace}`"),
+        span: found(SPAN_IDS),
+        parent: found(PARENTS),
+        trace,
+        transcript: false,
+    }
+}
+
+/// Where each span's facts are, chosen from the sample (the first candidate some record has).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpanFields {
+    /// The span's name.
+    pub name: Option<FieldPath>,
+    /// Its kind (LLM, TOOL, GENERATION, llm, CHAT_MODEL, assistant…).
+    pub kind: Option<FieldPath>,
+    /// Start time (RFC 3339 text, or epoch seconds / ms / µs / ns).
+    pub start: Option<FieldPath>,
+    /// End time.
+    pub end: Option<FieldPath>,
+    /// Duration in milliseconds, when there is no end time.
+    pub duration_ms: Option<FieldPath>,
+    /// Status or level fields: the span failed when one says ERROR (or OTLP's code 2).
+    pub status: Vec<FieldPath>,
+    /// A field that is set only when the span failed (LangSmith's `error`).
+    pub error: Option<FieldPath>,
+    /// The model.
+    pub model: Option<FieldPath>,
+    /// Token counts, summed.
+    pub tokens: Vec<FieldPath>,
+    /// Cost.
+    pub cost: Option<FieldPath>,
+    /// Content blocks in which `tool_use` blocks are counted as tool calls (transcripts).
+    pub tool_uses: Option<FieldPath>,
+    /// Records that share this value are one span (one API response split over lines).
+    pub merge: Option<FieldPath>,
+}
+
+fn paths(list: &[&[&str]]) -> Vec<FieldPath> {
+    list.iter().map(|p| FieldPath::of(p)).collect()
+}
+
+impl SpanFields {
+    /// Chooses the fields from a sample of span records.
+    pub fn choose(sample: &[RawObject<'_>]) -> SpanFields {
+        let has = |p: &FieldPath| sample.iter().any(|r| non_null(p, r).is_some());
+        let first = |list: &[&[&str]]| paths(list).into_iter().find(|p| has(p));
+        let all = |list: &[&[&str]]| paths(list).into_iter().filter(|p| has(p)).collect();
+        let tokens = [
+            vec![
+                &["attributes", "llm.token_count.total"][..],
+                &["attributes.llm.token_count.total"],
+            ],
+            vec![&["attributes", "llm", "token_count", "total"]],
+            vec![
+                &["attributes", "gen_ai.usage.input_tokens"],
+                &["attributes", "gen_ai.usage.output_tokens"],
+            ],
+            vec![&["usage", "total"], &["usage", "totalTokens"]],
+            vec![&["usageDetails", "total"]],
+            vec![&["total_tokens"]],
+            vec![
+                &["message", "usage", "input_tokens"],
+                &["message", "usage", "output_tokens"],
+            ],
+        ]
+        .into_iter()
+        .map(|group| all(&group))
+        .find(|found: &Vec<FieldPath>| !found.is_empty())
+        .unwrap_or_default();
+        SpanFields {
+            name: first(&[&["name"]]),
+            kind: first(&[
+                &["span_kind"],
+                &["attributes", "openinference.span.kind"],
+                &["attributes.openinference.span.kind"],
+                &["attributes", "openinference", "span", "kind"],
+                &["run_type"],
+                &["span_type"],
+                &["attributes", "mlflow.spanType"],
+                &["attributes", "gen_ai.operation.name"],
+                &["type"],
+                &["kind"],
+            ]),
+            start: first(&[
+                &["start_time"],
+                &["startTime"],
+                &["start_time_unix_nano"],
+                &["startTimeUnixNano"],
+                &["start_time_ns"],
+                &["timestamp"],
+            ]),
+            end: first(&[
+                &["end_time"],
+                &["endTime"],
+                &["end_time_unix_nano"],
+                &["endTimeUnixNano"],
+                &["end_time_ns"],
+            ]),
+            duration_ms: first(&[&["duration_ms"]]),
+            status: all(&[
+                &["status_code"],
+                &["status", "status_code"],
+                &["status", "code"],
+                &["level"],
+                &["status"],
+            ]),
+            error: first(&[&["error"]]),
+            model: first(&[
+                &["attributes", "llm.model_name"],
+                &["attributes.llm.model_name"],
+                &["attributes", "llm", "model_name"],
+                &["attributes", "gen_ai.response.model"],
+                &["attributes", "gen_ai.request.model"],
+                &["model"],
+                &["message", "model"],
+                &["extra", "metadata", "ls_model_name"],
+            ]),
+            tokens,
+            cost: first(&[
+                &["calculatedTotalCost"],
+                &["totalCost"],
+                &["costDetails", "total"],
+                &["total_cost"],
+                &["attributes", "llm.cost.total"],
+                &["attributes.llm.cost.total"],
+            ]),
+            tool_uses: first(&[&["message", "content"]]),
+            merge: first(&[&["message", "id"]]),
+        }
+    }
+}
+
+/// What the loader keeps of one span record for grouping and the derived columns.
+#[derive(Clone, Copy, Debug)]
+pub struct Facts {
+    /// The trace key's raw JSON in the store's text (`None`: the record has no key).
+    pub key: Option<Span>,
+    /// Hash of the key's raw JSON.
+    pub hash: u64,
+    /// The record has no parent: a root span.
+    pub root: bool,
+    /// Start and end, ms since the epoch (NaN when unknown).
+    pub start: f64,
+    /// End, ms since the epoch (NaN when unknown).
+    pub end: f64,
+    /// The span failed.
+    pub error: bool,
+    /// A model call (LLM / GENERATION / chat kind, or a model named).
+    pub llm: bool,
+    /// Tool calls it stands for.
+    pub tools: u32,
+    /// Tokens (NaN when unknown).
+    pub tokens: f64,
+    /// Cost (NaN when unknown).
+    pub cost: f64,
+    /// The model's raw JSON in the text.
+    pub model: Option<Span>,
+}
+
+fn text_of(raw: &RawValue) -> Option<String> {
+    Scalar::from_raw(raw).to_text()
+}
+
+/// A time value as ms since the epoch: RFC 3339 text, or a number of s, ms, µs or ns.
+pub fn time_ms(raw: &RawValue) -> f64 {
+    let number = match Scalar::from_raw(raw) {
+        Scalar::Int(i) => i as f64,
+        Scalar::Float(f) => f,
+        Scalar::Str(s) => match s.parse::<f64>() {
+            Ok(n) => n,
+            Err(_) => return crate::coding::time::parse_ms(&s).unwrap_or(f64::NAN),
+        },
+        _ => return f64::NAN,
+    };
+    match number.abs() {
+        n if n >= 1e17 => number / 1e6,
+        n if n >= 1e14 => number / 1e3,
+        n if n >= 1e11 => number,
+        _ => number * 1e3,
+    }
+}
+
+fn number(raw: &RawValue) -> f64 {
+    match Scalar::from_raw(raw) {
+        Scalar::Int(i) => i as f64,
+        Scalar::Float(f) => f,
+        Scalar::Str(s) => s.parse().unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    }
+}
+
+fn says_error(raw: &RawValue) -> bool {
+    match Scalar::from_raw(raw) {
+        Scalar::Str(s) => s.to_ascii_uppercase().contains("ERROR"),
+        Scalar::Int(2) => true, // OTLP STATUS_CODE_ERROR
+        Scalar::Json(j) => j.to_ascii_uppercase().contains("ERROR"),
+        _ => false,
+    }
+}
+
+/// Whether a kind names a model call, or a tool call.
+fn kind_class(kind: &str) -> (bool, bool) {
+    let k = kind.to_ascii_lowercase();
+    let llm = [
+        "llm",
+        "generation",
+        "chat",
+        "model",
+        "assistant",
+        "completion",
+    ]
+    .iter()
+    .any(|w| k.contains(w));
+    (llm, k.contains("tool") && !llm)
+}
+
+/// Reads one span record's facts (`text`: the store's text, which `obj` borrows from).
+pub fn facts(obj: &RawObject<'_>, grouping: &Grouping, fields: &SpanFields, text: &str) -> Facts {
+    let span_of = |raw: &RawValue| Span {
+        start: offset_in(text, raw.get()) as u64,
+        len: u32::try_from(raw.get().len()).unwrap_or(u32::MAX),
+    };
+    let key = non_null(&grouping.trace, obj);
+    let get = |p: &Option<FieldPath>| p.as_ref().and_then(|p| non_null(p, obj));
+    let start = get(&fields.start).map_or(f64::NAN, time_ms);
+    let end = match (get(&fields.end), get(&fields.duration_ms)) {
+        (Some(e), _) => time_ms(e),
+        (None, Some(d)) => start + number(d),
+        (None, None) => f64::NAN,
+    };
+    let kind = get(&fields.kind).and_then(text_of).unwrap_or_default();
+    let model = get(&fields.model);
+    let (kind_llm, tool) = kind_class(&kind);
+    let mut tools = u32::from(tool);
+    if let Some(blocks) = get(&fields.tool_uses) {
+        let n = memchr::memmem::find_iter(blocks.get().as_bytes(), b"\"tool_use\"").count();
+        tools += u32::try_from(n).unwrap_or(0);
+    }
+    let mut tokens = f64::NAN;
+    for p in &fields.tokens {
+        if let Some(v) = non_null(p, obj).map(number).filter(|v| v.is_finite()) {
+            tokens = if tokens.is_nan() { v } else { tokens + v };
+        }
+    }
+    Facts {
+        key: key.map(span_of),
+        hash: key.map_or(0, |k| fnv1a64(k.get().as_bytes())),
+        root: get(&grouping.parent).is_none(),
+        start,
+        end,
+        error: fields
+            .status
+            .iter()
+            .filter_map(|p| non_null(p, obj))
+            .any(says_error)
+            || get(&fields.error).is_some_and(|e| !matches!(e.get(), "false" | "{}" | "[]")),
+        llm: kind_llm || (model.is_some() && !tool),
+        tools,
+        tokens,
+        cost: get(&fields.cost).map_or(f64::NAN, number),
+        model: model.map(span_of),
+    }
+}
+
+/// Traces made of span records: which spans each trace has, in time order.
+#[derive(Clone, Debug, Default)]
+pub struct SpanIndex {
+    /// Every span's record (what the loader read, in file order).
+    pub spans: Vec<RecordRef>,
+    /// `members[offsets[t]..offsets[t + 1]]` are trace `t`'s spans, by start time.
+    pub offsets: Vec<u32>,
+    /// Span indices.
+    pub members: Vec<u32>,
+    /// How they were grouped.
+    pub grouping: Grouping,
+    /// Where each span's facts are.
+    pub fields: SpanFields,
+}
+
+impl Default for Grouping {
+    fn default() -> Self {
+        Grouping {
+            trace: FieldPath::top("trace_id"),
+            span: None,
+            parent: None,
+            what: String::new(),
+            transcript: false,
+        }
+    }
+}
+
+impl SpanIndex {
+    /// Trace `t`'s spans, by start time.
+    pub fn of(&self, t: usize) -> &[u32] {
+        let (a, b) = (
+            self.offsets.get(t).copied().unwrap_or(0) as usize,
+            self.offsets.get(t + 1).copied().unwrap_or(0) as usize,
+        );
+        self.members.get(a..b).unwrap_or(&[])
+    }
+}
+
+/// Span records folded into traces.
+pub struct Grouped {
+    /// Per trace, the span whose metadata row stands for it (its root).
+    pub roots: Vec<u32>,
+    /// Per trace, its record: the root's, with the trace's input and output.
+    pub traces: Vec<RecordRef>,
+    /// Per trace, its key (the id).
+    pub ids: Vec<String>,
+    /// The derived columns, one value per trace.
+    pub columns: Vec<Column>,
+    /// The spans of each trace.
+    pub index: SpanIndex,
+}
+
+/// Names of the columns derived from a trace's spans.
+pub const DERIVED: [&str; 8] = [
+    "trace_spans",
+    "trace_start",
+    "trace_duration_ms",
+    "trace_error",
+    "trace_models",
+    "trace_tool_calls",
+    "trace_tokens",
+    "trace_cost",
+];
+
+fn raw_text(text: &str, s: Span) -> &str {
+    let a = usize::try_from(s.start).unwrap_or(usize::MAX);
+    text.get(a..a.saturating_add(s.len as usize)).unwrap_or("")
+}
+
+/// Folds span records into traces (first-appearance order of their keys). `text` is the store's
+/// text: a transcript's conversation is appended to it.
+pub fn group(
+    facts: &[Facts],
+    spans: Vec<RecordRef>,
+    text: &mut String,
+    grouping: Grouping,
+    fields: SpanFields,
+) -> Grouped {
+    let n = facts.len();
+    let mut trace_of: Vec<u32> = Vec::with_capacity(n);
+    let mut first: Vec<u32> = Vec::new();
+    let mut by_key: HashMap<u64, Vec<u32>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        let t = match f.key {
+            None => None,
+            Some(k) => {
+                let candidates = by_key.entry(f.hash).or_default();
+                // equal hashes with different text are different traces
+                let found = candidates.iter().copied().find(|&t| {
+                    let other = facts[first[t as usize] as usize].key;
+                    other.is_some_and(|o| raw_text(text, o) == raw_text(text, k))
+                });
+                found.or_else(|| {
+                    candidates.push(first.len() as u32);
+                    None
+                })
+            }
+        };
+        let t = t.unwrap_or_else(|| {
+            first.push(i as u32);
+            first.len() as u32 - 1
+        });
+        trace_of.push(t);
+    }
+    drop(by_key);
+    let traces_n = first.len();
+    let mut offsets = vec![0u32; traces_n + 1];
+    for &t in &trace_of {
+        offsets[t as usize + 1] += 1;
+    }
+    for t in 0..traces_n {
+        offsets[t + 1] += offsets[t];
+    }
+    let mut fill = offsets.clone();
+    let mut members = vec![0u32; n];
+    for (i, &t) in trace_of.iter().enumerate() {
+        members[fill[t as usize] as usize] = i as u32;
+        fill[t as usize] += 1;
+    }
+    let mut out = Derived::with_capacity(traces_n);
+    let mut roots = Vec::with_capacity(traces_n);
+    let mut traces = Vec::with_capacity(traces_n);
+    let mut ids = Vec::with_capacity(traces_n);
+    for t in 0..traces_n {
+        let list = &mut members[offsets[t] as usize..offsets[t + 1] as usize];
+        if !grouping.transcript && list.iter().all(|&i| !facts[i as usize].start.is_nan()) {
+            list.sort_by(|&a, &b| facts[a as usize].start.total_cmp(&facts[b as usize].start));
+        }
+        let root = list
+            .iter()
+            .copied()
+            .filter(|&i| facts[i as usize].root)
+            .min()
+            .unwrap_or(list[0]);
+        roots.push(root);
+        let f0 = &facts[first[t] as usize];
+        ids.push(match f0.key {
+            Some(k) => {
+                let raw = raw_text(text, k);
+                serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned())
+            }
+            None => {
+                let r = spans[first[t] as usize].record;
+                format!("h{:016x}", fnv1a64(raw_text(text, r).as_bytes()))
+            }
+        });
+        out.add(list, facts, text);
+        let mut record = spans[root as usize];
+        if grouping.transcript {
+            record.input = conversation(list, &spans, text);
+            record.output = None;
+        } else {
+            let with = |pick: fn(&RecordRef) -> Option<Span>, llm_only: bool| {
+                list.iter()
+                    .filter(|&&i| !llm_only || facts[i as usize].llm)
+                    .filter_map(|&i| pick(&spans[i as usize]))
+                    .collect::<Vec<_>>()
+            };
+            let llm = list.iter().any(|&i| facts[i as usize].llm);
+            if record.input.is_none() {
+                record.input = with(|r| r.input, llm).first().copied();
+            }
+            if record.output.is_none() {
+                record.output = with(|r| r.output, llm).last().copied();
+            }
+        }
+        traces.push(record);
+    }
+    Grouped {
+        roots,
+        traces,
+        ids,
+        columns: out.columns(),
+        index: SpanIndex {
+            spans,
+            offsets,
+            members,
+            grouping,
+            fields,
+        },
+    }
+}
+
+/// A transcript's messages as one JSON array, appended to the text.
+fn conversation(list: &[u32], spans: &[RecordRef], text: &mut String) -> Option<Span> {
+    let parts: Vec<Span> = list
+        .iter()
+        .filter_map(|&i| spans[i as usize].input)
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let start = text.len();
+    text.push('[');
+    for (n, p) in parts.iter().enumerate() {
+        if n > 0 {
+            text.push(',');
+        }
+        let a = usize::try_from(p.start).unwrap_or(0);
+        let piece = a..a + p.len as usize;
+        if text.get(piece.clone()).is_some() {
+            text.extend_from_within(piece);
+        }
+    }
+    text.push(']');
+    Some(Span {
+        start: start as u64,
+        len: u32::try_from(text.len() - start).unwrap_or(u32::MAX),
+    })
+}
+
+/// The derived columns, built a trace at a time.
+struct Derived {
+    spans: Vec<i64>,
+    start: Vec<Option<String>>,
+    duration: Vec<Option<f64>>,
+    error: Vec<bool>,
+    models: Vec<Option<String>>,
+    tools: Vec<i64>,
+    tokens: Vec<Option<i64>>,
+    cost: Vec<Option<f64>>,
+}
+
+impl Derived {
+    fn with_capacity(n: usize) -> Derived {
+        Derived {
+            spans: Vec::with_capacity(n),
+            start: Vec::with_capacity(n),
+            duration: Vec::with_capacity(n),
+            error: Vec::with_capacity(n),
+            models: Vec::with_capacity(n),
+            tools: Vec::with_capacity(n),
+            tokens: Vec::with_capacity(n),
+            cost: Vec::with_capacity(n),
+        }
+    }
+
+    fn add(&mut self, list: &[u32], facts: &[Facts], text: &str) {
+        let (mut t0, mut t1) = (f64::INFINITY, f64::NEG_INFINITY);
+        let (mut tokens, mut cost) = (None::<f64>, None::<f64>);
+        let mut models: Vec<String> = Vec::new();
+        let mut error = false;
+        let mut tools = 0i64;
+        for &i in list {
+            let f = &facts[i as usize];
+            for v in [f.start, f.end] {
+                if v.is_finite() {
+                    t0 = t0.min(v);
+                    t1 = t1.max(v);
+                }
+            }
+            error |= f.error;
+            tools += i64::from(f.tools);
+            if f.tokens.is_finite() {
+                *tokens.get_or_insert(0.0) += f.tokens;
+            }
+            if f.cost.is_finite() {
+                *cost.get_or_insert(0.0) += f.cost;
+            }
+            if let Some(m) = f.model
+                && let Ok(name) = serde_json::from_str::<String>(raw_text(text, m))
+                && !name.is_empty()
+                && !models.contains(&name)
+            {
+                models.push(name);
+            }
+        }
+        self.spans.push(list.len() as i64);
+        let timed = t0.is_finite();
+        self.start
+            .push(timed.then(|| crate::coding::time::rfc3339_ms(t0)));
+        self.duration.push(timed.then_some(t1 - t0));
+        self.error.push(error);
+        self.models
+            .push((!models.is_empty()).then(|| models.join(", ")));
+        self.tools.push(tools);
+        self.tokens.push(tokens.map(|t| t.round() as i64));
+        self.cost.push(cost);
+    }
+
+    fn columns(self) -> Vec<Column> {
+        let [spans, start, duration, error, models, tools, tokens, cost] = DERIVED;
+        vec![
+            Column::new(spans.into(), self.spans),
+            Column::new(start.into(), self.start),
+            Column::new(duration.into(), self.duration),
+            Column::new(error.into(), self.error),
+            Column::new(models.into(), self.models),
+            Column::new(tools.into(), self.tools),
+            Column::new(tokens.into(), self.tokens),
+            Column::new(cost.into(), self.cost),
+        ]
+    }
+}
