@@ -19,6 +19,16 @@ pub enum Action {
     Turn(i64),
     /// Mark the selected trace to compare others' outputs with (again: stop comparing).
     MarkCompare,
+    /// Select a span of the trace's span tree (`None`: the whole trace).
+    SelectSpan(Option<usize>),
+    /// Move the span selection by this many shown spans (Shift+J / Shift+K).
+    MoveSpan(i64),
+    /// Unfold (`true`) or fold the selected span (→ / ←).
+    FoldSpan(bool),
+    /// Fold or unfold this span.
+    ToggleSpanFold(usize),
+    /// Mark the selected span as where the trace first went wrong (again: unmark).
+    MarkFirstFailure,
     /// Turn a column of the dump into open-coding notes.
     ImportNotes(crate::workspace::notes::NotesImport),
     /// Save the export waiting in the "Save to" window at this path.

@@ -77,8 +77,9 @@ usage:
                                          propose failure categories from the notes (the codebook is not changed)
   errata judge DUMP --column NAME [--positive VALUE] [--threshold T] [--project DIR] [--json]
                                          judge-vs-human agreement (failures are the positive class)
-  errata generate N [--seed S] [--out FILE]
-                                         write N synthetic traces as JSON Lines"
+  errata generate N [--seed S] [--out FILE] [--spans]
+                                         write N synthetic traces as JSON Lines (--spans: as
+                                         agent runs of about 10 span records each)"
 }
 
 fn summary(args: &[String]) -> Result<(), String> {
@@ -225,9 +226,11 @@ fn generate(args: &[String]) -> Result<(), String> {
     let mut n = None;
     let mut seed = 7u64;
     let mut out: Option<PathBuf> = None;
+    let mut spans = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--spans" => spans = true,
             "--seed" => {
                 seed = it
                     .next()
@@ -245,12 +248,19 @@ fn generate(args: &[String]) -> Result<(), String> {
     }
     let n = n.ok_or("generate needs a trace count N")?;
 
+    let write = |w: &mut dyn std::io::Write| {
+        let mut w = w;
+        if spans {
+            crate::synth::write_spans_jsonl(n, seed, &mut w)
+        } else {
+            crate::synth::write_jsonl(n, seed, &mut w)
+        }
+    };
     match out {
         Some(path) => std::fs::File::create(&path)
-            .and_then(|mut f| crate::synth::write_jsonl(n, seed, &mut f))
+            .and_then(|mut f| write(&mut f))
             .map_err(|e| format!("{e}: {}", path.display())),
-        None => crate::synth::write_jsonl(n, seed, &mut std::io::stdout().lock())
-            .map_err(|e| e.to_string()),
+        None => write(&mut std::io::stdout().lock()).map_err(|e| e.to_string()),
     }
 }
 

@@ -345,6 +345,122 @@ pub fn jsonl(n: usize, seed: u64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Writes `n` agent runs as span records, one a line (Phoenix's flattened span columns:
+/// `context.trace_id`, `context.span_id`, `parent_id`, `span_kind`, `attributes.*`): an AGENT
+/// root and 3 to 15 LLM, TOOL and RETRIEVER spans under it, about 10 spans a run, a failing
+/// tool call in one run of eight. The content is [`trace`]'s.
+pub fn write_spans_jsonl(
+    n: usize,
+    seed: u64,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut rng = Rng::new(seed);
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
+    for i in 0..n {
+        let (v, _) = trace(&mut rng, i);
+        for span in spans_of(&mut rng, i, &v) {
+            serde_json::to_writer(&mut w, &span)?;
+            w.write_all(b"\n")?;
+        }
+    }
+    w.flush()
+}
+
+/// `n` agent runs as span JSON Lines text (see [`write_spans_jsonl`]).
+pub fn generate_spans(n: usize, seed: u64) -> String {
+    let mut out = Vec::new();
+    // writing to a Vec cannot fail
+    let _ = write_spans_jsonl(n, seed, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn spans_of(rng: &mut Rng, index: usize, run: &Value) -> Vec<Value> {
+    let trace_id = format!("{:032x}", (index as u128 + 1) * 0x9e37_79b9_7f4a_7c15);
+    let span_id = |k: usize| {
+        format!(
+            "{:016x}",
+            ((index as u64) << 8) ^ (k as u64 + 1) ^ 0x5bd1_e995_0000_0000
+        )
+    };
+    let base_ms = 1_795_651_200_000u64 + index as u64 * 60_000;
+    let at = |ms: u64| crate::coding::time::rfc3339_ms(ms as f64);
+    let model = run["model"].as_str().unwrap_or("gpt-4o-mini");
+    let user = run["input"][1]["content"].as_str().unwrap_or("");
+    let answer = run["output"]["content"].as_str().unwrap_or("");
+    let children = 3 + rng.below(13);
+    let failing = rng.below(8) == 0;
+    let mut t = base_ms + 20;
+    let mut out = Vec::with_capacity(children + 1);
+    for k in 0..children {
+        let (kind, name) = match k % 3 {
+            0 => ("LLM", "ChatCompletion"),
+            1 => (
+                "TOOL",
+                *rng.pick(&["lookup_flight", "search_policy", "rebook"]),
+            ),
+            _ => ("RETRIEVER", "vector_search"),
+        };
+        let took = 40 + rng.below(if kind == "LLM" { 1500 } else { 300 }) as u64;
+        let error = failing && kind == "TOOL" && k == 1;
+        let (input, output) = match kind {
+            "LLM" => (
+                json!({"messages": run["input"]}).to_string(),
+                if k + 1 == children {
+                    answer.to_owned()
+                } else {
+                    format!("calling {name} for {}", run["trace_id"])
+                },
+            ),
+            "TOOL" => (
+                json!({"query": user.chars().take(60).collect::<String>()}).to_string(),
+                if error {
+                    String::new()
+                } else {
+                    format!("{name}: ok for {}", run["trace_id"])
+                },
+            ),
+            _ => (user.chars().take(80).collect(), "3 documents".to_owned()),
+        };
+        out.push(json!({
+            "name": name,
+            "span_kind": kind,
+            "parent_id": span_id(0),
+            "start_time": at(t),
+            "end_time": at(t + took),
+            "status_code": if error { "ERROR" } else { "OK" },
+            "status_message": if error { "upstream timed out" } else { "" },
+            "context.span_id": span_id(k + 1),
+            "context.trace_id": trace_id,
+            "attributes.input.value": input,
+            "attributes.output.value": output,
+            "attributes.llm.model_name": if kind == "LLM" { json!(model) } else { Value::Null },
+            "attributes.llm.token_count.total": if kind == "LLM" { json!(100 + rng.below(900)) } else { Value::Null },
+        }));
+        t += took + 5;
+    }
+    out.insert(
+        0,
+        json!({
+            "name": "agent",
+            "span_kind": "AGENT",
+            "parent_id": Value::Null,
+            "start_time": at(base_ms),
+            "end_time": at(t + 10),
+            "status_code": "OK",
+            "status_message": "",
+            "context.span_id": span_id(0),
+            "context.trace_id": trace_id,
+            "attributes.input.value": user,
+            "attributes.output.value": answer,
+            "attributes.llm.model_name": Value::Null,
+            "attributes.llm.token_count.total": Value::Null,
+            "feature": run["feature"],
+            "metadata.env": run["metadata"]["env"],
+        }),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

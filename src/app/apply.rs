@@ -36,13 +36,34 @@ impl ErrataApp {
                 if let Some(d) = &self.ws.data
                     && let Some(row) = d.selected_row()
                 {
-                    let record = d.store.raw_record(row as usize);
-                    ctx.copy_text(record.to_owned());
+                    // with a span selected, that span's record(s); else the whole trace
+                    let (record, what) = match self.detail_ui.spans.selected_node() {
+                        Some(node) if self.detail_ui.spans.row == Some(row) => {
+                            let records: Vec<&str> = node
+                                .spans
+                                .iter()
+                                .map(|&i| d.store.span_record(i as usize))
+                                .collect();
+                            let text = match records.as_slice() {
+                                [one] => (*one).to_owned(),
+                                many => format!("[\n{}\n]", many.join(",\n")),
+                            };
+                            (
+                                text,
+                                format!("span {} of {}", node.name, d.store.id(row as usize)),
+                            )
+                        }
+                        _ => (
+                            d.store.trace_json(row as usize).into_owned(),
+                            d.store.id(row as usize).to_owned(),
+                        ),
+                    };
+                    let bytes = record.len();
+                    ctx.copy_text(record);
                     // what was copied, said at once (older copies' messages give way)
                     let text = format!(
-                        "copied {} as JSON ({})",
-                        d.store.id(row as usize),
-                        crate::workspace::count_of(record.len(), "byte", "bytes")
+                        "copied {what} as JSON ({})",
+                        crate::workspace::count_of(bytes, "byte", "bytes")
                     );
                     self.notices
                         .retain(|n| n.error || !n.text.starts_with("copied "));
@@ -112,6 +133,18 @@ impl ErrataApp {
             Action::Show(window) => self.show(window),
             Action::OpenDemo => self.open_demo(),
             Action::Turn(delta) => self.detail_ui.move_turn(delta),
+            Action::SelectSpan(node) => {
+                self.detail_ui.spans.selected = node;
+                self.detail_ui.spans.scroll_to = node.is_some();
+            }
+            Action::MoveSpan(delta) => self.detail_ui.spans.move_by(delta),
+            Action::FoldSpan(open) => self.detail_ui.spans.fold(open),
+            Action::ToggleSpanFold(node) => {
+                let c = &mut self.detail_ui.spans.collapsed;
+                if !c.remove(&node) {
+                    c.insert(node);
+                }
+            }
             Action::MarkCompare => {
                 if let Some(row) = self.ws.data.as_ref().and_then(|d| d.selected_row()) {
                     self.detail_ui.mark_compare(row);
@@ -135,6 +168,31 @@ impl ErrataApp {
                 self.edit_selected(|e| e.verdict = v);
             }
             Action::CommitNote => self.commit_note(),
+            Action::MarkFirstFailure => {
+                let Some(node) = self.detail_ui.spans.selected_node() else {
+                    self.error(
+                        "select a span first (Shift+J / Shift+K, or click one in the span tree)"
+                            .to_owned(),
+                    );
+                    return None;
+                };
+                let id = if node.id.is_empty() {
+                    format!("#{}", node.spans[0])
+                } else {
+                    node.id.clone()
+                };
+                let name = node.name.clone();
+                self.commit_note();
+                self.edit_selected(|e| {
+                    if e.span_id.as_deref() == Some(id.as_str()) {
+                        e.span_id = None;
+                        e.span_name = None;
+                    } else {
+                        e.span_id = Some(id);
+                        e.span_name = Some(name);
+                    }
+                });
+            }
             Action::ToggleCategory(name) => {
                 self.commit_note();
                 self.edit_selected(|e| {

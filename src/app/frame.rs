@@ -234,11 +234,18 @@ impl ErrataApp {
                             });
                     });
             }
+            let marked = match (&self.ws.project, d.selected_row()) {
+                (Some(p), Some(row)) => p
+                    .state(d.store.id(row as usize))
+                    .and_then(|e| e.span_id.clone()),
+                _ => None,
+            };
             actions.extend(ui::detail::ui(
                 ui,
                 d,
                 &mut self.detail_ui,
                 &mut self.settings.layout,
+                marked.as_deref(),
             ));
         });
         actions

@@ -28,6 +28,7 @@ impl ErrataApp {
         // folds and "show all" belong to the dump that was open
         self.detail_ui.unfolded_roles.clear();
         self.detail_ui.expanded.clear();
+        self.detail_ui.spans.clear();
         let columns = self.settings.columns.get(&key).cloned();
         let mut data = Dataset::new(loaded, key, load_ms, columns);
         self.open_project(&data);

@@ -99,6 +99,10 @@ fn bindings(structured: bool) -> Vec<(egui::Modifiers, egui::Key, KeyEffect)> {
     let act = KeyEffect::Act;
     let mut bindings: Vec<(Modifiers, Key, KeyEffect)> = vec![
         (Modifiers::COMMAND, Key::O, act(Action::OpenDialog)),
+        // Shift bindings before the plain ones: a plain binding also matches with Shift held
+        (Modifiers::SHIFT, Key::J, act(Action::MoveSpan(1))),
+        (Modifiers::SHIFT, Key::K, act(Action::MoveSpan(-1))),
+        (Modifiers::SHIFT, Key::F, act(Action::MarkFirstFailure)),
         (NONE, Key::ArrowDown, act(Action::Move(1))),
         (NONE, Key::J, act(Action::Move(1))),
         (NONE, Key::ArrowUp, act(Action::Move(-1))),
@@ -121,6 +125,8 @@ fn bindings(structured: bool) -> Vec<(egui::Modifiers, egui::Key, KeyEffect)> {
         (NONE, Key::N, act(Action::Move(1))),
         (NONE, Key::OpenBracket, act(Action::Turn(-1))),
         (NONE, Key::M, act(Action::MarkCompare)),
+        (NONE, Key::ArrowRight, act(Action::FoldSpan(true))),
+        (NONE, Key::ArrowLeft, act(Action::FoldSpan(false))),
         (NONE, Key::CloseBracket, act(Action::Turn(1))),
         (NONE, Key::E, KeyEffect::Focus(ui::coding::note_id())),
         (NONE, Key::T, KeyEffect::Focus(ui::coding::tag_id())),

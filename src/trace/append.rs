@@ -91,12 +91,15 @@ pub fn append(
     };
     for r in 0..fresh.store.len() {
         let original = fresh.store.raw_record(r);
-        let record = match rewrite {
+        let reshaped = |original: &str| match rewrite {
             Some(m) => reshape(original, m, &store.mapping, dump_id.as_ref())
                 .unwrap_or_else(|| original.to_owned()),
             None => original.to_owned(),
         };
+        let record = reshaped(original);
         let id = match (&store.identity, id_column, &dump_id) {
+            // spans grouped into traces: the trace key is the id
+            _ if fresh.store.span_index().is_some() => fresh.store.id(r).to_owned(),
             (Identity::ContentHash { .. }, _, _) | (_, None, None) => {
                 format!("h{:016x}", fnv1a64(record.as_bytes()))
             }
@@ -118,8 +121,16 @@ pub fn append(
                 &mut out.kept.last_mut().expect("just pushed").1
             }
         };
-        text.push_str(&record);
-        text.push('\n');
+        if fresh.store.span_index().is_some() {
+            // every span of the new trace
+            for span in fresh.store.records_of(r) {
+                text.push_str(&reshaped(span));
+                text.push('\n');
+            }
+        } else {
+            text.push_str(&record);
+            text.push('\n');
+        }
         out.added.push(id);
     }
     let mut sources = store.sources();

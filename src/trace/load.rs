@@ -615,9 +615,9 @@ impl Prepared {
                 let what = g.what.clone();
                 let grouped = spans::group(&facts, records, &mut self.text, g, fields);
                 let said = format!(
-                    "{} spans grouped into {} traces by `{}`",
-                    grouped.index.spans.len(),
-                    grouped.traces.len(),
+                    "{} grouped into {} by `{}`",
+                    plural(grouped.index.spans.len(), "span"),
+                    plural(grouped.traces.len(), "trace"),
                     grouped.index.grouping.trace
                 );
                 self.format = Some(match self.format.take() {
@@ -678,6 +678,11 @@ fn grouped_columns(
         out.push(c.take(&idx)?);
     }
     Ok((grouped.traces, out, Some((grouped.index, grouped.ids))))
+}
+
+/// `1 trace`, `3 traces`.
+fn plural(n: usize, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
 }
 
 fn slice(text: &str, start: u64, len: u32) -> &str {

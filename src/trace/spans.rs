@@ -334,6 +334,9 @@ pub struct Facts {
     pub cost: f64,
     /// The model's raw JSON in the text.
     pub model: Option<Span>,
+    /// Hash of the value that makes records one span (0: none): a response split over lines
+    /// repeats its usage on each, counted once.
+    pub merge: u64,
 }
 
 fn text_of(raw: &RawValue) -> Option<String> {
@@ -411,9 +414,14 @@ pub fn facts(obj: &RawObject<'_>, grouping: &Grouping, fields: &SpanFields, text
     let model = get(&fields.model);
     let (kind_llm, tool) = kind_class(&kind);
     let mut tools = u32::from(tool);
+    let mut failed_tool = false;
     if let Some(blocks) = get(&fields.tool_uses) {
-        let n = memchr::memmem::find_iter(blocks.get().as_bytes(), b"\"tool_use\"").count();
+        let raw = blocks.get().as_bytes();
+        let n = memchr::memmem::find_iter(raw, b"\"tool_use\"").count();
         tools += u32::try_from(n).unwrap_or(0);
+        // a tool result the tool reported as an error
+        failed_tool = memchr::memmem::find(raw, b"\"is_error\":true").is_some()
+            || memchr::memmem::find(raw, b"\"is_error\": true").is_some();
     }
     let mut tokens = f64::NAN;
     for p in &fields.tokens {
@@ -427,17 +435,19 @@ pub fn facts(obj: &RawObject<'_>, grouping: &Grouping, fields: &SpanFields, text
         root: get(&grouping.parent).is_none(),
         start,
         end,
-        error: fields
-            .status
-            .iter()
-            .filter_map(|p| non_null(p, obj))
-            .any(says_error)
+        error: failed_tool
+            || fields
+                .status
+                .iter()
+                .filter_map(|p| non_null(p, obj))
+                .any(says_error)
             || get(&fields.error).is_some_and(|e| !matches!(e.get(), "false" | "{}" | "[]")),
         llm: kind_llm || (model.is_some() && !tool),
         tools,
         tokens,
         cost: get(&fields.cost).map_or(f64::NAN, number),
         model: model.map(span_of),
+        merge: get(&fields.merge).map_or(0, |m| fnv1a64(m.get().as_bytes())),
     }
 }
 
@@ -523,9 +533,14 @@ pub fn group(
     let mut trace_of: Vec<u32> = Vec::with_capacity(n);
     let mut first: Vec<u32> = Vec::new();
     let mut by_key: HashMap<u64, Vec<u32>> = HashMap::new();
+    // a record without the key (a transcript's summary line) joins the trace around it: the
+    // one before it, or the first one when it comes first
+    let keyed_first = facts.iter().position(|f| f.key.is_some());
     for (i, f) in facts.iter().enumerate() {
         let t = match f.key {
-            None => None,
+            // placeholder, set below to the first keyed record's trace
+            None if keyed_first.is_some_and(|k| i < k) => Some(u32::MAX),
+            None => trace_of.last().copied(),
             Some(k) => {
                 let candidates = by_key.entry(f.hash).or_default();
                 // equal hashes with different text are different traces
@@ -544,6 +559,10 @@ pub fn group(
             first.len() as u32 - 1
         });
         trace_of.push(t);
+    }
+    if let Some(k) = keyed_first.filter(|&k| k > 0) {
+        let t = trace_of[k];
+        trace_of[..k].fill(t);
     }
     drop(by_key);
     let traces_n = first.len();
@@ -569,11 +588,15 @@ pub fn group(
         if !grouping.transcript && list.iter().all(|&i| !facts[i as usize].start.is_nan()) {
             list.sort_by(|&a, &b| facts[a as usize].start.total_cmp(&facts[b as usize].start));
         }
-        let root = list
-            .iter()
-            .copied()
-            .filter(|&i| facts[i as usize].root)
-            .min()
+        // the first root that carries the key (a transcript's summary line has none)
+        let roots_of = |keyed: bool| {
+            list.iter()
+                .copied()
+                .filter(|&i| facts[i as usize].root && (!keyed || facts[i as usize].key.is_some()))
+                .min()
+        };
+        let root = roots_of(true)
+            .or_else(|| roots_of(false))
             .unwrap_or(list[0]);
         roots.push(root);
         let f0 = &facts[first[t] as usize];
@@ -684,6 +707,7 @@ impl Derived {
         let mut models: Vec<String> = Vec::new();
         let mut error = false;
         let mut tools = 0i64;
+        let (mut last_merge, mut last_tokens) = (0u64, 0.0);
         for &i in list {
             let f = &facts[i as usize];
             for v in [f.start, f.end] {
@@ -695,8 +719,15 @@ impl Derived {
             error |= f.error;
             tools += i64::from(f.tools);
             if f.tokens.is_finite() {
-                *tokens.get_or_insert(0.0) += f.tokens;
+                let total = tokens.get_or_insert(0.0);
+                // the next line of the same response: its usage replaces the line before's
+                if f.merge != 0 && f.merge == last_merge {
+                    *total -= last_tokens;
+                }
+                *total += f.tokens;
+                last_tokens = f.tokens;
             }
+            last_merge = f.merge;
             if f.cost.is_finite() {
                 *cost.get_or_insert(0.0) += f.cost;
             }

@@ -49,6 +49,8 @@ pub struct DetailUi {
     json: std::collections::HashMap<Id, Option<std::sync::Arc<Value>>>,
     /// The word differences of the rows compared, kept while they stay the same.
     diff: Option<(Compared, DiffPieces)>,
+    /// The span tree of an agent trace and the span selected in it.
+    pub spans: super::spans::SpanState,
 }
 
 /// A comparison's pieces: `(-1 removed | 0 same | 1 added, text)`.
@@ -128,6 +130,7 @@ pub fn ui(
     d: &mut Dataset,
     state: &mut DetailUi,
     layout: &mut super::split::Layout,
+    marked_span: Option<&str>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     let Some((row, contents)) = d.detail() else {
@@ -135,6 +138,11 @@ pub fn ui(
         return actions;
     };
     let r = row as usize;
+    state.spans.sync(&d.store, row);
+    // a span selected in the tree: its own input and output
+    let span_contents = state.spans.contents(&d.store);
+    let span_node = state.spans.selected_node().cloned();
+    let contents = span_contents.unwrap_or(contents);
     // a newly selected trace opens at its last user turn (or its start, as the reader chose);
     // while a search is on, at the first turn that matches it
     let search = d.search_re.as_ref().map(|re| re.as_str().to_owned());
@@ -157,10 +165,23 @@ pub fn ui(
     };
     ui.horizontal(|ui| {
         ui.strong(format!("Trace {}", d.store.id(r)));
-        ui.weak(d.store.location(r));
+        match &span_node {
+            Some(n) => {
+                ui.strong(format!("› span {}", n.name));
+                ui.weak(d.store.span_location(n.spans[0] as usize));
+            }
+            None => {
+                ui.weak(d.store.location(r));
+            }
+        }
+        let what = match (&span_node, d.store.span_index()) {
+            (Some(_), _) => "Copy the selected span's original record (key C)",
+            (None, Some(_)) => "Copy every span record of the trace, as a JSON array (key C)",
+            (None, None) => "Copy the original record, complete (key C)",
+        };
         if ui
             .button("Copy as JSON")
-            .on_hover_text("Copy the original record, complete (key C)")
+            .on_hover_text(what)
             .clicked()
         {
             actions.push(Action::CopyRecord);
@@ -175,13 +196,27 @@ pub fn ui(
     let re = d.search_re.clone();
     let re = re.as_ref();
     let space = ui.available_height();
+    if state.spans.tree.is_some() {
+        layout.spans.keep(ui, ("span-tree", d.key.as_str()), true);
+        egui::Panel::top(("span-tree", d.key.as_str()))
+            .resizable(true)
+            .default_size(layout.spans.of(space))
+            .min_size(60.0)
+            .show(ui, |ui| {
+                actions.extend(super::spans::ui(ui, &mut state.spans, marked_span));
+            });
+    }
     layout.metadata.keep(ui, ("metadata", d.key.as_str()), true);
     egui::Panel::bottom(("metadata", d.key.as_str()))
         .resizable(true)
         .default_size(layout.metadata.of(space))
         .min_size(40.0)
         .show(ui, |ui| {
-            ui.strong("Metadata");
+            ui.strong(if span_node.is_some() {
+                "Span attributes"
+            } else {
+                "Metadata"
+            });
             // both ways: a long value scrolls inside the panel instead of widening it (a
             // wider panel drew its top border across the coding panel)
             ScrollArea::both()
@@ -193,6 +228,15 @@ pub fn ui(
                         .striped(true)
                         .spacing([16.0, 2.0])
                         .show(ui, |ui| {
+                            if let Some(n) = &span_node {
+                                let record = d.store.span_record(n.spans[0] as usize);
+                                for (k, v) in super::spans::attributes(record) {
+                                    ui.label(RichText::new(k).monospace());
+                                    ui.add(Label::new(v).wrap());
+                                    ui.end_row();
+                                }
+                                return;
+                            }
                             for (i, c) in d.store.columns().iter().enumerate() {
                                 ui.label(RichText::new(&c.name).monospace());
                                 match d.store.cell(r, i) {

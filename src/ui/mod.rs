@@ -12,6 +12,7 @@ pub mod fonts;
 pub mod menu;
 pub mod pareto;
 pub mod rich;
+pub mod spans;
 pub mod split;
 pub mod table;
 pub mod theme;

@@ -87,6 +87,8 @@ pub struct Layout {
     pub input: Share,
     /// The metadata's share of the detail's height.
     pub metadata: Share,
+    /// The span tree's share of the detail's height (agent traces).
+    pub spans: Share,
 }
 
 impl Default for Layout {
@@ -95,6 +97,7 @@ impl Default for Layout {
             table: Share::new(0.42),
             input: Share::new(0.5),
             metadata: Share::new(0.2),
+            spans: Share::new(0.35),
         }
     }
 }
