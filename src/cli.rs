@@ -380,7 +380,7 @@ fn labels(args: &[String]) -> Result<(), String> {
             "since_last_new_category": project.saturation().since_last_new,
             "unknown_trace_ids": unknown.len(),
             "codebook_version": project.codebook.version,
-            "first_failure": crate::coding::first_failure::breakdown(project.labels.latest()),
+            "first_failure": ws.first_failures(),
         });
         println!("{out}");
     } else {
@@ -409,7 +409,7 @@ fn labels(args: &[String]) -> Result<(), String> {
             project.saturation().since_last_new,
             project.file.saturation_threshold
         );
-        let first = crate::coding::first_failure::breakdown(project.labels.latest());
+        let first = ws.first_failures();
         if !first.is_empty() {
             println!("first failure (failing traces by category × span):");
             for c in &first {
@@ -501,7 +501,7 @@ fn report(args: &[String]) -> Result<(), String> {
                 "top3_share": pareto.top3_share,
                 "codebook_version": project.codebook.version,
                 "categories": pareto.categories,
-                "first_failure": crate::coding::first_failure::breakdown(project.labels.latest()),
+                "first_failure": ws.first_failures(),
             });
             println!("{out}");
         }

@@ -392,3 +392,85 @@ fn judge_matches_a_hand_count_on_the_recipe_dump() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn span_exports_summary_keys_group_by_and_the_first_failure_breakdown() {
+    let spans = fixture("spans/phoenix-agent.jsonl");
+    let (code, out, err) = errata(&["summary", &spans, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["traces"], 2);
+    assert_eq!(v["spans"], 8);
+    assert_eq!(v["trace_key"], "context.trace_id");
+    assert_eq!(v["parent_key"], "parent_id");
+    assert_eq!(v["id_field"], "context.trace_id");
+    let names: Vec<&str> = v["metadata_columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for derived in errata::trace::spans::DERIVED {
+        assert!(names.contains(&derived), "{derived}: {names:?}");
+    }
+    // one record a trace: spans = traces, no keys
+    let (_, out, _) = errata(&["summary", &fixture("malformed.jsonl"), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["spans"], v["traces"]);
+    assert!(v["trace_key"].is_null() && v["parent_key"].is_null());
+    // --group-by none / PATH
+    let (_, out, _) = errata(&["summary", &spans, "--group-by", "none", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["traces"].as_u64(), v["trace_key"].is_null()),
+        (Some(8), true)
+    );
+    let (_, out, _) = errata(&["summary", &spans, "--group-by", "span_kind", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["traces"].as_u64(), v["trace_key"].as_str()),
+        (Some(3), Some("span_kind"))
+    );
+    let (code, _, err) = errata(&["summary", &spans, "--group-by"]);
+    assert_eq!(code, 2, "{err}");
+    // the first-failure breakdown in labels and report
+    let dir = std::env::temp_dir().join(format!("errata-cli-spans-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, out, _) = errata(&["summary", &spans, "--where", "trace_error", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["matched"],
+        1
+    );
+    let loaded = errata::trace::load::load_bytes(&spans, std::fs::read(&spans).unwrap()).unwrap();
+    let (a, b) = (loaded.store.id(0).to_owned(), loaded.store.id(1).to_owned());
+    let events = [
+        format!(r#"{{"trace_id":"{a}","verdict":"fail","note":"","categories":["made-up policy"],"author":"ana","at":"2026-11-26T10:00:00Z","codebook_version":1,"batch":null,"span_id":"x1","span_name":"lookup_policy"}}"#),
+        format!(r#"{{"trace_id":"{b}","verdict":"fail","note":"","categories":["made-up policy"],"author":"ana","at":"2026-11-26T10:01:00Z","codebook_version":1,"batch":null,"span_id":"x2","span_name":"lookup_policy"}}"#),
+        // an older event without the optional fields stays valid
+        r#"{"trace_id":"zzz","verdict":"fail","note":"","categories":["x"],"author":"ana","at":"2026-11-26T10:02:00Z","codebook_version":1,"batch":null,"span_name":"ghost"}"#.to_owned(),
+    ];
+    std::fs::write(dir.join("labels.jsonl"), events.join("\n") + "\n").unwrap();
+    let project = dir.to_str().unwrap();
+    let expected =
+        serde_json::json!([{"category": "made-up policy", "span": "lookup_policy", "traces": 2}]);
+    let (code, out, err) = errata(&["labels", &spans, "--project", project, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["first_failure"], expected,
+        "traces not in the dump are not counted"
+    );
+    let (_, out, _) = errata(&["report", &spans, "--project", project, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["first_failure"], expected);
+    let (_, md, _) = errata(&["report", &spans, "--project", project]);
+    assert!(md.contains("## Where traces first went wrong"), "{md}");
+    assert!(
+        md.contains("| made-up policy | lookup_policy | 2 |"),
+        "{md}"
+    );
+    let (_, text, _) = errata(&["labels", &spans, "--project", project]);
+    assert!(text.contains("2  made-up policy × lookup_policy"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,6 +22,8 @@ pub struct ReportInput<'a> {
     pub threshold: usize,
     /// "frequency" or "frequency × severity".
     pub measure: &'a str,
+    /// Failing agent traces by category × first-failure span (empty when none is marked).
+    pub first_failure: &'a [super::first_failure::FirstFailure],
 }
 
 fn pct(x: f64) -> String {
@@ -179,6 +181,7 @@ mod tests {
             saturation: labels.saturation(),
             threshold: 20,
             measure: "frequency",
+            first_failure: &super::super::first_failure::breakdown(labels.latest()),
         });
         assert!(
             md.contains("- Reviewed: 3 traces, 3 failing (100 %)"),

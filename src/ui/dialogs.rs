@@ -44,6 +44,15 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ),
     ("/", "search input and output"),
     ("N / Shift+N", "next / previous matching trace"),
+    (
+        "Shift+J / Shift+K",
+        "agent traces: next / previous span in the span tree (above the first: the whole trace)",
+    ),
+    ("← / →", "fold / unfold the selected span"),
+    (
+        "Shift+F",
+        "mark the selected span as where the trace first went wrong (again: unmark)",
+    ),
     ("Del", "clear every filter"),
     ("Ctrl+O", "open a file"),
     ("?", "show or hide this help"),
@@ -88,6 +97,7 @@ pub fn append_mapping(
             "append-mapping",
             &mut pending.draft,
             &pending.diff.paths,
+            false,
         );
         let needs_id = store.identity.field().is_some() && pending.draft.id.is_none();
         if needs_id {
@@ -120,15 +130,21 @@ fn mapping_grid(
     salt: &str,
     draft: &mut crate::trace::FieldMapping,
     paths: &[FieldPath],
+    grouping: bool,
 ) {
     egui::Grid::new((salt, "grid"))
         .num_columns(3)
         .show(ui, |ui| {
-            for (label, slot) in [
+            let mut slots = vec![
                 ("id", &mut draft.id),
                 ("input", &mut draft.input),
                 ("output", &mut draft.output),
-            ] {
+            ];
+            if grouping {
+                // records that share this field's value are the spans of one trace
+                slots.push(("group spans by", &mut draft.group_by));
+            }
+            for (label, slot) in slots {
                 ui.label(label);
                 egui::ComboBox::from_id_salt((salt, label))
                     .selected_text(show(slot))
@@ -370,7 +386,13 @@ fn mapping_window(
                     d.store.detected.describe()
                 ));
                 ui.add_space(6.0);
-                mapping_grid(ui, "mapping", draft, &d.store.paths);
+                mapping_grid(ui, "mapping", draft, &d.store.paths, true);
+                ui.weak(match &d.store.detected.group_by {
+                    Some(key) => format!(
+                        "Span records sharing `{key}` were detected as one trace; \"none\" shows every record as a trace."
+                    ),
+                    None => "Group spans by: records that share this field's value become one trace (agent runs exported a span a row).".to_owned(),
+                });
                 ui.checkbox(
                     &mut draft.split_conversation,
                     "The input is a whole conversation: show its last assistant turn as the output",

@@ -335,6 +335,14 @@ pub fn ui(ui: &mut egui::Ui, state: &mut SpanState, marked: Option<&str>) -> Vec
                     );
                 }
             }
+            let said = if is_marked {
+                format!("⚑ {}", n.name)
+            } else {
+                n.name.clone()
+            };
+            resp.widget_info(|| {
+                egui::WidgetInfo::selected(egui::Role::Button, true, selected, &said)
+            });
             let resp = resp.on_hover_text(hover_text(n));
             if resp.clicked() {
                 let on_toggle = resp

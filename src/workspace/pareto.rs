@@ -204,7 +204,20 @@ impl Workspace {
                 Measure::Frequency => "frequency",
                 Measure::Weighted => "frequency × severity weight",
             },
+            first_failure: &self.first_failures(),
         })
+    }
+
+    /// Failing traces of the dump by category × the span marked as their first failure.
+    pub fn first_failures(&self) -> Vec<crate::coding::first_failure::FirstFailure> {
+        let (Some(p), Some(d)) = (&self.project, &self.data) else {
+            return Vec::new();
+        };
+        crate::coding::first_failure::breakdown(
+            p.labels
+                .latest_in_log_order()
+                .filter(|e| d.store.row_of_id(&e.trace_id).is_some()),
+        )
     }
 }
 
