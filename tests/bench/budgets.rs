@@ -16,6 +16,8 @@ use errata::trace::filter::{self, Search};
 use errata::trace::load::{self, Progress, Source};
 use errata::trace::view::{self, Sort, SortColumn};
 
+mod spans;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -221,6 +223,7 @@ fn main() {
             frame_1k = Some(frame);
         }
     }
+    spans::run(&dir, threads);
     pareto_recompute();
     let small = dump(&dir, 1000);
     let f1k = frame_1k.unwrap_or_else(|| frame_ms(&small));
