@@ -35,13 +35,13 @@ pub fn parse_ms(text: &str) -> Option<f64> {
     let mut i = 19;
     let mut frac = 0.0;
     if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i = start;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        let mut scale = 0.1;
+        while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            frac += f64::from(d - b'0') * scale;
+            scale /= 10.0;
             i += 1;
         }
-        let digits = std::str::from_utf8(&b[start..i]).ok()?;
-        frac = format!("0.{digits}").parse::<f64>().ok()?;
     }
     let offset_min = match b.get(i) {
         None | Some(b'Z' | b'z') => 0,

@@ -437,6 +437,14 @@ impl Prepared {
         };
         let mut name = String::new();
         let several_files = self.files.len() > 1;
+        let mut reader = self
+            .grouping
+            .as_ref()
+            .map(|g| spans::FactReader::new(g, &self.span_fields));
+        out.records.reserve_exact(spans.len());
+        if reader.is_some() {
+            out.facts.reserve_exact(spans.len());
+        }
         for (n, s) in spans.iter().enumerate() {
             if n % 4096 == 4095 {
                 progress.records_done.fetch_add(4096, Ordering::Relaxed);
@@ -470,9 +478,9 @@ impl Prepared {
                     len: u32::try_from(raw.get().len()).unwrap_or(u32::MAX),
                 })
             };
-            if let Some(g) = &self.grouping {
+            if let (Some(g), Some(reader)) = (&self.grouping, &mut reader) {
                 out.facts
-                    .push(spans::facts(&obj, g, &self.span_fields, &self.text));
+                    .push(spans::facts(&obj, g, &self.span_fields, reader, &self.text));
             }
             out.records.push(RecordRef {
                 record: Span {

@@ -128,12 +128,13 @@ fn build(store: &TraceStore, index: &SpanIndex, row: usize) -> Tree {
     let mut nodes: Vec<Node> = Vec::new();
     let mut parents: Vec<String> = Vec::new();
     let mut merge_keys: Vec<String> = Vec::new();
+    let mut reader = spans::FactReader::new(g, f);
     for &i in index.of(row) {
         let record = store.span_record(i as usize);
         let Ok(obj) = RawObject::parse(record) else {
             continue;
         };
-        let facts = spans::facts(&obj, g, f, record);
+        let facts = spans::facts(&obj, g, f, &mut reader, record);
         let kind = text(&obj, f.kind.as_ref());
         let merge = text(&obj, f.merge.as_ref());
         if g.transcript
