@@ -339,6 +339,11 @@ pub struct AppStatus {
     pub dump: String,
     /// Traces in the dump.
     pub traces: usize,
+    /// Records read: the spans grouped into those traces (equal to `traces` when one record is
+    /// one trace).
+    pub spans: usize,
+    /// Spans in the span tree of the trace shown (0: none shown, or not an agent trace).
+    pub tree: usize,
     /// Traces the view shows.
     pub shown: usize,
     /// Traces with a verdict.
@@ -367,6 +372,13 @@ impl ErrataApp {
                 .map(|d| d.key.clone())
                 .unwrap_or_default(),
             traces: self.ws.data.as_ref().map_or(0, |d| d.store.len()),
+            spans: self.ws.data.as_ref().map_or(0, |d| d.store.span_count()),
+            tree: self
+                .detail_ui
+                .spans
+                .tree
+                .as_ref()
+                .map_or(0, |t| t.nodes.len()),
             shown: self.ws.data.as_ref().map_or(0, |d| d.view.len()),
             reviewed: stats.map_or(0, |s| s.reviewed),
             failed: stats.map_or(0, |s| s.failed),

@@ -72,9 +72,11 @@ const server = createServer((req, res) => {
   if (path === "/fixtures/big.jsonl") return send(200, bigBody, types[".jsonl"]);
   if (path === "/fixtures/scripts.jsonl") return send(200, scripts, types[".jsonl"]);
   if (path.startsWith("/fonts/")) fontsFetched.push(path.slice("/fonts/".length));
-  if (path.startsWith("/fixtures/formats/")) {
-    const file = join(root, "tests", "fixtures", "formats", path.slice("/fixtures/formats/".length));
-    if (existsSync(file)) return send(200, readFileSync(file), "application/octet-stream");
+  for (const dir of ["formats", "spans"]) {
+    if (path.startsWith(`/fixtures/${dir}/`)) {
+      const file = join(root, "tests", "fixtures", dir, path.slice(`/fixtures/${dir}/`.length));
+      if (existsSync(file)) return send(200, readFileSync(file), "application/octet-stream");
+    }
   }
   const file = join(dist, path === "/" ? "index.html" : path.slice(1));
   if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) {
@@ -273,7 +275,7 @@ try {
   const formats = [
     ["inspect-security-guide.eval", 3], ["inspect-security-guide.json", 3], ["otlp.json", 3],
     ["otel-console.json", 3], ["langfuse-trace.json", 1], ["mlflow-trace.json", 1],
-    ["langsmith-runs.json", 2], ["atif-trajectory.json", 1], ["sharegpt.json", 3],
+    ["langsmith-runs.json", 1], ["atif-trajectory.json", 1], ["sharegpt.json", 3],
     ["openai-batch-output.jsonl", 3], ["anthropic-batch-results.jsonl", 3], ["oaieval.jsonl", 2],
   ];
   for (const [file, count] of formats) {
@@ -282,6 +284,23 @@ try {
     check(s.traces === count && s.errors.length === 0,
       `${file}: ${s.traces} traces (expected ${count})${s.errors.length ? " " + JSON.stringify(s.errors) : ""}`);
   }
+
+  // 5d. agent traces (issue 16): span records grouped into traces, the span tree shown
+  const agentRuns = [
+    ["phoenix-agent.jsonl", 2, 8, 4], ["otlp-agent.json", 2, 8, 4],
+    ["claude-code-session.jsonl", 1, 10, 9], ["langfuse-observations.json", 1, 3, 3],
+  ];
+  for (const [file, traces, spans, tree] of agentRuns) {
+    await page.goto(`${base}/?url=${encodeURIComponent(`${base}/fixtures/spans/${file}`)}`);
+    s = await waitFor(page, file, (s) => (s.traces > 0 && !s.loading) || s.errors.length > 0, 30000);
+    check(s.traces === traces && s.spans === spans && s.errors.length === 0,
+      `${file}: ${s.traces} traces of ${s.spans} spans (expected ${traces} of ${spans})`);
+    await page.locator("#errata_canvas").focus();
+    await page.keyboard.press("Home");
+    s = await waitFor(page, `${file} span tree`, (s) => s.tree > 0, 10000).catch(() => s);
+    check(s.tree === tree, `${file}: span tree of ${s.tree} spans (expected ${tree})`);
+  }
+  if (screenshot) await page.screenshot({ path: screenshot.replace(/\.png$/, "-spans.png") });
 
   // 6. a 50 MB dump: from navigation to the traces shown
   const t0 = Date.now();
