@@ -97,6 +97,16 @@ fn keys_walk_the_span_tree_and_mark_the_first_failure_in_the_label_log() {
         h.query_all_by_label_contains("⚑ ").next().is_some(),
         "the marked span is flagged in the tree"
     );
+    // the Pareto panel's breakdown: category × first-failure span
+    h.get_by_label("by first failure").click();
+    h.run_steps(2);
+    assert!(h.query_all_by_label("(no category)").next().is_some());
+    assert!(
+        h.query_all_by_label("lookup_policy").count() >= 2,
+        "tree row and breakdown"
+    );
+    h.get_by_label("by first failure").click();
+    h.run_steps(2);
     // moving past the first span goes back to the whole trace; folding the root hides the rest
     for _ in 0..3 {
         shift(&mut h, Key::K);

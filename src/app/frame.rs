@@ -142,6 +142,7 @@ impl ErrataApp {
             &mut self.pareto_ui,
             &chart.pareto,
             &chart.by_period,
+            &chart.first_failure,
             selected,
         );
         self.chart_rect = rect.or(self.chart_rect);

@@ -5,6 +5,7 @@
 use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, pos2, vec2};
 
 use crate::action::Action;
+use crate::coding::first_failure::FirstFailure;
 use crate::coding::pareto::{Measure, Pareto};
 use crate::ui::theme;
 
@@ -24,6 +25,8 @@ pub struct ParetoUi {
     pub reporting: bool,
     /// Show category shares per week of the trace timestamps.
     pub by_week: bool,
+    /// Show where failing agent traces first went wrong (category × span).
+    pub first_failure: bool,
 }
 
 impl Default for ParetoUi {
@@ -36,12 +39,13 @@ impl Default for ParetoUi {
             include_zero: true,
             reporting: false,
             by_week: false,
+            first_failure: false,
         }
     }
 }
 
 /// The controls above the chart.
-pub fn controls(ui: &mut egui::Ui, state: &mut ParetoUi) -> Vec<Action> {
+pub fn controls(ui: &mut egui::Ui, state: &mut ParetoUi, agent: bool) -> Vec<Action> {
     let mut actions = Vec::new();
     ui.horizontal_wrapped(|ui| {
         ui.selectable_value(&mut state.measure, Measure::Frequency, "frequency");
@@ -50,6 +54,10 @@ pub fn controls(ui: &mut egui::Ui, state: &mut ParetoUi) -> Vec<Action> {
         ui.checkbox(&mut state.include_zero, "zero counts");
         ui.toggle_value(&mut state.reporting, "report view");
         ui.toggle_value(&mut state.by_week, "by batch / week");
+        if agent {
+            ui.toggle_value(&mut state.first_failure, "by first failure")
+                .on_hover_text("Failing traces by category × the span marked as where they first went wrong (Shift+F)");
+        }
         if ui
             .small_button("CSV")
             .on_hover_text("Export the chart's data as CSV")
@@ -82,10 +90,14 @@ pub fn panel(
     state: &mut ParetoUi,
     p: &Pareto,
     by_week: &[(String, Pareto)],
+    first: &[FirstFailure],
     selected: Option<&str>,
 ) -> (Option<Rect>, Vec<Action>) {
-    let mut actions = controls(ui, state);
-    if state.by_week {
+    let mut actions = controls(ui, state, !first.is_empty() || state.first_failure);
+    if state.first_failure {
+        first_failure(ui, first);
+        (None, actions)
+    } else if state.by_week {
         let order: Vec<String> = p.categories.iter().map(|r| r.category.clone()).collect();
         by_period(ui, by_week, &order);
         (None, actions)
@@ -378,6 +390,48 @@ pub fn reporting(ui: &mut egui::Ui, p: &Pareto) {
             ui.end_row();
         }
     });
+}
+
+/// Where failing agent traces first went wrong: category × first-failure span, most first.
+pub fn first_failure(ui: &mut egui::Ui, cells: &[FirstFailure]) {
+    ui.label(egui::RichText::new("Where failing traces first went wrong").strong());
+    if cells.is_empty() {
+        ui.weak(
+            "No failing trace has a span marked yet: select a span in the tree and press Shift+F.",
+        );
+        return;
+    }
+    let max = cells.iter().map(|c| c.traces).max().unwrap_or(1).max(1);
+    let dark = ui.visuals().dark_mode;
+    egui::ScrollArea::vertical()
+        .id_salt("first-failure")
+        .show(ui, |ui| {
+            egui::Grid::new("first-failure-grid")
+                .num_columns(4)
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.weak("category");
+                    ui.weak("first-failure span");
+                    ui.weak("");
+                    ui.weak("traces");
+                    ui.end_row();
+                    for c in cells {
+                        ui.label(&c.category);
+                        ui.label(egui::RichText::new(&c.span).monospace());
+                        let (rect, _) = ui.allocate_exact_size(
+                            vec2(120.0 * c.traces as f32 / max as f32 + 1.0, 12.0),
+                            Sense::hover(),
+                        );
+                        ui.painter().rect_filled(
+                            rect,
+                            2.0,
+                            theme::chip_color(ui.ctx(), &c.category, dark),
+                        );
+                        ui.label(c.traces.to_string());
+                        ui.end_row();
+                    }
+                });
+        });
 }
 
 /// Small multiples: per period, the failing traces' category shares as a stacked bar.

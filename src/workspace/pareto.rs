@@ -29,6 +29,8 @@ pub struct ChartData {
     pub pareto: Pareto,
     /// `(batch or week, its chart)`, oldest first; empty unless asked for.
     pub by_period: Vec<(String, Pareto)>,
+    /// Failing agent traces by category × first-failure span (empty when none is marked).
+    pub first_failure: Vec<crate::coding::first_failure::FirstFailure>,
 }
 
 /// What the cached chart was computed from.
@@ -168,6 +170,7 @@ impl Workspace {
             } else {
                 Vec::new()
             },
+            first_failure: self.first_failures(),
         };
         self.chart_cache = Some((key, data.clone()));
         data
