@@ -298,6 +298,7 @@ fn mapping_override_and_several_files() {
         output: Some(FieldPath::top("alt")),
         split_conversation: false,
         group_by: None,
+        grouping_chosen: false,
     };
     let l = load::load(vec![a, b], Some(mapping.clone()), &Progress::default(), 1).unwrap();
     assert_eq!(l.store.len(), 2);

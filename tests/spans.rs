@@ -326,3 +326,38 @@ fn a_million_spans_shape_groups_at_scale() {
     assert_eq!(ids.len(), 200);
     assert!((0..s.len()).any(|r| cell(s, r, "trace_error").as_deref() == Some("true")));
 }
+
+#[test]
+fn a_mapping_saved_before_grouping_existed_still_groups_and_a_chosen_none_does_not() {
+    let path = format!("{DIR}/phoenix-agent.jsonl");
+    let open_mapped = |json: &str| {
+        let mapping: errata::trace::FieldMapping = serde_json::from_str(json).unwrap();
+        load::load(
+            vec![Source::new(path.clone(), std::fs::read(&path).unwrap())],
+            Some(mapping),
+            &Progress::default(),
+            1,
+        )
+        .unwrap()
+    };
+    // project.json of an earlier errata: no group_by key
+    let old = open_mapped(
+        r#"{"id":["context.span_id"],"input":["attributes.input.value"],"output":["name"],"split_conversation":false}"#,
+    );
+    assert_eq!(old.store.len(), 2);
+    assert_eq!(
+        old.store.mapping.output.as_ref().unwrap().to_string(),
+        "name"
+    );
+    // a person chose no grouping: kept
+    let none = open_mapped(
+        r#"{"id":["context.span_id"],"input":["attributes.input.value"],"output":["attributes.output.value"],"split_conversation":false,"grouping_chosen":true}"#,
+    );
+    assert_eq!(none.store.len(), 8);
+    // and it round-trips through project.json
+    let saved = serde_json::to_string(&none.store.mapping).unwrap();
+    assert!(
+        saved.contains("\"grouping_chosen\":true") && !saved.contains("group_by"),
+        "{saved}"
+    );
+}

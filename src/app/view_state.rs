@@ -109,9 +109,13 @@ impl ErrataApp {
         self.refresh_view(ctx);
     }
 
-    pub(super) fn remap(&mut self, ctx: &egui::Context, mapping: FieldMapping) {
+    pub(super) fn remap(&mut self, ctx: &egui::Context, mut mapping: FieldMapping) {
         let Some(d) = self.ws.data.take() else { return };
         let key = d.key.clone();
+        // a grouping other than the one in use was chosen (including none)
+        if mapping.group_by != d.store.mapping.group_by {
+            mapping.grouping_chosen = mapping.group_by != d.store.detected.group_by;
+        }
         if mapping == d.store.detected {
             self.settings.mappings.remove(&key);
         } else {

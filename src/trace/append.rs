@@ -428,6 +428,7 @@ mod tests {
             output: Some(FieldPath::top("completion")),
             split_conversation: false,
             group_by: None,
+            grouping_chosen: false,
         };
         let (loaded, stats) = append(
             &old.store,
@@ -459,6 +460,7 @@ mod tests {
             output: Some(FieldPath::top("out")),
             split_conversation: false,
             group_by: None,
+            grouping_chosen: false,
         };
         let to = FieldMapping {
             id: None,
@@ -466,6 +468,7 @@ mod tests {
             output: Some(FieldPath::of(&["attributes", "output.value"])),
             split_conversation: false,
             group_by: None,
+            grouping_chosen: false,
         };
         let r = reshape(
             r#"{"span":"s9","in":{"text":"hi"},"out":"yo","extra":1}"#,

@@ -372,6 +372,9 @@ impl Prepared {
         }
         let paths = stats.all_paths();
         let mut mapping = mapping.unwrap_or_else(|| detected.clone());
+        if !mapping.grouping_chosen {
+            mapping.group_by.clone_from(&detected.group_by);
+        }
         if overrides.any() {
             overrides
                 .apply(&mut mapping, &paths)

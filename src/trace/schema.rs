@@ -133,6 +133,10 @@ pub struct FieldMapping {
     /// one trace).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by: Option<FieldPath>,
+    /// `group_by` was chosen by a person (including "none"); otherwise it follows detection, so
+    /// that a mapping saved before grouping existed still groups span records.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub grouping_chosen: bool,
 }
 
 impl FieldMapping {
@@ -210,6 +214,7 @@ impl FieldOverrides {
             mapping.split_conversation = false;
         }
         if let Some(t) = &self.group_by {
+            mapping.grouping_chosen = true;
             mapping.group_by = match t.trim() {
                 "" | "none" => None,
                 t => Some(parse("group-by", t)?),
@@ -402,6 +407,7 @@ impl SampleStats {
                 output: output.map(FieldPath::of),
                 split_conversation: false,
                 group_by: None,
+                grouping_chosen: false,
             };
         }
 
@@ -453,6 +459,7 @@ impl SampleStats {
             output,
             split_conversation,
             group_by: None,
+            grouping_chosen: false,
         }
     }
 }

@@ -234,6 +234,7 @@ pub(super) fn inspect_mapping() -> FieldMapping {
         output: None,
         split_conversation: true,
         group_by: None,
+        grouping_chosen: false,
     }
 }
 
@@ -505,6 +506,7 @@ fn mlflow(obj: &RawObject<'_>) -> Option<Recognised> {
             output: Some(FieldPath::top("output")),
             split_conversation: false,
             group_by: None,
+            grouping_chosen: false,
         }),
         id: None,
     })
@@ -544,6 +546,7 @@ fn atif(obj: &RawObject<'_>) -> Option<Recognised> {
             output: None,
             split_conversation: true,
             group_by: None,
+            grouping_chosen: false,
         }),
         id: None,
     })

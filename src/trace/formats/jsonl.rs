@@ -134,6 +134,7 @@ fn oaieval(text: &str, spec: &Value) -> Recognised {
             output: Some(FieldPath::top("sampled")),
             split_conversation: false,
             group_by: None,
+            grouping_chosen: false,
         }),
         id: None,
     }
