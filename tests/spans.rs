@@ -361,3 +361,28 @@ fn a_mapping_saved_before_grouping_existed_still_groups_and_a_chosen_none_does_n
         "{saved}"
     );
 }
+
+#[test]
+fn a_trace_whose_root_is_missing_still_has_metadata() {
+    // a partial export: the second trace's root span was not exported
+    let text = [
+        r#"{"trace_id":"a","span_id":"1","parent_span_id":null,"name":"agent","env":"prod","input":"qa"}"#,
+        r#"{"trace_id":"a","span_id":"2","parent_span_id":"1","name":"llm","env":"prod","output":"x"}"#,
+        r#"{"trace_id":"b","span_id":"4","parent_span_id":"3","name":"llm","env":"staging","input":"qb"}"#,
+        r#"{"trace_id":"b","span_id":"5","parent_span_id":"3","name":"tool","env":"staging"}"#,
+    ]
+    .join("\n");
+    let l = load::load_bytes("partial.jsonl", text.into_bytes()).unwrap();
+    let s = &l.store;
+    assert_eq!((s.len(), s.span_count()), (2, 4));
+    assert_eq!(cell(s, 0, "env").as_deref(), Some("prod"));
+    assert_eq!(cell(s, 0, "name").as_deref(), Some("agent"));
+    assert_eq!(
+        cell(s, 1, "env").as_deref(),
+        Some("staging"),
+        "read from its first span"
+    );
+    assert_eq!(cell(s, 1, "name").as_deref(), Some("llm"));
+    let tree = Tree::of(s, 1).unwrap();
+    assert_eq!(tree.nodes.len(), 2, "both orphans are roots of the tree");
+}

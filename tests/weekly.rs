@@ -674,9 +674,12 @@ fn the_status_the_web_page_publishes_follows_the_app() {
     assert_eq!(
         keys,
         [
-            "dump", "traces", "shown", "reviewed", "failed", "coded", "loading", "errors", "fonts"
+            "dump", "traces", "spans", "tree", "shown", "reviewed", "failed", "coded", "loading",
+            "errors", "fonts"
         ]
     );
+    // one record a trace: as many spans as traces, no span tree
+    assert_eq!((s.spans, s.tree), (300, 0));
     let fonts: Vec<&str> = v["fonts"]
         .as_object()
         .unwrap()

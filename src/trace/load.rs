@@ -239,6 +239,11 @@ pub struct ChunkOut {
     skipped: Vec<Skipped>,
     skipped_count: usize,
     facts: Vec<Facts>,
+    /// Rows of metadata: one a record, or with grouping one a root span (the rows a trace can
+    /// stand on; other spans' metadata is never built).
+    meta_rows: usize,
+    /// Per record, its metadata row (`u32::MAX`: none), when grouping.
+    meta_of: Vec<u32>,
 }
 
 impl ChunkOut {
@@ -257,7 +262,7 @@ impl ChunkOut {
 
     /// Turns the builders into series (in the worker thread, so it runs in parallel).
     fn seal(&mut self) {
-        let rows = self.records.len();
+        let rows = self.meta_rows;
         self.series = std::mem::take(&mut self.columns)
             .into_iter()
             .map(|(name, b)| {
@@ -434,15 +439,27 @@ impl Prepared {
         range: Range<usize>,
         progress: &Progress,
     ) -> Result<ChunkOut, LoadError> {
+        match self.spans.get(range) {
+            Some(spans) => self.parse_spans(spans, progress, false),
+            None => Ok(ChunkOut::default()),
+        }
+    }
+
+    /// Parses records into a chunk; `all_metadata`: every record gets its metadata row, even a
+    /// span that is not a root.
+    fn parse_spans(
+        &self,
+        spans: &[RecordSpan],
+        progress: &Progress,
+        all_metadata: bool,
+    ) -> Result<ChunkOut, LoadError> {
         let mut out = ChunkOut::default();
-        let Some(spans) = self.spans.get(range) else {
-            return Ok(out);
-        };
         let mut name = String::new();
         let several_files = self.files.len() > 1;
         let mut reader = self
             .grouping
             .as_ref()
+            .filter(|_| !all_metadata)
             .map(|g| spans::FactReader::new(g, &self.span_fields));
         out.records.reserve_exact(spans.len());
         if reader.is_some() {
@@ -474,16 +491,17 @@ impl Prepared {
                     continue;
                 }
             };
-            let row = out.records.len();
             let content_span = |p: &Option<FieldPath>| {
                 p.as_ref().and_then(|p| p.lookup(&obj)).map(|raw| Span {
                     start: (offset_in(&self.text, raw.get())) as u64,
                     len: u32::try_from(raw.get().len()).unwrap_or(u32::MAX),
                 })
             };
+            let mut keep_metadata = true;
             if let (Some(g), Some(reader)) = (&self.grouping, &mut reader) {
-                out.facts
-                    .push(spans::facts(&obj, g, &self.span_fields, reader, &self.text));
+                let f = spans::facts(&obj, g, &self.span_fields, reader, &self.text);
+                keep_metadata = f.root;
+                out.facts.push(f);
             }
             out.records.push(RecordRef {
                 record: Span {
@@ -495,6 +513,18 @@ impl Prepared {
                 line: s.line,
                 file: s.file,
             });
+            if reader.is_some() {
+                out.meta_of.push(if keep_metadata {
+                    out.meta_rows as u32
+                } else {
+                    u32::MAX
+                });
+            }
+            if !keep_metadata {
+                continue;
+            }
+            let row = out.meta_rows;
+            out.meta_rows += 1;
             if several_files {
                 let file = self
                     .files
@@ -539,25 +569,14 @@ impl Prepared {
 
     /// Merges parsed chunks (in record order) into the trace store.
     pub fn finish(mut self, chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
-        let mut skipped = self.skipped;
+        let mut skipped = std::mem::take(&mut self.skipped);
         let mut skipped_count = self.skipped_count;
-        let mut order: Vec<String> = Vec::new();
-        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for c in &chunks {
-            for (name, _) in &c.series {
-                if seen.insert(name.clone()) {
-                    order.push(name.clone());
-                }
-            }
-        }
         let mut records = Vec::with_capacity(chunks.iter().map(|c| c.records.len()).sum());
-        let mut facts = Vec::with_capacity(if self.grouping.is_some() {
-            records.capacity()
-        } else {
-            0
-        });
-        let heights: Vec<usize> = chunks.iter().map(|c| c.records.len()).collect();
-        let mut parts: Vec<HashMap<String, Series>> = Vec::with_capacity(chunks.len());
+        let grouping = self.grouping.is_some();
+        let mut facts = Vec::with_capacity(if grouping { records.capacity() } else { 0 });
+        let mut meta_of: Vec<u32> = Vec::with_capacity(facts.capacity());
+        let mut heights: Vec<usize> = Vec::with_capacity(chunks.len() + 1);
+        let mut parts: Vec<Vec<(String, Series)>> = Vec::with_capacity(chunks.len() + 1);
         for mut c in chunks {
             skipped_count += c.skipped_count;
             for s in c.skipped.drain(..) {
@@ -565,9 +584,16 @@ impl Prepared {
                     skipped.push(s);
                 }
             }
+            let base = heights.iter().sum::<usize>() as u32;
+            meta_of.extend(
+                c.meta_of
+                    .iter()
+                    .map(|&m| if m == u32::MAX { m } else { m + base }),
+            );
+            heights.push(c.meta_rows);
             records.append(&mut c.records);
             facts.append(&mut c.facts);
-            parts.push(c.series.into_iter().collect());
+            parts.push(c.series);
         }
         skipped.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
         if records.is_empty() {
@@ -579,65 +605,21 @@ impl Prepared {
                 first,
             });
         }
-        let mut columns: Vec<Column> = Vec::with_capacity(order.len());
-        for name in &order {
-            let kind = parts
-                .iter()
-                .filter_map(|p| p.get(name))
-                .fold(Kind::Null, |k, s| unify(k, kind_of_series(s)));
-            let dtype = dtype_of(kind);
-            let mut merged: Option<Series> = None;
-            for (p, &h) in parts.iter_mut().zip(&heights) {
-                let piece = match p.remove(name) {
-                    Some(s) if s.dtype() == &dtype => s,
-                    Some(s) => s.cast(&dtype)?,
-                    None => Series::full_null(name.as_str().into(), h, &dtype),
-                };
-                match &mut merged {
-                    Some(m) => {
-                        m.append(&piece)?;
-                    }
-                    None => merged = Some(piece),
-                }
-            }
-            if let Some(m) = merged {
-                columns.push(m.into());
-            }
-        }
-        drop(parts);
-        // errata's own hidden columns keep their names: a field of the same name is renamed,
-        // not silently replaced
-        for col in &mut columns {
-            let name = col.name().to_string();
-            if super::store::is_reserved(&name) {
-                let mut new = format!("{name}_");
-                while order.contains(&new) {
-                    new.push('_');
-                }
-                self.warnings.push(format!(
-                    "the field `{name}` is named like a column errata keeps for itself: it is shown as `{new}`"
-                ));
-                col.rename(new.as_str().into());
-            }
-        }
-        let (records, columns, groups) = match self.grouping.take() {
+        // spans into traces first: a trace whose row span is not a root (its root is missing
+        // from the file) has its metadata read now
+        let grouped = match self.grouping.take() {
             Some(g) => {
                 let fields = std::mem::take(&mut self.span_fields);
-                let what = g.what.clone();
                 let grouped = spans::group(&facts, records, &mut self.text, g, fields);
-                let said = format!(
-                    "{} grouped into {} by `{}`",
-                    plural(grouped.index.spans.len(), "span"),
-                    plural(grouped.traces.len(), "trace"),
-                    grouped.index.grouping.trace
-                );
-                self.format = Some(match self.format.take() {
-                    Some(f) => format!("{f}; {said}"),
-                    None => format!("{what}: {said}"),
-                });
                 drop(facts);
-                grouped_columns(grouped, columns)?
+                records = Vec::new();
+                Some(self.rows_of_traces(grouped, &meta_of, &mut heights, &mut parts)?)
             }
+            None => None,
+        };
+        let columns = self.merge_columns(parts, &heights)?;
+        let (records, columns, groups) = match grouped {
+            Some((grouped, rows)) => grouped_columns(grouped, &rows, columns)?,
             None => (records, columns, None),
         };
         let mut store = TraceStore::new(
@@ -660,12 +642,126 @@ impl Prepared {
             warnings: self.warnings,
         })
     }
+
+    /// Each grouped trace's metadata row; says what was grouped in the format line.
+    fn rows_of_traces(
+        &mut self,
+        grouped: spans::Grouped,
+        meta_of: &[u32],
+        heights: &mut Vec<usize>,
+        parts: &mut Vec<Vec<(String, Series)>>,
+    ) -> Result<(spans::Grouped, Vec<u32>), LoadError> {
+        let said = format!(
+            "{} grouped into {} by `{}`",
+            plural(grouped.index.spans.len(), "span"),
+            plural(grouped.traces.len(), "trace"),
+            grouped.index.grouping.trace
+        );
+        let what = &grouped.index.grouping.what;
+        self.format = Some(match self.format.take() {
+            Some(f) => format!("{f}; {said}"),
+            None => format!("{what}: {said}"),
+        });
+        let mut rows: Vec<u32> = grouped
+            .roots
+            .iter()
+            .map(|&r| meta_of.get(r as usize).copied().unwrap_or(u32::MAX))
+            .collect();
+        let late: Vec<(usize, RecordSpan)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m == u32::MAX)
+            .map(|(t, _)| {
+                let r = grouped.index.spans[grouped.roots[t] as usize];
+                let span = RecordSpan {
+                    start: r.record.start,
+                    len: r.record.len,
+                    line: r.line,
+                    file: r.file,
+                };
+                (t, span)
+            })
+            .collect();
+        if !late.is_empty() {
+            let spans: Vec<RecordSpan> = late.iter().map(|(_, s)| *s).collect();
+            let extra = self.parse_spans(&spans, &Progress::default(), true)?;
+            let base = heights.iter().sum::<usize>() as u32;
+            for (k, (t, _)) in late.iter().enumerate() {
+                rows[*t] = base + k as u32;
+            }
+            heights.push(extra.meta_rows);
+            parts.push(extra.series);
+        }
+        Ok((grouped, rows))
+    }
+
+    /// Merges the chunks' columns (in chunk order; a column a chunk lacks is null there).
+    fn merge_columns(
+        &mut self,
+        parts: Vec<Vec<(String, Series)>>,
+        heights: &[usize],
+    ) -> Result<Vec<Column>, LoadError> {
+        let mut order: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for p in &parts {
+            for (name, _) in p {
+                if seen.insert(name.as_str()) {
+                    order.push(name.clone());
+                }
+            }
+        }
+        drop(seen);
+        let mut parts: Vec<HashMap<String, Series>> =
+            parts.into_iter().map(|p| p.into_iter().collect()).collect();
+        let mut columns: Vec<Column> = Vec::with_capacity(order.len());
+        for name in &order {
+            let kind = parts
+                .iter()
+                .filter_map(|p| p.get(name))
+                .fold(Kind::Null, |k, s| unify(k, kind_of_series(s)));
+            let dtype = dtype_of(kind);
+            let mut merged: Option<Series> = None;
+            for (p, &h) in parts.iter_mut().zip(heights) {
+                let piece = match p.remove(name) {
+                    Some(s) if s.dtype() == &dtype => s,
+                    Some(s) => s.cast(&dtype)?,
+                    None => Series::full_null(name.as_str().into(), h, &dtype),
+                };
+                match &mut merged {
+                    Some(m) => {
+                        m.append(&piece)?;
+                    }
+                    None => merged = Some(piece),
+                }
+            }
+            if let Some(m) = merged {
+                columns.push(m.into());
+            }
+        }
+        // errata's own hidden columns keep their names: a field of the same name is renamed,
+        // not silently replaced
+        for col in &mut columns {
+            let name = col.name().to_string();
+            if super::store::is_reserved(&name) {
+                let mut new = format!("{name}_");
+                while order.contains(&new) {
+                    new.push('_');
+                }
+                self.warnings.push(format!(
+                    "the field `{name}` is named like a column errata keeps for itself: it is shown as `{new}`"
+                ));
+                col.rename(new.as_str().into());
+            }
+        }
+        Ok(columns)
+    }
 }
 
 /// The trace frame of grouped spans: each trace's root span row, after the derived columns.
 #[allow(clippy::type_complexity)] // the parts TraceStore::new takes
 fn grouped_columns(
     grouped: spans::Grouped,
+    rows: &[u32],
     columns: Vec<Column>,
 ) -> Result<
     (
@@ -675,10 +771,7 @@ fn grouped_columns(
     ),
     LoadError,
 > {
-    let idx = IdxCa::from_vec(
-        "roots".into(),
-        grouped.roots.iter().map(|&r| r as IdxSize).collect(),
-    );
+    let idx = IdxCa::from_vec("roots".into(), rows.iter().map(|&r| r as IdxSize).collect());
     let mut out: Vec<Column> = grouped
         .columns
         .iter()
