@@ -129,46 +129,8 @@ fn summary(args: &[String]) -> Result<(), String> {
     } else {
         None
     };
-    let path_text = |p: &Option<crate::trace::FieldPath>| p.as_ref().map(ToString::to_string);
-    let columns: Vec<_> = store
-        .columns()
-        .iter()
-        .map(|c| json!({"name": c.name, "type": c.dtype}))
-        .collect();
     if json_out {
-        let skipped_lines: Vec<_> = loaded
-            .skipped
-            .iter()
-            .take(SKIPPED_SHOWN)
-            .map(|s| json!({"file": s.file, "line": s.line, "reason": s.reason}))
-            .collect();
-        let out = json!({
-            "traces": store.len(),
-            "skipped": loaded.skipped_count,
-            "skipped_lines": skipped_lines,
-            "id_field": store.identity.field(),
-            "identity": store.identity.describe(),
-            "input_field": path_text(&store.mapping.input),
-            "output_field": path_text(&store.mapping.output),
-            "split_conversation": store.mapping.split_conversation,
-            "format": store.format,
-            "spans": store.span_count(),
-            "trace_key": store.span_index().map(|s| s.grouping.trace.to_string()),
-            "parent_key": store
-                .span_index()
-                .and_then(|s| s.grouping.parent.as_ref())
-                .map(ToString::to_string),
-            "metadata_columns": columns,
-            "warnings": loaded.warnings,
-            "load_ms": round1(load_ms),
-            "peak_memory_mb": peak_memory_mb(),
-        });
-        let mut out = out;
-        if let Some(q) = &query {
-            out["matched"] = json!(q.rows.len());
-            out["filter_ms"] = json!(round1(q.filter_ms));
-            out["search_ms"] = json!(round1(q.search_ms));
-        }
+        let out = summary_json(&loaded, query.as_ref(), load_ms);
         println!("{out}");
     } else {
         println!("files:    {}", store.files().join(", "));
@@ -208,6 +170,55 @@ fn summary(args: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `summary --json`: the keys are a contract for scripts.
+fn summary_json(
+    loaded: &crate::trace::Loaded,
+    query: Option<&crate::trace::view::ViewResult>,
+    load_ms: f64,
+) -> serde_json::Value {
+    let store = &loaded.store;
+    let path_text = |p: &Option<crate::trace::FieldPath>| p.as_ref().map(ToString::to_string);
+    let columns: Vec<_> = store
+        .columns()
+        .iter()
+        .map(|c| json!({"name": c.name, "type": c.dtype}))
+        .collect();
+    let skipped_lines: Vec<_> = loaded
+        .skipped
+        .iter()
+        .take(SKIPPED_SHOWN)
+        .map(|s| json!({"file": s.file, "line": s.line, "reason": s.reason}))
+        .collect();
+    let out = json!({
+        "traces": store.len(),
+        "skipped": loaded.skipped_count,
+        "skipped_lines": skipped_lines,
+        "id_field": store.identity.field(),
+        "identity": store.identity.describe(),
+        "input_field": path_text(&store.mapping.input),
+        "output_field": path_text(&store.mapping.output),
+        "split_conversation": store.mapping.split_conversation,
+        "format": store.format,
+        "spans": store.span_count(),
+        "trace_key": store.span_index().map(|s| s.grouping.trace.to_string()),
+        "parent_key": store
+            .span_index()
+            .and_then(|s| s.grouping.parent.as_ref())
+            .map(ToString::to_string),
+        "metadata_columns": columns,
+        "warnings": loaded.warnings,
+        "load_ms": round1(load_ms),
+        "peak_memory_mb": peak_memory_mb(),
+    });
+    let mut out = out;
+    if let Some(q) = &query {
+        out["matched"] = json!(q.rows.len());
+        out["filter_ms"] = json!(round1(q.filter_ms));
+        out["search_ms"] = json!(round1(q.search_ms));
+    }
+    out
 }
 
 fn round1(ms: f64) -> f64 {

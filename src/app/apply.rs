@@ -32,44 +32,7 @@ impl ErrataApp {
             Action::First => self.move_to(0),
             Action::Last => self.move_to(usize::MAX),
             Action::SortBy(column) => self.sort_by(ctx, column),
-            Action::CopyRecord => {
-                if let Some(d) = &self.ws.data
-                    && let Some(row) = d.selected_row()
-                {
-                    // with a span selected, that span's record(s); else the whole trace
-                    let (record, what) = match self.detail_ui.spans.selected_node() {
-                        Some(node) if self.detail_ui.spans.row == Some(row) => {
-                            let records: Vec<&str> = node
-                                .spans
-                                .iter()
-                                .map(|&i| d.store.span_record(i as usize))
-                                .collect();
-                            let text = match records.as_slice() {
-                                [one] => (*one).to_owned(),
-                                many => format!("[\n{}\n]", many.join(",\n")),
-                            };
-                            (
-                                text,
-                                format!("span {} of {}", node.name, d.store.id(row as usize)),
-                            )
-                        }
-                        _ => (
-                            d.store.trace_json(row as usize).into_owned(),
-                            d.store.id(row as usize).to_owned(),
-                        ),
-                    };
-                    let bytes = record.len();
-                    ctx.copy_text(record);
-                    // what was copied, said at once (older copies' messages give way)
-                    let text = format!(
-                        "copied {what} as JSON ({})",
-                        crate::workspace::count_of(bytes, "byte", "bytes")
-                    );
-                    self.notices
-                        .retain(|n| n.error || !n.text.starts_with("copied "));
-                    self.notices.push(Notice { text, error: false });
-                }
-            }
+            Action::CopyRecord => self.copy_record(ctx),
             Action::OpenDialog => self.open_dialog(ctx),
             #[cfg(not(target_arch = "wasm32"))]
             Action::OpenPaths(paths) => self.start_paths(ctx, paths),
@@ -158,6 +121,47 @@ impl ErrataApp {
             other => return Some(other),
         }
         None
+    }
+
+    /// Copies the selected trace as JSON (every span record of an agent trace), or the span
+    /// selected in its tree, and says what was copied.
+    fn copy_record(&mut self, ctx: &egui::Context) {
+        if let Some(d) = &self.ws.data
+            && let Some(row) = d.selected_row()
+        {
+            // with a span selected, that span's record(s); else the whole trace
+            let (record, what) = match self.detail_ui.spans.selected_node() {
+                Some(node) if self.detail_ui.spans.row == Some(row) => {
+                    let records: Vec<&str> = node
+                        .spans
+                        .iter()
+                        .map(|&i| d.store.span_record(i as usize))
+                        .collect();
+                    let text = match records.as_slice() {
+                        [one] => (*one).to_owned(),
+                        many => format!("[\n{}\n]", many.join(",\n")),
+                    };
+                    (
+                        text,
+                        format!("span {} of {}", node.name, d.store.id(row as usize)),
+                    )
+                }
+                _ => (
+                    d.store.trace_json(row as usize).into_owned(),
+                    d.store.id(row as usize).to_owned(),
+                ),
+            };
+            let bytes = record.len();
+            ctx.copy_text(record);
+            // what was copied, said at once (older copies' messages give way)
+            let text = format!(
+                "copied {what} as JSON ({})",
+                crate::workspace::count_of(bytes, "byte", "bytes")
+            );
+            self.notices
+                .retain(|n| n.error || !n.text.starts_with("copied "));
+            self.notices.push(Notice { text, error: false });
+        }
     }
 
     /// Labelling the selected trace.

@@ -11,11 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use polars::prelude::*;
 
-use super::columns::{Cell, ColumnBuilder, Kind, dtype_of, kind_of_series, unify};
+use super::columns::{Cell, ColumnBuilder};
 use super::raw::{JsonKind, RawObject, kind_of, offset_in};
 use super::schema::{FieldMapping, FieldOverrides, FieldPath, SampleStats};
 use super::spans::{self, Facts, Grouping, SpanFields};
 use super::split::{RecordSpan, split_records};
+
+mod merge;
 use super::store::{RecordRef, Span, TraceStore};
 
 /// Records sampled from the start of a dump to detect the field mapping.
@@ -362,54 +364,16 @@ impl Prepared {
                 formats.push(shape);
             }
         }
-        let sample: Vec<RawObject<'_>> = spans
-            .iter()
-            .take(SAMPLE_RECORDS)
-            .filter_map(|s| RawObject::parse(slice(&text, s.start, s.len)).ok())
-            .collect();
-        let detected_grouping = spans::detect(&sample);
-        if let Some(g) = &detected_grouping {
-            detected.group_by = Some(g.trace.clone());
-            if g.transcript && detected.input.is_none() && detected.output.is_none() {
-                detected.input = Some(FieldPath::top("message"));
-                detected.split_conversation = true;
-            }
-        }
         let paths = stats.all_paths();
-        let mut mapping = mapping.unwrap_or_else(|| detected.clone());
-        if !mapping.grouping_chosen {
-            mapping.group_by.clone_from(&detected.group_by);
-        }
-        if overrides.any() {
-            overrides
-                .apply(&mut mapping, &paths)
-                .map_err(|reason| LoadError::BadField { reason })?;
-            for p in [
-                &mapping.id,
-                &mapping.input,
-                &mapping.output,
-                &mapping.group_by,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if !sample.is_empty() && sample.iter().all(|r| p.lookup(r).is_none()) {
-                    warnings.push(format!(
-                        "no record has `{p}` (of the first {} read)",
-                        sample.len()
-                    ));
-                }
-            }
-        }
-        let grouping = mapping.group_by.clone().map(|key| match detected_grouping {
-            Some(g) if g.trace == key => g,
-            _ => spans::named(key, &sample),
-        });
-        let span_fields = grouping
-            .as_ref()
-            .map(|_| SpanFields::choose(&sample))
-            .unwrap_or_default();
-        drop(sample);
+        let (mapping, grouping, span_fields) = decide(
+            &text,
+            &spans,
+            mapping,
+            &mut detected,
+            overrides,
+            &paths,
+            &mut warnings,
+        )?;
         Ok(Prepared {
             format: (!formats.is_empty()).then(|| formats.join("; ")),
             mapping,
@@ -619,7 +583,7 @@ impl Prepared {
         };
         let columns = self.merge_columns(parts, &heights)?;
         let (records, columns, groups) = match grouped {
-            Some((grouped, rows)) => grouped_columns(grouped, &rows, columns)?,
+            Some((grouped, rows)) => merge::grouped_columns(grouped, &rows, columns)?,
             None => (records, columns, None),
         };
         let mut store = TraceStore::new(
@@ -642,146 +606,66 @@ impl Prepared {
             warnings: self.warnings,
         })
     }
-
-    /// Each grouped trace's metadata row; says what was grouped in the format line.
-    fn rows_of_traces(
-        &mut self,
-        grouped: spans::Grouped,
-        meta_of: &[u32],
-        heights: &mut Vec<usize>,
-        parts: &mut Vec<Vec<(String, Series)>>,
-    ) -> Result<(spans::Grouped, Vec<u32>), LoadError> {
-        let said = format!(
-            "{} grouped into {} by `{}`",
-            plural(grouped.index.spans.len(), "span"),
-            plural(grouped.traces.len(), "trace"),
-            grouped.index.grouping.trace
-        );
-        let what = &grouped.index.grouping.what;
-        self.format = Some(match self.format.take() {
-            Some(f) => format!("{f}; {said}"),
-            None => format!("{what}: {said}"),
-        });
-        let mut rows: Vec<u32> = grouped
-            .roots
-            .iter()
-            .map(|&r| meta_of.get(r as usize).copied().unwrap_or(u32::MAX))
-            .collect();
-        let late: Vec<(usize, RecordSpan)> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| **m == u32::MAX)
-            .map(|(t, _)| {
-                let r = grouped.index.spans[grouped.roots[t] as usize];
-                let span = RecordSpan {
-                    start: r.record.start,
-                    len: r.record.len,
-                    line: r.line,
-                    file: r.file,
-                };
-                (t, span)
-            })
-            .collect();
-        if !late.is_empty() {
-            let spans: Vec<RecordSpan> = late.iter().map(|(_, s)| *s).collect();
-            let extra = self.parse_spans(&spans, &Progress::default(), true)?;
-            let base = heights.iter().sum::<usize>() as u32;
-            for (k, (t, _)) in late.iter().enumerate() {
-                rows[*t] = base + k as u32;
-            }
-            heights.push(extra.meta_rows);
-            parts.push(extra.series);
-        }
-        Ok((grouped, rows))
-    }
-
-    /// Merges the chunks' columns (in chunk order; a column a chunk lacks is null there).
-    fn merge_columns(
-        &mut self,
-        parts: Vec<Vec<(String, Series)>>,
-        heights: &[usize],
-    ) -> Result<Vec<Column>, LoadError> {
-        let mut order: Vec<String> = Vec::new();
-        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-        for p in &parts {
-            for (name, _) in p {
-                if seen.insert(name.as_str()) {
-                    order.push(name.clone());
-                }
-            }
-        }
-        drop(seen);
-        let mut parts: Vec<HashMap<String, Series>> =
-            parts.into_iter().map(|p| p.into_iter().collect()).collect();
-        let mut columns: Vec<Column> = Vec::with_capacity(order.len());
-        for name in &order {
-            let kind = parts
-                .iter()
-                .filter_map(|p| p.get(name))
-                .fold(Kind::Null, |k, s| unify(k, kind_of_series(s)));
-            let dtype = dtype_of(kind);
-            let mut merged: Option<Series> = None;
-            for (p, &h) in parts.iter_mut().zip(heights) {
-                let piece = match p.remove(name) {
-                    Some(s) if s.dtype() == &dtype => s,
-                    Some(s) => s.cast(&dtype)?,
-                    None => Series::full_null(name.as_str().into(), h, &dtype),
-                };
-                match &mut merged {
-                    Some(m) => {
-                        m.append(&piece)?;
-                    }
-                    None => merged = Some(piece),
-                }
-            }
-            if let Some(m) = merged {
-                columns.push(m.into());
-            }
-        }
-        // errata's own hidden columns keep their names: a field of the same name is renamed,
-        // not silently replaced
-        for col in &mut columns {
-            let name = col.name().to_string();
-            if super::store::is_reserved(&name) {
-                let mut new = format!("{name}_");
-                while order.contains(&new) {
-                    new.push('_');
-                }
-                self.warnings.push(format!(
-                    "the field `{name}` is named like a column errata keeps for itself: it is shown as `{new}`"
-                ));
-                col.rename(new.as_str().into());
-            }
-        }
-        Ok(columns)
-    }
 }
 
-/// The trace frame of grouped spans: each trace's root span row, after the derived columns.
-#[allow(clippy::type_complexity)] // the parts TraceStore::new takes
-fn grouped_columns(
-    grouped: spans::Grouped,
-    rows: &[u32],
-    columns: Vec<Column>,
-) -> Result<
-    (
-        Vec<RecordRef>,
-        Vec<Column>,
-        Option<(spans::SpanIndex, Vec<String>)>,
-    ),
-    LoadError,
-> {
-    let idx = IdxCa::from_vec("roots".into(), rows.iter().map(|&r| r as IdxSize).collect());
-    let mut out: Vec<Column> = grouped
-        .columns
+/// Decides the mapping in use (`mapping` overrides detection, `overrides` override both) and
+/// whether span records are grouped into traces, from a sample of the records.
+fn decide(
+    text: &str,
+    spans: &[RecordSpan],
+    mapping: Option<FieldMapping>,
+    detected: &mut FieldMapping,
+    overrides: &FieldOverrides,
+    paths: &[FieldPath],
+    warnings: &mut Vec<String>,
+) -> Result<(FieldMapping, Option<Grouping>, SpanFields), LoadError> {
+    let sample: Vec<RawObject<'_>> = spans
         .iter()
-        .filter(|d| !columns.iter().any(|c| c.name() == d.name()))
-        .cloned()
+        .take(SAMPLE_RECORDS)
+        .filter_map(|s| RawObject::parse(slice(text, s.start, s.len)).ok())
         .collect();
-    for c in columns {
-        out.push(c.take(&idx)?);
+    let detected_grouping = spans::detect(&sample);
+    if let Some(g) = &detected_grouping {
+        detected.group_by = Some(g.trace.clone());
+        if g.transcript && detected.input.is_none() && detected.output.is_none() {
+            detected.input = Some(FieldPath::top("message"));
+            detected.split_conversation = true;
+        }
     }
-    Ok((grouped.traces, out, Some((grouped.index, grouped.ids))))
+    let mut mapping = mapping.unwrap_or_else(|| detected.clone());
+    if !mapping.grouping_chosen {
+        mapping.group_by.clone_from(&detected.group_by);
+    }
+    if overrides.any() {
+        overrides
+            .apply(&mut mapping, paths)
+            .map_err(|reason| LoadError::BadField { reason })?;
+        for p in [
+            &mapping.id,
+            &mapping.input,
+            &mapping.output,
+            &mapping.group_by,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !sample.is_empty() && sample.iter().all(|r| p.lookup(r).is_none()) {
+                warnings.push(format!(
+                    "no record has `{p}` (of the first {} read)",
+                    sample.len()
+                ));
+            }
+        }
+    }
+    let grouping = mapping.group_by.clone().map(|key| match detected_grouping {
+        Some(g) if g.trace == key => g,
+        _ => spans::named(key, &sample),
+    });
+    let span_fields = grouping
+        .as_ref()
+        .map(|_| SpanFields::choose(&sample))
+        .unwrap_or_default();
+    Ok((mapping, grouping, span_fields))
 }
 
 /// `1 trace`, `3 traces`.

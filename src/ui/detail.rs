@@ -206,57 +206,7 @@ pub fn ui(
                 actions.extend(super::spans::ui(ui, &mut state.spans, marked_span));
             });
     }
-    layout.metadata.keep(ui, ("metadata", d.key.as_str()), true);
-    egui::Panel::bottom(("metadata", d.key.as_str()))
-        .resizable(true)
-        .default_size(layout.metadata.of(space))
-        .min_size(40.0)
-        .show(ui, |ui| {
-            ui.strong(if span_node.is_some() {
-                "Span attributes"
-            } else {
-                "Metadata"
-            });
-            // both ways: a long value scrolls inside the panel instead of widening it (a
-            // wider panel drew its top border across the coding panel)
-            ScrollArea::both()
-                .id_salt("metadata-scroll")
-                .auto_shrink(false)
-                .show(ui, |ui| {
-                    egui::Grid::new("metadata-grid")
-                        .num_columns(2)
-                        .striped(true)
-                        .spacing([16.0, 2.0])
-                        .show(ui, |ui| {
-                            if let Some(n) = &span_node {
-                                let record = d.store.span_record(n.spans[0] as usize);
-                                for (k, v) in super::spans::attributes(record) {
-                                    ui.label(RichText::new(k).monospace());
-                                    ui.add(Label::new(v).wrap());
-                                    ui.end_row();
-                                }
-                                return;
-                            }
-                            for (i, c) in d.store.columns().iter().enumerate() {
-                                ui.label(RichText::new(&c.name).monospace());
-                                match d.store.cell(r, i) {
-                                    // a link opens the system browser (a new tab on the web)
-                                    Some(v) if is_url(&v) => {
-                                        let shown = if v.chars().count() > 90 {
-                                            v.chars().take(89).chain(['…']).collect()
-                                        } else {
-                                            v.clone()
-                                        };
-                                        ui.hyperlink_to(shown, &v).on_hover_text(&v)
-                                    }
-                                    Some(v) => ui.add(Label::new(v).wrap()),
-                                    None => ui.weak("null"),
-                                };
-                                ui.end_row();
-                            }
-                        });
-                });
-        });
+    metadata_panel(ui, d, r, span_node.as_ref(), layout, space);
     let width = ui.available_width();
     layout.input.keep(ui, ("input-side", d.key.as_str()), false);
     egui::Panel::left(("input-side", d.key.as_str()))
@@ -305,6 +255,68 @@ pub fn ui(
             });
     });
     actions
+}
+
+/// The trace's metadata (or the selected span's attributes) in a panel along the bottom.
+fn metadata_panel(
+    ui: &mut egui::Ui,
+    d: &Dataset,
+    r: usize,
+    span_node: Option<&crate::trace::span_tree::Node>,
+    layout: &mut super::split::Layout,
+    space: f32,
+) {
+    layout.metadata.keep(ui, ("metadata", d.key.as_str()), true);
+    egui::Panel::bottom(("metadata", d.key.as_str()))
+        .resizable(true)
+        .default_size(layout.metadata.of(space))
+        .min_size(40.0)
+        .show(ui, |ui| {
+            ui.strong(if span_node.is_some() {
+                "Span attributes"
+            } else {
+                "Metadata"
+            });
+            // both ways: a long value scrolls inside the panel instead of widening it (a
+            // wider panel drew its top border across the coding panel)
+            ScrollArea::both()
+                .id_salt("metadata-scroll")
+                .auto_shrink(false)
+                .show(ui, |ui| {
+                    egui::Grid::new("metadata-grid")
+                        .num_columns(2)
+                        .striped(true)
+                        .spacing([16.0, 2.0])
+                        .show(ui, |ui| {
+                            if let Some(n) = span_node {
+                                let record = d.store.span_record(n.spans[0] as usize);
+                                for (k, v) in super::spans::attributes(record) {
+                                    ui.label(RichText::new(k).monospace());
+                                    ui.add(Label::new(v).wrap());
+                                    ui.end_row();
+                                }
+                                return;
+                            }
+                            for (i, c) in d.store.columns().iter().enumerate() {
+                                ui.label(RichText::new(&c.name).monospace());
+                                match d.store.cell(r, i) {
+                                    // a link opens the system browser (a new tab on the web)
+                                    Some(v) if is_url(&v) => {
+                                        let shown = if v.chars().count() > 90 {
+                                            v.chars().take(89).chain(['…']).collect()
+                                        } else {
+                                            v.clone()
+                                        };
+                                        ui.hyperlink_to(shown, &v).on_hover_text(&v)
+                                    }
+                                    Some(v) => ui.add(Label::new(v).wrap()),
+                                    None => ui.weak("null"),
+                                };
+                                ui.end_row();
+                            }
+                        });
+                });
+        });
 }
 
 /// Two traces whose outputs are compared: two rows of the dump, or the other run's row and

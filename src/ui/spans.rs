@@ -220,7 +220,6 @@ pub fn ui(ui: &mut egui::Ui, state: &mut SpanState, marked: Option<&str>) -> Vec
         ui.weak("Shift+J/K move · ←/→ fold · Shift+F first failure");
     });
     let visible = tree.visible(&state.collapsed);
-    let dark = ui.visuals().dark_mode;
     let span = (tree.t1 - tree.t0).max(1e-9);
     let timed = tree.t0.is_finite() && tree.t1.is_finite() && tree.t1 > tree.t0;
     let scroll_row = state
@@ -244,119 +243,170 @@ pub fn ui(ui: &mut egui::Ui, state: &mut SpanState, marked: Option<&str>) -> Vec
         let width = ui.available_width();
         let name_w = (width * 0.45).clamp(160.0, 520.0);
         let dur_w = 70.0;
+        let axis = Axis {
+            t0: tree.t0,
+            span,
+            timed,
+            name_w,
+            dur_w,
+        };
         for &i in &visible[range] {
-            let n = &tree.nodes[i];
-            let (rect, resp) = ui.allocate_exact_size(vec2(width, ROW), Sense::click());
-            let painter = ui.painter_at(rect);
-            let selected = state.selected == Some(i);
-            if selected {
-                painter.rect_filled(rect, 2.0, ui.visuals().selection.bg_fill);
-            } else if resp.hovered() {
-                painter.rect_filled(rect, 2.0, ui.visuals().faint_bg_color);
-            }
-            let is_marked = marked.is_some_and(|m| !m.is_empty() && m == n.id);
-            let x0 = rect.left() + 4.0 + f32::from(n.depth.min(40)) * INDENT;
-            let mid = rect.center().y;
-            let text_color = if n.error {
-                theme::error_color(dark)
-            } else {
-                ui.visuals().text_color()
-            };
-            if n.children > 0 {
-                let open = !state.collapsed.contains(&i);
-                painter.text(
-                    pos2(x0, mid),
-                    Align2::LEFT_CENTER,
-                    if open { "▾" } else { "▸" },
-                    FontId::proportional(12.0),
-                    text_color,
-                );
-            }
-            let mut x = x0 + 12.0;
-            if !n.kind.is_empty() {
-                let badge = painter.text(
-                    pos2(x, mid),
-                    Align2::LEFT_CENTER,
-                    n.kind.to_uppercase(),
-                    FontId::monospace(10.0),
-                    kind_color(&n.kind, dark),
-                );
-                x = badge.right() + 6.0;
-            }
-            let mut label = n.name.clone();
-            if n.error {
-                label.insert_str(0, "✖ ");
-            }
-            if is_marked {
-                label.insert_str(0, "⚑ ");
-            }
-            let name_rect = Rect::from_min_max(
-                pos2(x, rect.top()),
-                pos2(rect.left() + name_w, rect.bottom()),
-            );
-            ui.painter_at(name_rect).text(
-                pos2(x, mid),
-                Align2::LEFT_CENTER,
-                label,
-                FontId::proportional(13.0),
-                if is_marked {
-                    theme::warn_color(dark)
-                } else {
-                    text_color
-                },
-            );
-            if let Some(d) = n.duration_ms().filter(|&d| timed && d > 0.0) {
-                painter.text(
-                    pos2(rect.left() + name_w + dur_w - 6.0, mid),
-                    Align2::RIGHT_CENTER,
-                    fmt_ms(d),
-                    FontId::monospace(11.0),
-                    ui.visuals().weak_text_color(),
-                );
-            }
-            let bar_left = rect.left() + name_w + dur_w;
-            let bar_w = (rect.right() - 6.0 - bar_left).max(10.0);
-            if timed && n.start.is_finite() {
-                let a = bar_left + ((n.start - tree.t0) / span) as f32 * bar_w;
-                let b = bar_left + ((n.end.max(n.start) - tree.t0) / span) as f32 * bar_w;
-                let bar = Rect::from_min_max(pos2(a, mid - 5.0), pos2(b.max(a + 2.0), mid + 5.0));
-                let color = if n.error {
-                    theme::error_color(dark)
-                } else {
-                    kind_color(&n.kind, dark)
-                };
-                painter.rect_filled(bar, 2.0, color);
-                if is_marked {
-                    painter.rect_stroke(
-                        bar.expand(2.0),
-                        2.0,
-                        Stroke::new(1.5, theme::warn_color(dark)),
-                        StrokeKind::Outside,
-                    );
-                }
-            }
-            let said = if is_marked {
-                format!("⚑ {}", n.name)
-            } else {
-                n.name.clone()
-            };
-            resp.widget_info(|| {
-                egui::WidgetInfo::selected(egui::Role::Button, true, selected, &said)
-            });
-            let resp = resp.on_hover_text(hover_text(n));
-            if resp.clicked() {
-                let on_toggle = resp
-                    .interact_pointer_pos()
-                    .is_some_and(|p| p.x < x0 + 12.0 && n.children > 0);
-                if on_toggle {
-                    actions.push(Action::ToggleSpanFold(i));
-                } else {
-                    actions.push(Action::SelectSpan(Some(i)));
-                }
-            }
+            actions.extend(span_row(ui, &tree, i, state, marked, &axis));
         }
     });
     actions
+}
+
+/// Where a row's parts go: the time axis and the name and duration columns.
+#[derive(Clone, Copy)]
+struct Axis {
+    t0: f64,
+    span: f64,
+    timed: bool,
+    name_w: f32,
+    dur_w: f32,
+}
+
+/// One span's row: fold arrow, kind, name, duration and its bar on the time axis.
+fn span_row(
+    ui: &mut egui::Ui,
+    tree: &Tree,
+    i: usize,
+    state: &SpanState,
+    marked: Option<&str>,
+    axis: &Axis,
+) -> Option<Action> {
+    let Axis {
+        timed,
+        name_w,
+        dur_w,
+        ..
+    } = *axis;
+    let dark = ui.visuals().dark_mode;
+    let width = ui.available_width();
+    let n = &tree.nodes[i];
+    let (rect, resp) = ui.allocate_exact_size(vec2(width, ROW), Sense::click());
+    let painter = ui.painter_at(rect);
+    let selected = state.selected == Some(i);
+    if selected {
+        painter.rect_filled(rect, 2.0, ui.visuals().selection.bg_fill);
+    } else if resp.hovered() {
+        painter.rect_filled(rect, 2.0, ui.visuals().faint_bg_color);
+    }
+    let is_marked = marked.is_some_and(|m| !m.is_empty() && m == n.id);
+    let x0 = rect.left() + 4.0 + f32::from(n.depth.min(40)) * INDENT;
+    let mid = rect.center().y;
+    let text_color = if n.error {
+        theme::error_color(dark)
+    } else {
+        ui.visuals().text_color()
+    };
+    if n.children > 0 {
+        let open = !state.collapsed.contains(&i);
+        painter.text(
+            pos2(x0, mid),
+            Align2::LEFT_CENTER,
+            if open { "▾" } else { "▸" },
+            FontId::proportional(12.0),
+            text_color,
+        );
+    }
+    let mut x = x0 + 12.0;
+    if !n.kind.is_empty() {
+        let badge = painter.text(
+            pos2(x, mid),
+            Align2::LEFT_CENTER,
+            n.kind.to_uppercase(),
+            FontId::monospace(10.0),
+            kind_color(&n.kind, dark),
+        );
+        x = badge.right() + 6.0;
+    }
+    let mut label = n.name.clone();
+    if n.error {
+        label.insert_str(0, "✖ ");
+    }
+    if is_marked {
+        label.insert_str(0, "⚑ ");
+    }
+    let name_rect = Rect::from_min_max(
+        pos2(x, rect.top()),
+        pos2(rect.left() + name_w, rect.bottom()),
+    );
+    ui.painter_at(name_rect).text(
+        pos2(x, mid),
+        Align2::LEFT_CENTER,
+        label,
+        FontId::proportional(13.0),
+        if is_marked {
+            theme::warn_color(dark)
+        } else {
+            text_color
+        },
+    );
+    if let Some(d) = n.duration_ms().filter(|&d| timed && d > 0.0) {
+        painter.text(
+            pos2(rect.left() + name_w + dur_w - 6.0, mid),
+            Align2::RIGHT_CENTER,
+            fmt_ms(d),
+            FontId::monospace(11.0),
+            ui.visuals().weak_text_color(),
+        );
+    }
+    bar(ui, n, rect, axis, is_marked);
+    let said = if is_marked {
+        format!("⚑ {}", n.name)
+    } else {
+        n.name.clone()
+    };
+    resp.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &said));
+    let resp = resp.on_hover_text(hover_text(n));
+    if resp.clicked() {
+        let on_toggle = resp
+            .interact_pointer_pos()
+            .is_some_and(|p| p.x < x0 + 12.0 && n.children > 0);
+        return Some(if on_toggle {
+            Action::ToggleSpanFold(i)
+        } else {
+            Action::SelectSpan(Some(i))
+        });
+    }
+    None
+}
+
+/// A span's bar on the trace's time axis (red in error, outlined when marked).
+fn bar(ui: &egui::Ui, n: &Node, rect: Rect, axis: &Axis, is_marked: bool) {
+    let Axis {
+        t0,
+        span,
+        timed,
+        name_w,
+        dur_w,
+    } = *axis;
+    let dark = ui.visuals().dark_mode;
+    let painter = ui.painter_at(rect);
+    let mid = rect.center().y;
+    let bar_left = rect.left() + name_w + dur_w;
+    let bar_w = (rect.right() - 6.0 - bar_left).max(10.0);
+    if timed && n.start.is_finite() {
+        let a = bar_left + ((n.start - t0) / span) as f32 * bar_w;
+        let b = bar_left + ((n.end.max(n.start) - t0) / span) as f32 * bar_w;
+        let bar = Rect::from_min_max(pos2(a, mid - 5.0), pos2(b.max(a + 2.0), mid + 5.0));
+        let color = if n.error {
+            theme::error_color(dark)
+        } else {
+            kind_color(&n.kind, dark)
+        };
+        painter.rect_filled(bar, 2.0, color);
+        if is_marked {
+            painter.rect_stroke(
+                bar.expand(2.0),
+                2.0,
+                Stroke::new(1.5, theme::warn_color(dark)),
+                StrokeKind::Outside,
+            );
+        }
+    }
 }
 
 fn hover_text(n: &Node) -> String {
