@@ -6,11 +6,11 @@
 
 mod common;
 
-use common::{press, state, wait_for_jobs};
+use common::{copied, press, state, wait_for_jobs};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use errata::app::{ErrataApp, StartOptions};
+use errata::app::ErrataApp;
 
 fn open_fixture(name: &str, test: &str) -> (Harness<'static, ErrataApp>, std::path::PathBuf) {
     let dir = common::root(&format!("spans-{test}"));
@@ -21,18 +21,7 @@ fn open_fixture(name: &str, test: &str) -> (Harness<'static, ErrataApp>, std::pa
         &file,
     )
     .unwrap();
-    let start = StartOptions {
-        paths: vec![file.clone()],
-        project_root: Some(dir.clone()),
-        ..Default::default()
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let mut app = ErrataApp::new(cc, start);
-            app.settings.author = "ana".into();
-            app
-        });
+    let mut h = common::app_opening(&dir, vec![file]);
     h.run_steps(3);
     wait_for_jobs(&mut h);
     (h, dir)
@@ -130,18 +119,6 @@ fn keys_walk_the_span_tree_and_mark_the_first_failure_in_the_label_log() {
 fn clicking_a_span_shows_it_and_copy_takes_the_span_or_the_whole_trace() {
     let (mut h, _dir) = open_fixture("otel-agent.json", "click");
     press(&mut h, Key::Home);
-    let copied = |h: &mut Harness<'_, ErrataApp>| {
-        let mut out = None;
-        for _ in 0..3 {
-            h.step();
-            for c in &h.output().platform_output.commands {
-                if let egui::OutputCommand::CopyText(t) = c {
-                    out = Some(t.clone());
-                }
-            }
-        }
-        out
-    };
     h.key_press(Key::C);
     let whole: serde_json::Value = serde_json::from_str(&copied(&mut h).unwrap()).unwrap();
     assert_eq!(whole.as_array().map(Vec::len), Some(4), "every span record");

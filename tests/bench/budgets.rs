@@ -232,8 +232,8 @@ fn main() {
     );
 }
 
-/// Median CPU time of one egui pass of the real app (no GPU) showing the dump.
-fn frame_ms(path: &Path) -> f64 {
+/// The real app (no GPU) with `path` open and its queries done.
+fn open_app(path: &Path) -> Harness<'static, ErrataApp> {
     let root = std::env::temp_dir().join(format!("errata-bench-{}", std::process::id()));
     let start = StartOptions {
         paths: vec![path.to_path_buf()],
@@ -250,6 +250,12 @@ fn frame_ms(path: &Path) -> f64 {
         std::thread::sleep(std::time::Duration::from_millis(10));
         h.step();
     }
+    h
+}
+
+/// Median CPU time of one egui pass of the real app (no GPU) showing the dump.
+fn frame_ms(path: &Path) -> f64 {
+    let mut h = open_app(path);
     h.run_steps(5);
     let (ms, _) = time_ms(41, || h.step());
     ms

@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use egui_kittest::Harness;
-use errata::app::{ErrataApp, StartOptions};
 use errata::trace::filter::{self, Search};
 use errata::trace::load::{self, Progress, Source};
 use errata::trace::schema::FieldOverrides;
 
-use super::{median, row, time_ms};
+use super::{median, open_app, row, time_ms};
 
 fn spans_dump(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join(format!("spans-{n}.jsonl"));
@@ -79,22 +77,7 @@ fn summary_peak_mb(path: &Path, extra: &[&str]) -> Option<f64> {
 /// Median CPU time of one egui pass with the first trace selected and, when `span` is given,
 /// that span of its tree selected.
 fn frame_with_tree_ms(path: &Path, span: Option<usize>) -> (f64, usize) {
-    let root = std::env::temp_dir().join(format!("errata-bench-spans-{}", std::process::id()));
-    let start = StartOptions {
-        paths: vec![path.to_path_buf()],
-        project_root: Some(root),
-        ..Default::default()
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_eframe(move |cc| ErrataApp::new(cc, start));
-    for _ in 0..6000 {
-        if h.state().job.is_none() && h.state().ws.data.as_ref().is_some_and(|d| !d.querying) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        h.step();
-    }
+    let mut h = open_app(path);
     h.key_press(egui::Key::Home);
     h.run_steps(3);
     if let Some(s) = span {

@@ -13,7 +13,16 @@ pub fn root(name: &str) -> std::path::PathBuf {
 }
 
 pub fn app(root: &std::path::Path) -> Harness<'static, ErrataApp> {
+    app_opening(root, Vec::new())
+}
+
+/// The app (author "ana") opening `paths`, its projects under `root`.
+pub fn app_opening(
+    root: &std::path::Path,
+    paths: Vec<std::path::PathBuf>,
+) -> Harness<'static, ErrataApp> {
     let start = StartOptions {
+        paths,
         project_root: Some(root.to_path_buf()),
         ..Default::default()
     };
@@ -51,4 +60,18 @@ pub fn wait_for_jobs(h: &mut Harness<'_, ErrataApp>) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     h.run_steps(3);
+}
+
+/// What the app put on the clipboard in the next few frames.
+pub fn copied(h: &mut Harness<'_, ErrataApp>) -> Option<String> {
+    let mut out = None;
+    for _ in 0..3 {
+        h.step();
+        for c in &h.output().platform_output.commands {
+            if let egui::OutputCommand::CopyText(t) = c {
+                out = Some(t.clone());
+            }
+        }
+    }
+    out
 }
