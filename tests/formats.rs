@@ -110,8 +110,9 @@ const CASES: &[Case] = &[
     },
     Case {
         files: &["langfuse-trace.json"],
+        // the trace and its observations, a record each, grouped by `traceId`
         traces: 1,
-        id: "id",
+        id: "traceId",
         first_id: "7d3c0f6a",
         input: "When is rent due?",
         output: "Rent is due on the 5th of each month.",

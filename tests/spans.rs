@@ -386,3 +386,34 @@ fn a_trace_whose_root_is_missing_still_has_metadata() {
     let tree = Tree::of(s, 1).unwrap();
     assert_eq!(tree.nodes.len(), 2, "both orphans are roots of the tree");
 }
+
+#[test]
+fn langfuse_and_mlflow_trace_documents_show_their_spans_as_a_tree() {
+    let open_format = |name: &str| {
+        let path = format!(
+            "{}/tests/fixtures/formats/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        load::load_bytes(&path, std::fs::read(&path).unwrap()).unwrap()
+    };
+    let l = open_format("langfuse-trace.json");
+    let tree = Tree::of(&l.store, 0).unwrap();
+    let shape: Vec<(u16, &str)> = tree
+        .nodes
+        .iter()
+        .map(|n| (n.depth, n.kind.as_str()))
+        .collect();
+    assert_eq!(shape, [(0, "TRACE"), (1, "SPAN"), (1, "GENERATION")]);
+    let l = open_format("mlflow-trace.json");
+    let tree = Tree::of(&l.store, 0).unwrap();
+    let shape: Vec<(u16, &str)> = tree
+        .nodes
+        .iter()
+        .map(|n| (n.depth, n.name.as_str()))
+        .collect();
+    assert_eq!(shape.len(), 2);
+    assert_eq!((shape[0].0, shape[1].0), (0, 1), "{shape:?}");
+    assert!(tree.t1 > tree.t0, "timed from start_time_unix_nano");
+    // the trace row is the root span's, with the trace's own fields
+    assert_eq!(cell(&l.store, 0, "state").as_deref(), Some("OK"));
+}

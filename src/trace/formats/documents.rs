@@ -405,17 +405,15 @@ pub(super) fn otlp(obj: &RawObject<'_>) -> Option<Recognised> {
 
 // ---- Langfuse ----
 
-/// A Langfuse "Download JSON" of one trace: `trace` and its `observations` (one record; the
-/// trace's input and output, else its first generation's input and last generation's output).
+/// A Langfuse "Download JSON" of one trace: `trace` and its `observations`, a record each, so
+/// that they are grouped into one trace by `traceId` with a span tree. The trace record comes
+/// first and is the root (`type` TRACE); its input and output, when missing, are its first
+/// generation's input and last generation's output. Top-level observations hang under it.
 fn langfuse(obj: &RawObject<'_>) -> Option<Recognised> {
     let mut trace = parse(obj.get("trace")?);
     let observations = parse(obj.get("observations")?);
-    let gens: Vec<&Value> = observations
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|o| o["type"] == "GENERATION")
-        .collect();
+    let list = observations.as_array().cloned().unwrap_or_default();
+    let gens: Vec<&Value> = list.iter().filter(|o| o["type"] == "GENERATION").collect();
     let t = trace.as_object_mut()?;
     if t.get("input").is_none_or(Value::is_null)
         && let Some(g) = gens.first()
@@ -427,8 +425,14 @@ fn langfuse(obj: &RawObject<'_>) -> Option<Recognised> {
     {
         t.insert("output".to_owned(), g["output"].clone());
     }
-    let n = observations.as_array().map_or(0, Vec::len);
-    t.insert("observations".to_owned(), observations);
+    let id = t.get("id").cloned().unwrap_or(Value::Null);
+    t.entry("traceId").or_insert_with(|| id.clone());
+    t.entry("type")
+        .or_insert_with(|| Value::String("TRACE".to_owned()));
+    t.entry("parentObservationId").or_insert(Value::Null);
+    if let Some(ts) = t.get("timestamp").cloned() {
+        t.entry("startTime").or_insert(ts);
+    }
     let name = t
         .get("name")
         .and_then(Value::as_str)
@@ -436,6 +440,15 @@ fn langfuse(obj: &RawObject<'_>) -> Option<Recognised> {
         .to_owned();
     let mut text = String::new();
     line(&trace, &mut text);
+    for mut o in list.iter().cloned() {
+        if let Some(m) = o.as_object_mut() {
+            m.entry("traceId").or_insert_with(|| id.clone());
+            if m.get("parentObservationId").is_none_or(Value::is_null) {
+                m.insert("parentObservationId".to_owned(), id.clone());
+            }
+        }
+        line(&o, &mut text);
+    }
     Some(Recognised {
         text: Some(text),
         what: format!(
@@ -445,7 +458,7 @@ fn langfuse(obj: &RawObject<'_>) -> Option<Recognised> {
             } else {
                 format!(" ({name})")
             },
-            count(n, "observation", "observations")
+            count(list.len(), "observation", "observations")
         ),
         mapping: None,
         id: None,
@@ -463,7 +476,9 @@ fn mlflow_attr(span: &Value, key: &str) -> Value {
 }
 
 /// MLflow: `Trace.to_json()` (`info` + `data.spans`) or the file store's `traces.json`
-/// (`spans`): one record a trace, its root span's inputs and outputs.
+/// (`spans`): a record a span, grouped into the trace by `trace_id`. The root span's record
+/// carries the trace's fields (name, state, request time, tags); each span's inputs and outputs
+/// are its `input` and `output`.
 fn mlflow(obj: &RawObject<'_>) -> Option<Recognised> {
     let (info, spans) = match (obj.get("info"), obj.get("data"), obj.get("spans")) {
         (Some(info), Some(data), _) => (parse(info), parse(data)["spans"].clone()),
@@ -484,19 +499,38 @@ fn mlflow(obj: &RawObject<'_>) -> Option<Recognised> {
         .or_else(|| info.get("request_id"))
         .cloned()
         .unwrap_or_else(|| mlflow_attr(root, "mlflow.traceRequestId"));
-    let record = json!({
-        "trace_id": trace_id,
-        "name": info["tags"]["mlflow.traceName"].as_str().map_or_else(|| root["name"].clone(), |n| Value::String(n.to_owned())),
-        "state": info.get("state").or_else(|| info.get("status")).cloned().unwrap_or(Value::Null),
-        "request_time": info["request_time"],
-        "execution_duration_ms": info["execution_duration_ms"],
-        "input": mlflow_attr(root, "mlflow.spanInputs"),
-        "output": mlflow_attr(root, "mlflow.spanOutputs"),
-        "tags": info["tags"],
-        "spans": spans,
-    });
     let mut text = String::new();
-    line(&record, &mut text);
+    // the root first: its record is the trace's row
+    let ordered = std::iter::once(root).chain(list.iter().filter(|s| !std::ptr::eq(*s, root)));
+    for span in ordered {
+        let mut record = json!({
+            "trace_id": trace_id,
+            "span_id": span["span_id"],
+            "parent_span_id": span["parent_span_id"],
+            "name": span["name"],
+            "span_type": mlflow_attr(span, "mlflow.spanType"),
+            "start_time_unix_nano": span["start_time_unix_nano"],
+            "end_time_unix_nano": span["end_time_unix_nano"],
+            "status": span["status"],
+            "input": mlflow_attr(span, "mlflow.spanInputs"),
+            "output": mlflow_attr(span, "mlflow.spanOutputs"),
+            "attributes": span["attributes"],
+        });
+        if std::ptr::eq(span, root) {
+            record["name"] = info["tags"]["mlflow.traceName"]
+                .as_str()
+                .map_or_else(|| root["name"].clone(), |n| Value::String(n.to_owned()));
+            record["state"] = info
+                .get("state")
+                .or_else(|| info.get("status"))
+                .cloned()
+                .unwrap_or(Value::Null);
+            record["request_time"] = info["request_time"].clone();
+            record["execution_duration_ms"] = info["execution_duration_ms"].clone();
+            record["tags"] = info["tags"].clone();
+        }
+        line(&record, &mut text);
+    }
     Some(Recognised {
         text: Some(text),
         what: format!("MLflow trace: {}", count(list.len(), "span", "spans")),
@@ -642,7 +676,8 @@ mod tests {
             "observations":[{"type":"SPAN","input":"x"},{"type":"GENERATION","input":"q","output":"a1"},
             {"type":"GENERATION","input":"q2","output":"a2"}]}"#;
         let r = one(doc);
-        let rec = &lines(&r)[0];
+        let recs = lines(&r);
+        let rec = &recs[0];
         assert_eq!(
             (
                 rec["id"].as_str(),
@@ -651,7 +686,17 @@ mod tests {
             ),
             (Some("t1"), Some("q"), Some("a2"))
         );
-        assert_eq!(rec["observations"].as_array().map(Vec::len), Some(3));
+        // the trace, then each observation a record, under the trace
+        assert_eq!(recs.len(), 4);
+        assert_eq!(
+            (rec["traceId"].as_str(), rec["type"].as_str()),
+            (Some("t1"), Some("TRACE"))
+        );
+        assert!(
+            recs[1..]
+                .iter()
+                .all(|o| o["traceId"] == "t1" && o["parentObservationId"] == "t1")
+        );
         assert_eq!(r.what, "Langfuse trace download (qa): 3 observations");
     }
 
