@@ -379,10 +379,12 @@ pub fn preview(content: &Content, side: Side, max_chars: usize) -> String {
         Content::Text(s) => s.clone(),
         Content::Chat(messages) => {
             let pick = match side {
-                Side::Input => messages
-                    .iter()
-                    .rev()
-                    .find(|m| m.role.eq_ignore_ascii_case("user") && !m.text.trim().is_empty()),
+                // what the person asked: a tool's result sent back in a user turn is not it
+                Side::Input => messages.iter().rev().find(|m| {
+                    m.role.eq_ignore_ascii_case("user")
+                        && m.tool_call_id.is_none()
+                        && !m.text.trim().is_empty()
+                }),
                 Side::Output => messages.iter().rev().find(|m| {
                     is_assistant(&m.role) && (!m.text.trim().is_empty() || !m.tool_calls.is_empty())
                 }),
@@ -557,6 +559,11 @@ mod tests {
             r#"[{"role":"assistant","content":"Just a sec."},{"role":"tool","content":"pending"}]"#,
         ));
         assert_eq!(preview(&c, Side::Output, 100), "Just a sec.");
+        // the input preview is what the person asked, not a tool result sent back as a user turn
+        let c = from_raw(Some(
+            r#"[{"role":"user","content":"Fix fees.py"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Read","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"def fee(): ..."}]}]"#,
+        ));
+        assert_eq!(preview(&c, Side::Input, 100), "Fix fees.py");
     }
 
     #[test]
