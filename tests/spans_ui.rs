@@ -178,3 +178,36 @@ fn the_field_mapping_window_groups_by_a_typed_field_and_keeps_it_in_the_project(
         "{project}"
     );
 }
+
+#[test]
+fn a_search_marks_the_spans_whose_text_matches() {
+    let (mut h, _dir) = open_fixture("phoenix-agent.jsonl", "search");
+    h.key_press(Key::Slash);
+    h.run_steps(2);
+    // in the tool's output and the next LLM call's input, not in the run's own input or output
+    h.event(egui::Event::Text(
+        "a $50 late fee applies after the 5th".into(),
+    ));
+    h.key_press(Key::Enter);
+    h.run_steps(3);
+    wait_for_jobs(&mut h);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().view.len(), 1);
+    h.key_press(Key::Escape);
+    press(&mut h, Key::Home);
+    assert!(
+        h.query_all_by_label("2 match the search").next().is_some(),
+        "{:?}",
+        h.state().detail_ui.spans.matches
+    );
+    let tree = h.state().detail_ui.spans.tree.clone().unwrap();
+    let mut names: Vec<&str> = h
+        .state()
+        .detail_ui
+        .spans
+        .matches
+        .iter()
+        .map(|&i| tree.nodes[i].name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["ChatCompletion", "lookup_policy"]);
+}

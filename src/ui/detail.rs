@@ -139,6 +139,7 @@ pub fn ui(
     };
     let r = row as usize;
     state.spans.sync(&d.store, row);
+    state.spans.mark_matches(&d.store, d.search_re.as_ref());
     // a span selected in the tree: its own input and output
     let span_contents = state.spans.contents(&d.store);
     let span_node = state.spans.selected_node().cloned();

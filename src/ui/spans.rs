@@ -31,6 +31,9 @@ pub struct SpanState {
     pub collapsed: HashSet<usize>,
     /// Scroll the selected node into view on the next frame.
     pub scroll_to: bool,
+    /// Nodes whose input or output matches the search, and the search they were found for.
+    pub matches: HashSet<usize>,
+    matched_for: Option<String>,
     contents: Option<(usize, Arc<(Content, Content)>)>,
 }
 
@@ -45,6 +48,35 @@ impl SpanState {
             tree: Tree::of(store, row as usize).map(Arc::new),
             ..SpanState::default()
         };
+    }
+
+    /// Marks the nodes whose own text matches the search (once per search and trace).
+    pub fn mark_matches(&mut self, store: &TraceStore, re: Option<&regex::bytes::Regex>) {
+        let key = re.map(|r| r.as_str().to_owned());
+        if self.matched_for == key {
+            return;
+        }
+        self.matched_for = key;
+        self.matches.clear();
+        let (Some(tree), Some(re)) = (&self.tree, re) else {
+            return;
+        };
+        let mut buf = String::new();
+        for (n, node) in tree.nodes.iter().enumerate() {
+            let hit = node.spans.iter().any(|&i| {
+                [store.span_input(i as usize), store.span_output(i as usize)]
+                    .into_iter()
+                    .flatten()
+                    .any(|raw| {
+                        buf.clear();
+                        crate::trace::text::decoded_strings(raw, &mut buf);
+                        re.is_match(buf.as_bytes())
+                    })
+            });
+            if hit {
+                self.matches.insert(n);
+            }
+        }
     }
 
     /// Forgets the tree (another dump was opened).
@@ -210,6 +242,13 @@ pub fn ui(ui: &mut egui::Ui, state: &mut SpanState, marked: Option<&str>) -> Vec
         if tree.t1 > tree.t0 {
             ui.weak(fmt_ms(tree.t1 - tree.t0));
         }
+        if state.matched_for.is_some() {
+            ui.label(
+                egui::RichText::new(format!("{} match the search", state.matches.len()))
+                    .color(Color32::BLACK)
+                    .background_color(theme::highlight_color()),
+            );
+        }
         if ui
             .selectable_label(state.selected.is_none(), "whole trace")
             .on_hover_text("Show the trace's input and output (Shift+K above the first span)")
@@ -328,6 +367,18 @@ fn span_row(
     }
     if is_marked {
         label.insert_str(0, "⚑ ");
+    }
+    if state.matches.contains(&i) {
+        // the span's own text matches the search
+        painter.rect_filled(
+            Rect::from_min_max(
+                pos2(x - 2.0, rect.top() + 2.0),
+                pos2(x + 3.0, rect.bottom() - 2.0),
+            ),
+            1.0,
+            theme::highlight_color(),
+        );
+        x += 6.0;
     }
     let name_rect = Rect::from_min_max(
         pos2(x, rect.top()),
