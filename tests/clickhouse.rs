@@ -1,0 +1,140 @@
+//! errata's ClickHouse client against a real server (issue 17, work in progress): the SQL it
+//! sends runs on the server `.ci/run` starts, and the answers decode. The server's HTTP address
+//! comes from `ERRATA_CLICKHOUSE` (e.g. `127.0.0.1:18123`).
+
+#![cfg(not(target_arch = "wasm32"))] // talks to a server
+#![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml allows it in #[test] fns, not helpers)
+
+use errata::trace::clickhouse::{self, Conditions, Rows, Source};
+
+fn server() -> Option<String> {
+    std::env::var("ERRATA_CLICKHOUSE").ok()
+}
+
+fn run(source: &Source, sql: &str) -> Result<Rows, clickhouse::Error> {
+    let resp = ehttp::fetch_blocking(&source.request(sql, None)).map_err(|e| {
+        clickhouse::Error::Answer {
+            server: source.server().to_owned(),
+            reason: e,
+        }
+    })?;
+    clickhouse::decode(source.server(), resp.status, &resp.bytes)
+}
+
+fn exec(source: &Source, sql: &str) {
+    let resp = ehttp::fetch_blocking(&source.request(sql, None)).unwrap();
+    assert_eq!(
+        resp.status,
+        200,
+        "{sql}: {}",
+        String::from_utf8_lossy(&resp.bytes)
+    );
+}
+
+#[test]
+fn an_otel_traces_table_is_counted_paged_filtered_searched_faceted_and_sampled_server_side() {
+    let Some(addr) = server() else {
+        eprintln!("ERRATA_CLICKHOUSE is not set: no ClickHouse server to test against");
+        return;
+    };
+    let db = Source::parse(&format!("clickhouse://default@{addr}/default/none")).unwrap();
+    exec(&db, "CREATE DATABASE IF NOT EXISTS errata_test");
+    exec(&db, "DROP TABLE IF EXISTS errata_test.otel_traces");
+    // the OTel Collector's table, adapted to what old servers have (Map → JSON text,
+    // LowCardinality → String: experimental there)
+    exec(
+        &db,
+        "CREATE TABLE errata_test.otel_traces (Timestamp DateTime, TraceId String, SpanId String, \
+         ParentSpanId String, SpanName String, SpanKind String, \
+         ServiceName String, SpanAttributes String, Duration UInt64, \
+         StatusCode String) ENGINE = MergeTree ORDER BY (ServiceName, Timestamp)",
+    );
+    exec(
+        &db,
+        "INSERT INTO errata_test.otel_traces SELECT toDateTime('2026-11-27 10:00:00') + number, \
+         concat('t', toString(intDiv(number, 4))), concat('s', toString(number)), \
+         if(number % 4 = 0, '', concat('s', toString(number - number % 4))), \
+         ['agent', 'llm', 'tool', 'llm'][number % 4 + 1], 'SPAN_KIND_INTERNAL', 'leasing', \
+         concat('{\"input.value\": \"question ', toString(number), if(number = 777, ' reykjavik', ''), '\"}'), \
+         1000000 * (number % 7), if(number % 50 = 2, 'STATUS_CODE_ERROR', 'STATUS_CODE_OK') \
+         FROM numbers(4000)",
+    );
+    let src = Source::parse(&format!(
+        "clickhouse://default@{addr}/errata_test/otel_traces"
+    ))
+    .unwrap();
+    let all = Conditions::default();
+    let n = run(&src, &clickhouse::count_sql(&src, &all)).unwrap();
+    assert_eq!(n.rows[0][0], 4000);
+    let errors = Conditions {
+        sql: Some("StatusCode = 'STATUS_CODE_ERROR'".into()),
+        ..Default::default()
+    };
+    let n = run(&src, &clickhouse::count_sql(&src, &errors)).unwrap();
+    assert_eq!(n.rows[0][0], 80);
+    let search = Conditions {
+        search: Some("REYKJAVIK".into()),
+        search_columns: vec!["SpanAttributes".into()],
+        ..Default::default()
+    };
+    let n = run(&src, &clickhouse::count_sql(&src, &search)).unwrap();
+    assert_eq!(n.rows[0][0], 1, "case-insensitive substring, server-side");
+    let schema = run(&src, &clickhouse::schema_sql(&src)).unwrap();
+    assert_eq!(schema.columns.len(), 10);
+    let page = run(
+        &src,
+        &clickhouse::page_sql(
+            &src,
+            &schema.columns[..3],
+            &all,
+            Some(("SpanId", false)),
+            3000,
+            5,
+            20,
+        ),
+    )
+    .unwrap();
+    assert_eq!(page.rows.len(), 5);
+    assert_eq!(page.columns[1].0, "TraceId");
+    let facets = run(&src, &clickhouse::facet_sql(&src, "SpanName", &all, 10)).unwrap();
+    assert_eq!(
+        facets.rows[0],
+        vec![serde_json::json!("llm"), serde_json::json!(2000)]
+    );
+    let a = run(
+        &src,
+        &clickhouse::sample_sql(&src, "SpanId", 7, 15, &errors),
+    )
+    .unwrap();
+    let b = run(
+        &src,
+        &clickhouse::sample_sql(&src, "SpanId", 7, 15, &errors),
+    )
+    .unwrap();
+    assert_eq!(a.rows.len(), 15);
+    assert_eq!(a, b, "the same seed draws the same sample");
+    // the user's broken condition comes back as the server's message, naming the server
+    let broken = Conditions {
+        sql: Some("nope = 1".into()),
+        ..Default::default()
+    };
+    let e = run(&src, &clickhouse::count_sql(&src, &broken)).unwrap_err();
+    assert!(
+        e.to_string().contains(&addr) && e.to_string().contains("nope"),
+        "{e}"
+    );
+    let missing =
+        Source::parse(&format!("clickhouse://default@{addr}/errata_test/missing")).unwrap();
+    let e = run(&missing, &clickhouse::count_sql(&missing, &all)).unwrap_err();
+    assert!(
+        e.to_string().contains("doesn't exist") || e.to_string().contains("does not exist"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_named() {
+    let src = Source::parse("clickhouse://default@127.0.0.1:9/d/t").unwrap();
+    let e = run(&src, "SELECT 1 FORMAT JSONCompact").unwrap_err();
+    assert!(e.to_string().contains("127.0.0.1:9"), "{e}");
+}
