@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
+mod clickhouse;
+
 use crate::trace::load::{self, Progress};
 
 /// `println!` that never panics: a reader that went away (`errata summary … | head`) ends the
@@ -108,6 +110,11 @@ fn summary(args: &[String]) -> Result<(), String> {
     }
     if files.is_empty() {
         return Err(format!("summary needs at least one FILE\n\n{}", usage()));
+    }
+    if let [one] = files.as_slice()
+        && let Some(url) = one.to_str().filter(|u| u.starts_with("clickhouse"))
+    {
+        return clickhouse::summary(url, &filters, json_out);
     }
     let started = Instant::now();
     let progress = Progress::default();

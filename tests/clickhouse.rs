@@ -74,7 +74,7 @@ fn an_otel_traces_table_is_counted_paged_filtered_searched_faceted_and_sampled_s
     assert_eq!(n.rows[0][0], 80);
     let search = Conditions {
         search: Some("REYKJAVIK".into()),
-        search_columns: vec!["SpanAttributes".into()],
+        search_columns: vec![clickhouse::ident("SpanAttributes")],
         ..Default::default()
     };
     let n = run(&src, &clickhouse::count_sql(&src, &search)).unwrap();
@@ -137,4 +137,57 @@ fn an_unreachable_server_is_named() {
     let src = Source::parse("clickhouse://default@127.0.0.1:9/d/t").unwrap();
     let e = run(&src, "SELECT 1 FORMAT JSONCompact").unwrap_err();
     assert!(e.to_string().contains("127.0.0.1:9"), "{e}");
+}
+
+#[test]
+fn summary_counts_a_clickhouse_source_server_side() {
+    let Some(addr) = server() else {
+        eprintln!("ERRATA_CLICKHOUSE is not set: no ClickHouse server to test against");
+        return;
+    };
+    let db = Source::parse(&format!("clickhouse://default@{addr}/default/none")).unwrap();
+    exec(&db, "CREATE DATABASE IF NOT EXISTS errata_cli");
+    exec(&db, "DROP TABLE IF EXISTS errata_cli.otel_traces");
+    exec(
+        &db,
+        "CREATE TABLE errata_cli.otel_traces (Timestamp DateTime, TraceId String, SpanId String, \
+         ParentSpanId String, SpanAttributes String, StatusCode String) \
+         ENGINE = MergeTree ORDER BY Timestamp",
+    );
+    exec(
+        &db,
+        "INSERT INTO errata_cli.otel_traces SELECT toDateTime('2026-11-27 10:00:00') + number, \
+         concat('t', toString(intDiv(number, 4))), concat('s', toString(number)), \
+         if(number % 4 = 0, '', 'p'), concat('{\"input.value\": \"question ', toString(number), '\"}'), \
+         if(number % 50 = 2, 'STATUS_CODE_ERROR', 'STATUS_CODE_OK') FROM numbers(4000)",
+    );
+    let url = format!("clickhouse://default@{addr}/errata_cli/otel_traces");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_errata"))
+        .args(["summary", &url, "--search", "question 77", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["traces"].as_u64(), v["spans"].as_u64()),
+        (Some(1000), Some(4000))
+    );
+    assert_eq!(v["trace_key"], "TraceId");
+    assert_eq!(v["format"], "OpenTelemetry Collector spans (otel_traces)");
+    // spans 77 and 770–779 lie in traces 19, 192, 193 and 194
+    assert_eq!(v["matched"], 4);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_errata"))
+        .args([
+            "summary",
+            &format!("clickhouse://default@{addr}/errata_cli/nope"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&addr) && err.contains("nope"), "{err}");
 }

@@ -269,6 +269,8 @@ fn split_top(s: &str) -> Vec<&str> {
 pub struct Rows {
     /// `(name, type)` per column.
     pub columns: Vec<(String, Type)>,
+    /// The types as the server named them.
+    pub type_names: Vec<String>,
     /// The rows.
     pub rows: Vec<Vec<Value>>,
 }
@@ -332,6 +334,7 @@ pub fn decode(server: &str, status: u16, body: &[u8]) -> Result<Rows, Error> {
             reason: e.to_string(),
         }
     })?;
+    let type_names: Vec<String> = compact.meta.iter().map(|m| m.kind.clone()).collect();
     let columns: Vec<(String, Type)> = compact
         .meta
         .into_iter()
@@ -347,7 +350,11 @@ pub fn decode(server: &str, status: u16, body: &[u8]) -> Result<Rows, Error> {
                 .collect()
         })
         .collect();
-    Ok(Rows { columns, rows })
+    Ok(Rows {
+        columns,
+        type_names,
+        rows,
+    })
 }
 
 /// A value as its type says (64-bit integers and big floats come quoted).
@@ -386,7 +393,8 @@ pub struct Conditions {
     pub regex: bool,
     /// Match case exactly.
     pub case_sensitive: bool,
-    /// The columns searched (input and output).
+    /// The SQL expressions searched (the input and output columns, quoted with [`ident`], or
+    /// an attribute read out of a map or JSON text).
     pub search_columns: Vec<String>,
 }
 
@@ -404,7 +412,7 @@ impl Conditions {
                 .search_columns
                 .iter()
                 .map(|c| {
-                    let col = format!("toString({})", ident(c));
+                    let col = format!("toString({c})");
                     match (self.regex, self.case_sensitive) {
                         (true, true) => format!("match({col}, {})", literal(text)),
                         (true, false) => {
@@ -496,6 +504,97 @@ pub fn schema_sql(source: &Source) -> String {
     format!("SELECT * FROM {} LIMIT 0 FORMAT JSONCompact", source.from())
 }
 
+/// What a table's columns say it holds: the trace id, the input and output (as SQL expressions),
+/// and, for span tables, the trace key and parent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detected {
+    /// A known table ("OpenTelemetry Collector spans (otel_traces)", "Langfuse v3 traces").
+    pub preset: Option<String>,
+    /// The id column.
+    pub id: Option<String>,
+    /// The input, as an SQL expression.
+    pub input: Option<String>,
+    /// The output, as an SQL expression.
+    pub output: Option<String>,
+    /// Spans share this column's value in one trace.
+    pub trace_key: Option<String>,
+    /// The parent span's id.
+    pub parent: Option<String>,
+}
+
+/// An attribute of a `Map(String, String)` column, or of JSON text in a `String` column (old
+/// servers, and tables adapted to them).
+fn attribute(column: &str, kind: &Type, key: &str) -> String {
+    match kind {
+        Type::Map(_) => format!("{}[{}]", ident(column), literal(key)),
+        // a regular expression: old releases lack JSONExtract*, and visitParam* needs JSON
+        // written without spaces (the value stays JSON-escaped)
+        _ => {
+            let key = regex::escape(key);
+            let pattern = format!(r#""{key}"\s*:\s*"((?:[^"\\]|\\.)*)""#);
+            format!("extract({}, {})", ident(column), literal(&pattern))
+        }
+    }
+}
+
+/// Detects id, input and output (and span grouping) from a table's columns.
+pub fn detect(columns: &[(String, Type)]) -> Detected {
+    let has = |n: &str| columns.iter().find(|(c, _)| c == n).map(|(_, t)| t);
+    if let (Some(_), Some(_), Some(attrs)) = (has("TraceId"), has("SpanId"), has("SpanAttributes"))
+    {
+        return Detected {
+            preset: Some("OpenTelemetry Collector spans (otel_traces)".to_owned()),
+            id: Some("SpanId".to_owned()),
+            input: Some(attribute("SpanAttributes", attrs, "input.value")),
+            output: Some(attribute("SpanAttributes", attrs, "output.value")),
+            trace_key: Some("TraceId".to_owned()),
+            parent: has("ParentSpanId").map(|_| "ParentSpanId".to_owned()),
+        };
+    }
+    if has("project_id").is_some() && has("id").is_some() && has("input").is_some() {
+        let preset = if has("trace_id").is_some() && has("parent_observation_id").is_some() {
+            "Langfuse v3 observations"
+        } else {
+            "Langfuse v3 traces"
+        };
+        return Detected {
+            preset: Some(preset.to_owned()),
+            id: Some("id".to_owned()),
+            input: Some(ident("input")),
+            output: has("output").map(|_| ident("output")),
+            trace_key: None,
+            parent: None,
+        };
+    }
+    let first = |names: &[&str]| {
+        names
+            .iter()
+            .find(|n| has(n).is_some())
+            .map(|n| (*n).to_owned())
+    };
+    Detected {
+        preset: None,
+        id: first(super::schema::ID_NAMES),
+        input: first(super::schema::INPUT_NAMES).map(|c| ident(&c)),
+        output: first(super::schema::OUTPUT_NAMES).map(|c| ident(&c)),
+        trace_key: None,
+        parent: None,
+    }
+}
+
+/// Traces (distinct trace keys, or rows) matching `when`.
+pub fn traces_sql(source: &Source, detected: &Detected, when: &Conditions) -> String {
+    let n = detected.trace_key.as_ref().map_or_else(
+        || "count()".to_owned(),
+        |k| format!("uniqExact({})", ident(k)),
+    );
+    format!(
+        "SELECT {n} AS traces, count() AS rows FROM {}{} FORMAT JSONCompact",
+        source.from(),
+        when.clause()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -545,7 +644,7 @@ mod tests {
         let mut c = Conditions {
             sql: Some("model = 'gpt-4o'".into()),
             search: Some("it's".into()),
-            search_columns: vec!["input".into(), "output".into()],
+            search_columns: vec![ident("input"), ident("output")],
             ..Default::default()
         };
         assert_eq!(
@@ -582,6 +681,58 @@ mod tests {
         assert!(
             facet_sql(&s, "model", &Conditions::default(), 30)
                 .contains("GROUP BY value ORDER BY n DESC")
+        );
+    }
+
+    #[test]
+    fn presets_and_plain_tables_are_detected_from_their_columns() {
+        let cols = |list: &[(&str, &str)]| -> Vec<(String, Type)> {
+            list.iter()
+                .map(|(n, t)| ((*n).to_owned(), Type::parse(t)))
+                .collect()
+        };
+        let otel = detect(&cols(&[
+            ("Timestamp", "DateTime64(9)"),
+            ("TraceId", "String"),
+            ("SpanId", "String"),
+            ("ParentSpanId", "String"),
+            ("SpanAttributes", "Map(LowCardinality(String), String)"),
+        ]));
+        assert_eq!(otel.trace_key.as_deref(), Some("TraceId"));
+        assert_eq!(
+            otel.input.as_deref(),
+            Some("`SpanAttributes`['input.value']")
+        );
+        let old = detect(&cols(&[
+            ("TraceId", "String"),
+            ("SpanId", "String"),
+            ("SpanAttributes", "String"),
+        ]));
+        assert_eq!(
+            old.output.as_deref(),
+            Some(
+                r#"extract(`SpanAttributes`, '"output\\.value"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"')"#
+            )
+        );
+        let lf = detect(&cols(&[
+            ("id", "String"),
+            ("project_id", "String"),
+            ("input", "Nullable(String)"),
+            ("output", "Nullable(String)"),
+        ]));
+        assert_eq!(lf.preset.as_deref(), Some("Langfuse v3 traces"));
+        let plain = detect(&cols(&[
+            ("trace_id", "String"),
+            ("prompt", "String"),
+            ("answer", "String"),
+        ]));
+        assert_eq!(
+            (
+                plain.id.as_deref(),
+                plain.input.as_deref(),
+                plain.output.as_deref()
+            ),
+            (Some("trace_id"), Some("`prompt`"), Some("`answer`"))
         );
     }
 

@@ -1,0 +1,115 @@
+//! `errata summary clickhouse://…`: what a ClickHouse source holds, counted server-side.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::trace::clickhouse::{self, Conditions, Rows, Source};
+
+fn run(source: &Source, password: Option<&str>, sql: &str) -> Result<Rows, String> {
+    let resp = ehttp::fetch_blocking(&source.request(sql, password))
+        .map_err(|e| format!("ClickHouse at {}: {e}", source.server()))?;
+    clickhouse::decode(source.server(), resp.status, &resp.bytes).map_err(|e| e.to_string())
+}
+
+fn first_u64(rows: &Rows, col: usize) -> u64 {
+    rows.rows
+        .first()
+        .and_then(|r| r.get(col))
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// Counts a ClickHouse source's traces (and the ones `filters` match), pushed down.
+pub(super) fn summary(
+    url: &str,
+    filters: &crate::trace::view::Filters,
+    json_out: bool,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let source = Source::parse(url).map_err(|e| e.to_string())?;
+    let password = std::env::var("ERRATA_CLICKHOUSE_PASSWORD").ok();
+    let password = password.as_deref();
+    let schema = run(&source, password, &clickhouse::schema_sql(&source))?;
+    let detected = clickhouse::detect(&schema.columns);
+    let all = run(
+        &source,
+        password,
+        &clickhouse::traces_sql(&source, &detected, &Conditions::default()),
+    )?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let when = Conditions {
+        sql: Some(filters.sql.clone()).filter(|s| !s.trim().is_empty()),
+        search: Some(filters.search.text.clone()).filter(|s| !s.is_empty()),
+        regex: filters.search.regex,
+        case_sensitive: filters.search.case_sensitive,
+        search_columns: [&detected.input, &detected.output]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+    };
+    let matched = if when.clause().is_empty() {
+        None
+    } else {
+        let t = Instant::now();
+        let m = run(
+            &source,
+            password,
+            &clickhouse::traces_sql(&source, &detected, &when),
+        )?;
+        Some((first_u64(&m, 0), t.elapsed().as_secs_f64() * 1e3))
+    };
+    let columns: Vec<_> = schema
+        .columns
+        .iter()
+        .zip(&schema.type_names)
+        .map(|((name, _), kind)| json!({"name": name, "type": kind}))
+        .collect();
+    if json_out {
+        let mut out = json!({
+            "source": format!("clickhouse://{}@{}/{}", source.user, source.server(), source.database),
+            "traces": first_u64(&all, 0),
+            "spans": first_u64(&all, 1),
+            "trace_key": detected.trace_key,
+            "parent_key": detected.parent,
+            "id_field": detected.id,
+            "input_field": detected.input,
+            "output_field": detected.output,
+            "format": detected.preset,
+            "metadata_columns": columns,
+            "load_ms": (load_ms * 10.0).round() / 10.0,
+        });
+        if let Some((n, ms)) = matched {
+            out["matched"] = json!(n);
+            out["filter_ms"] = json!((ms * 10.0).round() / 10.0);
+        }
+        println!("{out}");
+    } else {
+        println!("source:   {url}");
+        if let Some(p) = &detected.preset {
+            println!("format:   {p}");
+        }
+        println!("traces:   {}", first_u64(&all, 0));
+        if let Some(k) = &detected.trace_key {
+            println!(
+                "          of {} spans, grouped by `{k}`",
+                first_u64(&all, 1)
+            );
+        }
+        println!(
+            "fields:   id {}, input {}, output {}",
+            detected.id.as_deref().unwrap_or("none"),
+            detected.input.as_deref().unwrap_or("none"),
+            detected.output.as_deref().unwrap_or("none")
+        );
+        for ((name, _), kind) in schema.columns.iter().zip(&schema.type_names) {
+            println!("          {name} ({kind})");
+        }
+        println!("counted:  {load_ms:.1} ms (server-side)");
+        if let Some((n, ms)) = matched {
+            println!("matched:  {n} ({ms:.1} ms, server-side)");
+        }
+    }
+    Ok(())
+}
