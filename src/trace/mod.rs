@@ -12,6 +12,7 @@ pub mod formats;
 pub mod load;
 pub mod markdown;
 pub mod raw;
+pub mod remote;
 pub mod schema;
 pub mod span_facts;
 pub mod span_tree;
