@@ -96,6 +96,26 @@ fn an_otel_traces_table_is_counted_paged_filtered_searched_faceted_and_sampled_s
     .unwrap();
     assert_eq!(page.rows.len(), 5);
     assert_eq!(page.columns[1].0, "TraceId");
+    // a page through its ids: the same rows, in the id's order
+    let by_id = run(
+        &src,
+        &clickhouse::page_by_id_sql(
+            &src,
+            &schema.columns[..3],
+            "SpanId",
+            &errors,
+            None,
+            10,
+            5,
+            20,
+        ),
+    )
+    .unwrap();
+    assert_eq!(by_id.rows.len(), 5);
+    let ids: Vec<&str> = by_id.rows.iter().map(|r| r[2].as_str().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted);
     let facets = run(&src, &clickhouse::facet_sql(&src, "SpanName", &all, 10)).unwrap();
     assert_eq!(
         facets.rows[0],
