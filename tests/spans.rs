@@ -53,6 +53,7 @@ fn every_span_export_opens_as_one_row_per_trace_with_derived_columns() {
             "sessionId",
             "parentUuid",
         ),
+        ("otel-clickhouse.jsonl", 2, 8, "TraceId", "ParentSpanId"),
     ];
     for (name, traces, spans, key, parent) in cases {
         let l = open(name);
@@ -416,4 +417,34 @@ fn langfuse_and_mlflow_trace_documents_show_their_spans_as_a_tree() {
     assert!(tree.t1 > tree.t0, "timed from start_time_unix_nano");
     // the trace row is the root span's, with the trace's own fields
     assert_eq!(cell(&l.store, 0, "state").as_deref(), Some("OK"));
+}
+
+#[test]
+fn rows_exported_from_the_collectors_clickhouse_table_make_runs() {
+    // `SELECT * FROM otel_traces FORMAT JSONEachRow`: Map attributes, DateTime64, ns durations
+    let l = open("otel-clickhouse.jsonl");
+    let s = &l.store;
+    let r = (0..s.len())
+        .find(|&r| cell(s, r, "trace_error").as_deref() == Some("true"))
+        .unwrap();
+    assert_eq!(cell(s, r, "trace_duration_ms").as_deref(), Some("11400"));
+    assert_eq!(cell(s, r, "trace_tokens").as_deref(), Some("530"));
+    assert_eq!(cell(s, r, "trace_models").as_deref(), Some("gpt-4o-mini"));
+    assert_eq!(s.raw_input(r), Some("\"Do you allow dogs over 50 lb?\""));
+    let tree = Tree::of(s, r).unwrap();
+    let shape: Vec<(u16, &str, &str)> = tree
+        .nodes
+        .iter()
+        .map(|n| (n.depth, n.kind.as_str(), n.name.as_str()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (0, "AGENT", "leasing_agent"),
+            (1, "LLM", "ChatCompletion"),
+            (1, "TOOL", "lookup_policy"),
+            (1, "LLM", "ChatCompletion")
+        ]
+    );
+    assert!(tree.nodes[2].error);
 }

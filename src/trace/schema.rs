@@ -416,6 +416,7 @@ impl SampleStats {
         let attribute = |names: &[&str]| {
             names.iter().find_map(|n| {
                 path(&["attributes", n])
+                    .or_else(|| path(&["SpanAttributes", n]))
                     .or_else(|| top(&format!("attributes.{n}")))
                     .or_else(|| {
                         let (head, tail) = n.split_once('.')?;

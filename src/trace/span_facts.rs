@@ -141,6 +141,7 @@ impl FactReader {
                     &fields.start,
                     &fields.end,
                     &fields.duration_ms,
+                    &fields.duration_ns,
                     &fields.kind,
                     &fields.model,
                     &fields.cost,
@@ -223,10 +224,15 @@ pub fn facts(
     let key = heads.get(reader, &grouping.trace);
     let mut get = |p: &Option<FieldPath>| p.as_ref().and_then(|p| heads.get(reader, p));
     let start = get(&fields.start).map_or(f64::NAN, time_ms);
-    let end = match (get(&fields.end), get(&fields.duration_ms)) {
-        (Some(e), _) => time_ms(e),
-        (None, Some(d)) => start + number(d),
-        (None, None) => f64::NAN,
+    let end = match (
+        get(&fields.end),
+        get(&fields.duration_ms),
+        get(&fields.duration_ns),
+    ) {
+        (Some(e), _, _) => time_ms(e),
+        (None, Some(d), _) => start + number(d),
+        (None, None, Some(ns)) => start + number(ns) / 1e6,
+        (None, None, None) => f64::NAN,
     };
     let kind = get(&fields.kind);
     let (kind_llm, tool) = match kind.and_then(plain_str) {

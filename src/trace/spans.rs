@@ -65,6 +65,12 @@ const FAMILIES: &[Family] = &[
         &["parentUuid"],
         "agent transcript (Claude Code)",
     ),
+    (
+        &["TraceId"],
+        &["SpanId"],
+        &["ParentSpanId"],
+        "OpenTelemetry Collector ClickHouse spans (otel_traces)",
+    ),
     (&["trace_id"], &[], &[], "records sharing `trace_id`"),
     (&["sample_id"], &[], &[], "openai/evals events"),
 ];
@@ -76,6 +82,7 @@ const SPAN_IDS: &[&[&str]] = &[
     &["span_id"],
     &["spanId"],
     &["uuid"],
+    &["SpanId"],
     &["id"],
 ];
 /// Parent pointer fields, for a grouping a person named.
@@ -86,6 +93,7 @@ const PARENTS: &[&[&str]] = &[
     &["parentObservationId"],
     &["parent_run_id"],
     &["parentUuid"],
+    &["ParentSpanId"],
 ];
 
 /// How span records make traces.
@@ -198,6 +206,8 @@ pub struct SpanFields {
     pub end: Option<FieldPath>,
     /// Duration in milliseconds, when there is no end time.
     pub duration_ms: Option<FieldPath>,
+    /// Duration in nanoseconds (the Collector's ClickHouse `Duration`), when there is no end time.
+    pub duration_ns: Option<FieldPath>,
     /// Status or level fields: the span failed when one says ERROR (or OTLP's code 2).
     pub status: Vec<FieldPath>,
     /// A field that is set only when the span failed (LangSmith's `error`).
@@ -237,6 +247,11 @@ impl SpanFields {
             vec![&["usage", "total"], &["usage", "totalTokens"]],
             vec![&["usageDetails", "total"]],
             vec![&["total_tokens"]],
+            vec![&["SpanAttributes", "llm.token_count.total"]],
+            vec![
+                &["SpanAttributes", "gen_ai.usage.input_tokens"],
+                &["SpanAttributes", "gen_ai.usage.output_tokens"],
+            ],
             vec![
                 &["message", "usage", "input_tokens"],
                 &["message", "usage", "output_tokens"],
@@ -247,18 +262,20 @@ impl SpanFields {
         .find(|found: &Vec<FieldPath>| !found.is_empty())
         .unwrap_or_default();
         SpanFields {
-            name: first(&[&["name"]]),
+            name: first(&[&["name"], &["SpanName"]]),
             kind: first(&[
                 &["span_kind"],
                 &["attributes", "openinference.span.kind"],
                 &["attributes.openinference.span.kind"],
                 &["attributes", "openinference", "span", "kind"],
+                &["SpanAttributes", "openinference.span.kind"],
                 &["run_type"],
                 &["span_type"],
                 &["attributes", "mlflow.spanType"],
                 &["attributes", "gen_ai.operation.name"],
                 &["type"],
                 &["kind"],
+                &["SpanKind"],
             ]),
             start: first(&[
                 &["start_time"],
@@ -267,6 +284,7 @@ impl SpanFields {
                 &["startTimeUnixNano"],
                 &["start_time_ns"],
                 &["timestamp"],
+                &["Timestamp"],
             ]),
             end: first(&[
                 &["end_time"],
@@ -276,12 +294,14 @@ impl SpanFields {
                 &["end_time_ns"],
             ]),
             duration_ms: first(&[&["duration_ms"]]),
+            duration_ns: first(&[&["Duration"]]),
             status: all(&[
                 &["status_code"],
                 &["status", "status_code"],
                 &["status", "code"],
                 &["level"],
                 &["status"],
+                &["StatusCode"],
             ]),
             error: first(&[&["error"]]),
             model: first(&[
@@ -293,6 +313,8 @@ impl SpanFields {
                 &["model"],
                 &["message", "model"],
                 &["extra", "metadata", "ls_model_name"],
+                &["SpanAttributes", "llm.model_name"],
+                &["SpanAttributes", "gen_ai.request.model"],
             ]),
             tokens,
             cost: first(&[

@@ -164,34 +164,7 @@ pub fn ui(
         Content::Chat(m) => m.len(),
         _ => 0,
     };
-    ui.horizontal(|ui| {
-        ui.strong(format!("Trace {}", d.store.id(r)));
-        match &span_node {
-            Some(n) => {
-                ui.strong(format!("› span {}", n.name));
-                ui.weak(d.store.span_location(n.spans[0] as usize));
-            }
-            None => {
-                ui.weak(d.store.location(r));
-            }
-        }
-        let what = match (&span_node, d.store.span_index()) {
-            (Some(_), _) => "Copy the selected span's original record (key C)",
-            (None, Some(_)) => "Copy every span record of the trace, as a JSON array (key C)",
-            (None, None) => "Copy the original record, complete (key C)",
-        };
-        if ui
-            .button("Copy as JSON")
-            .on_hover_text(what)
-            .clicked()
-        {
-            actions.push(Action::CopyRecord);
-        }
-        ui.checkbox(&mut state.raw_markdown, "raw text")
-            .on_hover_text("Show Markdown as written (rendered otherwise)");
-        ui.checkbox(&mut state.open_at_start, "open at the start")
-            .on_hover_text("Open each trace at its first message instead of its last user turn ([ and ] move between turns)");
-    });
+    header(ui, d, r, span_node.as_ref(), state, &mut actions);
     ui.separator();
     let dark = ui.visuals().dark_mode;
     let re = d.search_re.clone();
@@ -256,6 +229,45 @@ pub fn ui(
             });
     });
     actions
+}
+
+/// The line above the trace: its id (and the selected span), where it is, copy, reading options.
+fn header(
+    ui: &mut egui::Ui,
+    d: &Dataset,
+    r: usize,
+    span_node: Option<&crate::trace::span_tree::Node>,
+    state: &mut DetailUi,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal(|ui| {
+        ui.strong(format!("Trace {}", d.store.id(r)));
+        match span_node {
+            Some(n) => {
+                ui.strong(format!("› span {}", n.name));
+                ui.weak(d.store.span_location(n.spans[0] as usize));
+            }
+            None => {
+                ui.weak(d.store.location(r));
+            }
+        }
+        let what = match (span_node, d.store.span_index()) {
+            (Some(_), _) => "Copy the selected span's original record (key C)",
+            (None, Some(_)) => "Copy every span record of the trace, as a JSON array (key C)",
+            (None, None) => "Copy the original record, complete (key C)",
+        };
+        if ui
+            .button("Copy as JSON")
+            .on_hover_text(what)
+            .clicked()
+        {
+            actions.push(Action::CopyRecord);
+        }
+        ui.checkbox(&mut state.raw_markdown, "raw text")
+            .on_hover_text("Show Markdown as written (rendered otherwise)");
+        ui.checkbox(&mut state.open_at_start, "open at the start")
+            .on_hover_text("Open each trace at its first message instead of its last user turn ([ and ] move between turns)");
+    });
 }
 
 /// The trace's metadata (or the selected span's attributes) in a panel along the bottom.
