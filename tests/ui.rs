@@ -3,6 +3,8 @@
 #![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap (clippy.toml allows it in #[test] fns, not helpers)
 
+mod common;
+
 use egui::Key;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -129,18 +131,7 @@ fn copy_as_json_copies_the_original_record() {
         .raw_record(1)
         .to_owned();
     assert!(expected.starts_with("{\"trace_id\":\"tr-0000001\""));
-    let copied = |h: &mut Harness<'_, ErrataApp>| {
-        let mut out = None;
-        for _ in 0..3 {
-            h.step();
-            for c in &h.output().platform_output.commands {
-                if let egui::OutputCommand::CopyText(t) = c {
-                    out = Some(t.clone());
-                }
-            }
-        }
-        out
-    };
+    let copied = common::copied;
     h.key_press(Key::C);
     assert_eq!(copied(&mut h).as_deref(), Some(expected.as_str()));
     // and says so, with the size

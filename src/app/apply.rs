@@ -139,7 +139,7 @@ impl ErrataApp {
                         .collect();
                     let text = match records.as_slice() {
                         [one] => (*one).to_owned(),
-                        many => format!("[\n{}\n]", many.join(",\n")),
+                        many => crate::trace::store::json_array(many),
                     };
                     (
                         text,

@@ -339,11 +339,15 @@ impl Prepared {
             batches.push(source.batch);
             ranges.push(base..text.len());
         }
+        // the sample, parsed once: field detection and span grouping both read it
+        let sample: Vec<RawObject<'_>> = spans
+            .iter()
+            .take(SAMPLE_RECORDS)
+            .filter_map(|s| RawObject::parse(slice(&text, s.start, s.len)).ok())
+            .collect();
         let mut stats = SampleStats::default();
-        for s in spans.iter().take(SAMPLE_RECORDS) {
-            if let Ok(obj) = RawObject::parse(slice(&text, s.start, s.len)) {
-                stats.add(&obj);
-            }
+        for obj in &sample {
+            stats.add(obj);
         }
         let mut detected = stats.detect();
         match (suggested.clone(), suggested_id) {
@@ -366,14 +370,14 @@ impl Prepared {
         }
         let paths = stats.all_paths();
         let (mapping, grouping, span_fields) = decide(
-            &text,
-            &spans,
+            &sample,
             mapping,
             &mut detected,
             overrides,
             &paths,
             &mut warnings,
         )?;
+        drop(sample);
         Ok(Prepared {
             format: (!formats.is_empty()).then(|| formats.join("; ")),
             mapping,
@@ -609,22 +613,16 @@ impl Prepared {
 }
 
 /// Decides the mapping in use (`mapping` overrides detection, `overrides` override both) and
-/// whether span records are grouped into traces, from a sample of the records.
+/// whether span records are grouped into traces, from the sample of the records.
 fn decide(
-    text: &str,
-    spans: &[RecordSpan],
+    sample: &[RawObject<'_>],
     mapping: Option<FieldMapping>,
     detected: &mut FieldMapping,
     overrides: &FieldOverrides,
     paths: &[FieldPath],
     warnings: &mut Vec<String>,
 ) -> Result<(FieldMapping, Option<Grouping>, SpanFields), LoadError> {
-    let sample: Vec<RawObject<'_>> = spans
-        .iter()
-        .take(SAMPLE_RECORDS)
-        .filter_map(|s| RawObject::parse(slice(text, s.start, s.len)).ok())
-        .collect();
-    let detected_grouping = spans::detect(&sample);
+    let detected_grouping = spans::detect(sample);
     if let Some(g) = &detected_grouping {
         detected.group_by = Some(g.trace.clone());
         if g.transcript && detected.input.is_none() && detected.output.is_none() {
@@ -659,11 +657,11 @@ fn decide(
     }
     let grouping = mapping.group_by.clone().map(|key| match detected_grouping {
         Some(g) if g.trace == key => g,
-        _ => spans::named(key, &sample),
+        _ => spans::named(key, sample),
     });
     let span_fields = grouping
         .as_ref()
-        .map(|_| SpanFields::choose(&sample))
+        .map(|_| SpanFields::choose(sample))
         .unwrap_or_default();
     Ok((mapping, grouping, span_fields))
 }

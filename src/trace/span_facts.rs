@@ -4,9 +4,9 @@
 
 use serde_json::value::RawValue;
 
-use super::raw::{JsonKind, RawObject, Scalar, kind_of, offset_in};
+use super::raw::{RawObject, Scalar, offset_in};
 use super::schema::FieldPath;
-use super::spans::{Grouping, SpanFields};
+use super::spans::{Grouping, SpanFields, is_set};
 use super::store::{Span, fnv1a64};
 
 /// What the loader keeps of one span record for grouping and the derived columns.
@@ -101,7 +101,7 @@ fn has_word(text: &str, word: &str) -> bool {
 }
 
 /// Whether a kind names a model call, or a tool call.
-fn kind_class(kind: &str) -> (bool, bool) {
+pub fn kind_class(kind: &str) -> (bool, bool) {
     let llm = [
         "llm",
         "generation",
@@ -199,11 +199,7 @@ impl<'a> Heads<'a> {
                 .as_ref()?;
             FieldPath(rest.to_vec()).lookup(inner)?
         };
-        match kind_of(found) {
-            JsonKind::Null => None,
-            JsonKind::String if found.get() == "\"\"" => None,
-            _ => Some(found),
-        }
+        is_set(found).then_some(found)
     }
 }
 

@@ -111,12 +111,17 @@ pub struct Grouping {
     pub transcript: bool,
 }
 
-fn non_null<'a>(path: &FieldPath, obj: &RawObject<'a>) -> Option<&'a RawValue> {
-    path.lookup(obj).filter(|v| match kind_of(v) {
+/// Whether a value says something: not null, not the empty string.
+pub(super) fn is_set(v: &RawValue) -> bool {
+    match kind_of(v) {
         JsonKind::Null => false,
         JsonKind::String => v.get() != "\"\"",
         _ => true,
-    })
+    }
+}
+
+fn non_null<'a>(path: &FieldPath, obj: &RawObject<'a>) -> Option<&'a RawValue> {
+    path.lookup(obj).filter(|v| is_set(v))
 }
 
 /// The grouping the sample shows, if any: a known family whose trace key repeats or whose
@@ -521,14 +526,12 @@ fn assign_traces(facts: &[Facts]) -> (Vec<u32>, Vec<u32>) {
     // keyed by two independent 64-bit hashes of the key's text: no second look at the text
     let mut by_key: HashMap<(u64, u64), u32, std::hash::BuildHasherDefault<KeyHasher>> =
         HashMap::default();
-    // a record without the key (a transcript's summary line) joins the trace around it: the
-    // one before it, or the first one when it comes first
-    let keyed_first = facts.iter().position(|f| f.key.is_some());
+    // a record without the key (a transcript's summary line) joins the trace before it; before
+    // the first keyed record, the trace that record opens, which is trace 0
+    let any_key = facts.iter().any(|f| f.key.is_some());
     for (i, f) in facts.iter().enumerate() {
         let t = match f.key {
-            // placeholder, set below to the first keyed record's trace
-            None if keyed_first.is_some_and(|k| i < k) => Some(u32::MAX),
-            None => trace_of.last().copied(),
+            None => trace_of.last().copied().or(any_key.then_some(0)),
             Some(_) => {
                 let next = first.len() as u32;
                 match by_key.entry((f.hash, f.hash2)) {
@@ -545,10 +548,6 @@ fn assign_traces(facts: &[Facts]) -> (Vec<u32>, Vec<u32>) {
             first.len() as u32 - 1
         });
         trace_of.push(t);
-    }
-    if let Some(k) = keyed_first.filter(|&k| k > 0) {
-        let t = trace_of[k];
-        trace_of[..k].fill(t);
     }
     (trace_of, first)
 }

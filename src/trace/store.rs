@@ -327,26 +327,10 @@ impl TraceStore {
     /// The trace as JSON for copying: its original record, or for spans grouped into a trace, a
     /// JSON array of all its span records (in time order).
     pub fn trace_json(&self, row: usize) -> std::borrow::Cow<'_, str> {
-        let Some(index) = &self.spans else {
-            return self.raw_record(row).into();
-        };
-        let members = index.of(row);
-        let mut out = String::with_capacity(
-            members
-                .iter()
-                .map(|&i| self.span_record(i as usize).len() + 2)
-                .sum::<usize>()
-                + 4,
-        );
-        out.push_str("[\n");
-        for (n, &i) in members.iter().enumerate() {
-            if n > 0 {
-                out.push_str(",\n");
-            }
-            out.push_str(self.span_record(i as usize));
+        match self.spans {
+            Some(_) => json_array(&self.records_of(row)).into(),
+            None => self.raw_record(row).into(),
         }
-        out.push_str("\n]");
-        out.into()
     }
 
     /// The records of a trace: its own, or all its spans' (in time order).
@@ -436,6 +420,11 @@ impl TraceStore {
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }
+}
+
+/// Records as one JSON array, each as it was written, one a line.
+pub fn json_array(records: &[&str]) -> String {
+    format!("[\n{}\n]", records.join(",\n"))
 }
 
 fn resolve_identity(

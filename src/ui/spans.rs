@@ -52,11 +52,11 @@ impl SpanState {
 
     /// Marks the nodes whose own text matches the search (once per search and trace).
     pub fn mark_matches(&mut self, store: &TraceStore, re: Option<&regex::bytes::Regex>) {
-        let key = re.map(|r| r.as_str().to_owned());
-        if self.matched_for == key {
+        // asked every frame: compared without allocating
+        if self.matched_for.as_deref() == re.map(regex::bytes::Regex::as_str) {
             return;
         }
-        self.matched_for = key;
+        self.matched_for = re.map(|r| r.as_str().to_owned());
         self.matches.clear();
         let (Some(tree), Some(re)) = (&self.tree, re) else {
             return;
@@ -180,15 +180,13 @@ impl SpanState {
 
 fn kind_color(kind: &str, dark: bool) -> Color32 {
     let k = kind.to_ascii_lowercase();
-    let (light, darkc) = if k.contains("tool") {
+    let (llm, tool) = crate::trace::span_facts::kind_class(kind);
+    let (light, darkc) = if tool {
         (
             Color32::from_rgb(176, 96, 0),
             Color32::from_rgb(240, 170, 80),
         )
-    } else if ["llm", "generation", "chat", "model", "assistant"]
-        .iter()
-        .any(|w| k.contains(w))
-    {
+    } else if llm {
         (
             Color32::from_rgb(30, 100, 200),
             Color32::from_rgb(110, 170, 250),

@@ -44,6 +44,21 @@ fn row(name: &str, value: impl std::fmt::Display, budget: &str, ok: Option<bool>
     println!("| {name:<44} | {value:>18} | {budget:<26} | {verdict:<6} |");
 }
 
+/// The head of a figures table.
+fn header() {
+    println!(
+        "| {:<44} | {:>18} | {:<26} | {:<6} |",
+        "figure", "measured", "budget", ""
+    );
+    println!(
+        "|{}|{}|{}|{}|",
+        "-".repeat(46),
+        "-".repeat(20),
+        "-".repeat(28),
+        "-".repeat(8)
+    );
+}
+
 fn dump(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join(format!("synthetic-{n}.jsonl"));
     if !path.exists() {
@@ -70,17 +85,7 @@ fn main() {
         let bytes = std::fs::metadata(&path).unwrap().len();
         let gb = bytes as f64 / 1e9;
         println!("## {n} traces, {:.0} MB of JSONL\n", bytes as f64 / 1e6);
-        println!(
-            "| {:<44} | {:>18} | {:<26} | {:<6} |",
-            "figure", "measured", "budget", ""
-        );
-        println!(
-            "|{}|{}|{}|{}|",
-            "-".repeat(46),
-            "-".repeat(20),
-            "-".repeat(28),
-            "-".repeat(8)
-        );
+        header();
 
         // open: errata vs polars' own JsonReader on the same file, same run
         let raw = std::fs::read(&path).unwrap();

@@ -10,7 +10,7 @@ use errata::trace::filter::{self, Search};
 use errata::trace::load::{self, Progress, Source};
 use errata::trace::schema::FieldOverrides;
 
-use super::{median, open_app, row, time_ms};
+use super::{header, median, open_app, row, time_ms};
 
 fn spans_dump(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join(format!("spans-{n}.jsonl"));
@@ -132,17 +132,7 @@ pub fn run(dir: &Path, threads: usize) {
         store.len(),
         bytes as f64 / 1e6
     );
-    println!(
-        "| {:<44} | {:>18} | {:<26} | {:<6} |",
-        "figure", "measured", "budget", ""
-    );
-    println!(
-        "|{}|{}|{}|{}|",
-        "-".repeat(46),
-        "-".repeat(20),
-        "-".repeat(28),
-        "-".repeat(8)
-    );
+    header();
     row(
         "open, one record a trace (--group-by none)",
         format!("{flat_ms:.0} ms"),
