@@ -38,17 +38,9 @@ pub(super) fn summary(
         &clickhouse::traces_sql(&source, &detected, &Conditions::default()),
     )?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
-    let when = Conditions {
-        sql: Some(filters.sql.clone()).filter(|s| !s.trim().is_empty()),
-        search: Some(filters.search.text.clone()).filter(|s| !s.is_empty()),
-        regex: filters.search.regex,
-        case_sensitive: filters.search.case_sensitive,
-        search_columns: [&detected.input, &detected.output]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect(),
-    };
+    let mut when = detected.conditions(&source, filters, None);
+    // counted over all spans: distinct trace keys among the matching spans
+    when.spans = None;
     let matched = if when.clause().is_empty() {
         None
     } else {
