@@ -10,6 +10,7 @@ pub mod notes;
 pub mod other_run;
 pub mod pareto;
 pub mod query;
+pub mod remote;
 pub mod sampling;
 
 pub use dataset::{Dataset, PREVIEW_CHARS};

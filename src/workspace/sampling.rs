@@ -96,37 +96,49 @@ impl Workspace {
             marked.as_deref(),
             strata.as_deref(),
         );
-        // the week's added traces may carry the same (default) name: the review batch is kept apart
-        let name = if p
-            .file
-            .batches
+        let ids = rows
             .iter()
-            .any(|b| b.name == req.name && b.is_added())
-        {
-            format!("{} review", req.name)
-        } else {
-            req.name.clone()
-        };
-        let batch = Batch {
-            name: name.clone(),
-            seed: req.seed,
-            strategy: describe(&req.strategy),
-            trace_ids: rows
-                .iter()
-                .map(|&r| store.id(r as usize).to_owned())
-                .collect(),
-            at: at.to_owned(),
-        };
-        let n = batch.trace_ids.len();
-        p.file.batches.retain(|b| b.name != batch.name);
-        p.file.batches.push(batch);
-        p.store.save_project(&p.file).map_err(|e| e.to_string())?;
-        Ok(Drawn {
-            name,
-            n,
-            candidates: candidates.len(),
-        })
+            .map(|&r| store.id(r as usize).to_owned())
+            .collect();
+        record_batch(p, req, ids, candidates.len(), at)
     }
+}
+
+/// Records a drawn batch in the project file (a batch of the same name is replaced; the week's
+/// added traces, which may carry the same default name, are kept apart as "… review").
+pub fn record_batch(
+    p: &mut crate::project::Project,
+    req: &SampleRequest,
+    trace_ids: Vec<String>,
+    candidates: usize,
+    at: &str,
+) -> Result<Drawn, String> {
+    let name = if p
+        .file
+        .batches
+        .iter()
+        .any(|b| b.name == req.name && b.is_added())
+    {
+        format!("{} review", req.name)
+    } else {
+        req.name.clone()
+    };
+    let batch = Batch {
+        name: name.clone(),
+        seed: req.seed,
+        strategy: describe(&req.strategy),
+        trace_ids,
+        at: at.to_owned(),
+    };
+    let n = batch.trace_ids.len();
+    p.file.batches.retain(|b| b.name != batch.name);
+    p.file.batches.push(batch);
+    p.store.save_project(&p.file).map_err(|e| e.to_string())?;
+    Ok(Drawn {
+        name,
+        n,
+        candidates,
+    })
 }
 
 #[cfg(test)]
