@@ -57,6 +57,13 @@ pub enum Action {
     OpenSources(Vec<SourceBytes>),
     /// Fetch a dump over HTTP.
     OpenUrl(String),
+    /// Open a ClickHouse source (`clickhouse://…`; the password typed in the form, or from
+    /// `ERRATA_CLICKHOUSE_PASSWORD` natively, stays in memory).
+    OpenClickHouse(String),
+    /// Open row N of a ClickHouse source's view (its whole trace is fetched).
+    SelectRemote(u64),
+    /// Stop the requests to the ClickHouse source that are on their way.
+    StopRemote,
     /// Pick another run of these traces (the run after a fix) to compare outputs with.
     CompareWithRun,
     /// Load files from disk as another run to compare outputs with (native).
@@ -233,6 +240,8 @@ impl PartialEq for SourceBytes {
 pub enum Window {
     /// Open URL.
     OpenUrl,
+    /// Open a ClickHouse source.
+    OpenClickHouse,
     /// The codebook.
     Codebook,
     /// The field mapping editor.

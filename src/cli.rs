@@ -311,7 +311,7 @@ fn load_dump(
 
 /// Reads the project of `dump` (its sidecar folder, or `project_dir`) without writing anything;
 /// unreadable documents are reported on stderr.
-fn read_project(
+pub(crate) fn read_project(
     dump: &str,
     project_dir: Option<PathBuf>,
 ) -> Result<
@@ -348,6 +348,9 @@ fn open_workspace(
     dump: &str,
     project_dir: Option<PathBuf>,
 ) -> Result<(PathBuf, crate::workspace::Workspace), String> {
+    if crate::app::is_clickhouse(dump) {
+        return clickhouse::open_workspace(dump, project_dir);
+    }
     let (dir, store, opened) = read_project(dump, project_dir)?;
     for p in &opened.problems {
         eprintln!(

@@ -42,7 +42,25 @@ impl ErrataApp {
                 let sources: Vec<Source> = sources.into_iter().map(|s| s.0).collect();
                 self.start_files(ctx, sources);
             }
+            Action::OpenUrl(url) if remote::is_clickhouse(&url) => {
+                self.open_clickhouse(ctx, &url, None);
+            }
             Action::OpenUrl(url) => self.start_url(ctx, url),
+            Action::OpenClickHouse(url) => {
+                let password = self
+                    .dialogs
+                    .clickhouse
+                    .take()
+                    .map(|f| f.password)
+                    .filter(|p| !p.is_empty());
+                self.open_clickhouse(ctx, &url, password);
+            }
+            Action::SelectRemote(pos) => self.select_remote(pos),
+            Action::StopRemote => {
+                if let Some(r) = &mut self.remote {
+                    r.stop();
+                }
+            }
             Action::CompareWithRun => {
                 self.loading_other_run = true;
                 self.open_dialog(ctx);
@@ -558,6 +576,9 @@ impl ErrataApp {
         use crate::action::Window;
         match window {
             Window::OpenUrl => self.dialogs.url = Some(String::new()),
+            Window::OpenClickHouse => {
+                self.dialogs.clickhouse = Some(ui::remote_table::Form::new());
+            }
             Window::Codebook => self.codebook_ui.open = true,
             Window::FieldMapping => {
                 self.dialogs.mapping = self.ws.data.as_ref().map(|d| d.store.mapping.clone());

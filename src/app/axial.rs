@@ -8,6 +8,9 @@ impl ErrataApp {
         ctx: &egui::Context,
         req: &crate::coding::sampling::SampleRequest,
     ) {
+        if self.remote.is_some() {
+            return self.sample_remote(req);
+        }
         match self
             .ws
             .draw_sample(req, &crate::coding::time::now_rfc3339())

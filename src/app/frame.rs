@@ -38,6 +38,12 @@ impl ErrataApp {
         if self.ws.data.is_some() {
             actions.extend(self.table_panel(ui, &chart, selected.as_deref()));
             actions.extend(self.detail_panel(ui));
+        } else if self.remote.is_some() {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.spinner();
+                });
+            });
         } else {
             egui::CentralPanel::default().show(ui, |ui| {
                 ui.centered_and_justified(|ui| {
@@ -58,8 +64,12 @@ impl ErrataApp {
         egui::Panel::top("menu").show(ui, |ui| {
             let acts = ui::menu::menu_bar(ui, self.ws.data.as_ref(), self.ws.project.as_ref());
             self.queue(acts);
-            let acts = ui::menu::dataset_line(ui, self.ws.data.as_ref());
-            self.queue(acts);
+            if let Some(r) = &self.remote {
+                ui::remote_table::source_line(ui, r);
+            } else {
+                let acts = ui::menu::dataset_line(ui, self.ws.data.as_ref());
+                self.queue(acts);
+            }
             if let Some(d) = &self.ws.data {
                 let acts = ui::filter::ui(ui, &mut self.filter_bar, d, self.ws.project.as_ref());
                 self.pending.extend(acts);
@@ -196,6 +206,17 @@ impl ErrataApp {
                     .id_salt("table-hscroll")
                     .auto_shrink(false)
                     .show(ui, |ui| {
+                        if let Some(r) = &mut self.remote {
+                            let out = ui::remote_table::ui(
+                                ui,
+                                r,
+                                self.ws.project.as_ref(),
+                                self.scroll_to_selected,
+                            );
+                            self.rows_per_page = out.rows_per_page;
+                            actions.extend(out.actions);
+                            return;
+                        }
                         let Some(d) = &mut self.ws.data else { return };
                         let out =
                             ui::table::ui(ui, d, self.ws.project.as_ref(), self.scroll_to_selected);

@@ -31,6 +31,7 @@ impl ErrataApp {
         self.detail_ui.spans.clear();
         let columns = self.settings.columns.get(&key).cloned();
         let mut data = Dataset::new(loaded, key, load_ms, columns);
+        self.remote = None;
         self.open_project(&data);
         self.restore_added = true;
         if let Some(p) = &self.ws.project {
@@ -414,6 +415,12 @@ impl ErrataApp {
 
     /// Advances background work: finished loads, fetches, browser chunks, dropped files.
     pub(super) fn poll(&mut self, ctx: &egui::Context) {
+        self.poll_remote(ctx);
+        if let Some(pos) = self.pending_remote
+            && self.remote.as_mut().is_some_and(|r| r.row(pos).is_some())
+        {
+            self.select_remote(pos);
+        }
         self.poll_llm(ctx);
         self.poll_inputs(ctx);
         self.poll_job(ctx);

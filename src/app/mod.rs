@@ -8,6 +8,7 @@ mod frame;
 mod jobs;
 mod keys;
 mod project;
+mod remote;
 mod view_state;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ pub use crate::ui::coding::CodingDraft;
 pub use crate::ui::dialogs::Dialogs;
 use crate::workspace::pareto::ChartOptions;
 pub use crate::workspace::{Dataset, Notice, PendingAppend, fmt_count};
+pub use remote::is_clickhouse;
 
 /// Said when no file picker can open natively.
 #[cfg(not(target_arch = "wasm32"))]
@@ -234,6 +236,10 @@ pub struct ErrataApp {
     saved_key: Option<String>,
     /// The fallback fonts: installed, on their way (the browser), or missing.
     pub fonts: ui::fonts::Fallbacks,
+    /// The open ClickHouse source, when the traces are read from one.
+    pub remote: Option<crate::workspace::remote::Remote>,
+    /// A row of the source's view to open once its page arrives.
+    pending_remote: Option<u64>,
 }
 
 impl ErrataApp {
@@ -288,6 +294,8 @@ impl ErrataApp {
             secret_dir: start.project_root.clone().or_else(secret_dir),
             saved_key: None,
             fonts,
+            remote: None,
+            pending_remote: None,
         };
         if app.settings.author.is_empty() {
             app.settings.author = default_author();
@@ -491,7 +499,7 @@ fn secret_dir() -> Option<std::path::PathBuf> {
 pub fn run_native(args: Vec<String>) -> Result<(), eframe::Error> {
     let mut start = StartOptions::default();
     for a in args {
-        if a.starts_with("http://") || a.starts_with("https://") {
+        if a.starts_with("http://") || a.starts_with("https://") || remote::is_clickhouse(&a) {
             start.urls.push(a);
         } else {
             start.paths.push(a.into());

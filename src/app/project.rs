@@ -116,20 +116,8 @@ impl ErrataApp {
             let root = self
                 .project_root
                 .clone()
-                .or_else(|| eframe::storage_dir("errata"))
-                .unwrap_or_else(std::env::temp_dir);
-            let name: String = key
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let name = name.trim_end_matches(".jsonl").to_owned();
-            root.join(format!("{name}.errata"))
+                .unwrap_or_else(crate::persist::data_dir);
+            crate::persist::data_project_dir(&root, key)
         };
         ProjectStore::open_dir(&dir)
     }

@@ -6,6 +6,9 @@ impl ErrataApp {
     /// Recomputes the view from the filters, searches and sort: at once for small dumps and in
     /// the browser, on a background thread natively for large ones (a newer query supersedes).
     pub fn refresh_view(&mut self, ctx: &egui::Context) {
+        if self.remote.is_some() {
+            return self.remote_requery();
+        }
         let Some(query) = self.ws.query() else { return };
         let generation = query.generation;
         if query.is_large() {
@@ -76,6 +79,10 @@ impl ErrataApp {
 
     pub(super) fn move_by(&mut self, delta: i64) {
         self.commit_note();
+        if let Some(r) = &self.remote {
+            let pos = r.selected.map_or(0, |p| p as i64);
+            return self.move_remote(pos + delta);
+        }
         let Some(d) = &self.ws.data else { return };
         let pos = d.selected.map_or(0, |(p, _)| p as i64);
         let target = (pos + delta).clamp(0, d.view.len().saturating_sub(1) as i64);
@@ -84,6 +91,9 @@ impl ErrataApp {
 
     pub(super) fn move_to(&mut self, pos: usize) {
         self.commit_note();
+        if self.remote.is_some() {
+            return self.move_remote(i64::try_from(pos).unwrap_or(i64::MAX));
+        }
         let Some(d) = &mut self.ws.data else { return };
         if d.view.is_empty() {
             return;
@@ -93,6 +103,9 @@ impl ErrataApp {
     }
 
     pub(super) fn sort_by(&mut self, ctx: &egui::Context, column: SortColumn) {
+        if self.remote.is_some() {
+            return self.sort_remote(&column);
+        }
         let Some(d) = &mut self.ws.data else { return };
         let sort = match &d.sort {
             Some(s) if s.column == column && !s.descending => Some(Sort {
@@ -110,6 +123,14 @@ impl ErrataApp {
     }
 
     pub(super) fn remap(&mut self, ctx: &egui::Context, mut mapping: FieldMapping) {
+        if let Some(r) = &self.remote {
+            // the fetched traces are read again with it; the table's columns stay the server's
+            let key = r.key();
+            mapping.grouping_chosen = true;
+            self.settings.mappings.insert(key, mapping);
+            let id = self.selected_trace().map(|(_, id)| id);
+            return self.rebuild_local(id.as_deref());
+        }
         let Some(d) = self.ws.data.take() else { return };
         let key = d.key.clone();
         // a grouping other than the one in use was chosen (including none)

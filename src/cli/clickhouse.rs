@@ -5,10 +5,11 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::trace::clickhouse::{self, Conditions, Rows, Source};
+use crate::workspace::remote::ANSWER_LIMIT;
 
 fn run(source: &Source, password: Option<&str>, sql: &str) -> Result<Rows, String> {
-    let resp = ehttp::fetch_blocking(&source.request(sql, password))
-        .map_err(|e| format!("ClickHouse at {}: {e}", source.server()))?;
+    let resp = crate::net::fetch_blocking(source.request(sql, password), ANSWER_LIMIT)
+        .map_err(|e| format!("ClickHouse at {} cannot be reached: {e}", source.server()))?;
     clickhouse::decode(source.server(), resp.status, &resp.bytes).map_err(|e| e.to_string())
 }
 
@@ -60,7 +61,7 @@ pub(super) fn summary(
         .collect();
     if json_out {
         let mut out = json!({
-            "source": format!("clickhouse://{}@{}/{}", source.user, source.server(), source.database),
+            "source": source.url(),
             "traces": first_u64(&all, 0),
             "spans": first_u64(&all, 1),
             "trace_key": detected.trace_key,
@@ -104,4 +105,56 @@ pub(super) fn summary(
         }
     }
     Ok(())
+}
+
+/// A ClickHouse source's project (errata's data folder keyed by the source's URL, or `--project`)
+/// with its labelled traces fetched whole: `labels`, `report` and `judge` then run as for a file.
+/// Labels of traces the source no longer has count nowhere, as for a file.
+pub(super) fn open_workspace(
+    url: &str,
+    project_dir: Option<std::path::PathBuf>,
+) -> Result<(std::path::PathBuf, crate::workspace::Workspace), String> {
+    let source = Source::parse(url).map_err(|e| e.to_string())?;
+    let key = source.url();
+    let dir = project_dir
+        .unwrap_or_else(|| crate::persist::data_project_dir(&crate::persist::data_dir(), &key));
+    let (dir, store, opened) = super::read_project(&key, Some(dir))?;
+    for p in &opened.problems {
+        eprintln!(
+            "errata: line {} unreadable ({}): {}/labels.jsonl",
+            p.line,
+            p.reason,
+            dir.display()
+        );
+    }
+    let password = std::env::var("ERRATA_CLICKHOUSE_PASSWORD").ok();
+    let password = password.as_deref();
+    let schema = run(&source, password, &clickhouse::schema_sql(&source))?;
+    let detected = clickhouse::detect(&schema.columns);
+    let mut ids: Vec<String> = opened
+        .labels
+        .latest()
+        .into_iter()
+        .map(|e| e.trace_id.clone())
+        .collect();
+    ids.sort();
+    let mut answers = Vec::new();
+    for sql in clickhouse::records_sql(&source, &detected, &ids) {
+        answers.push(run(&source, password, &sql)?);
+    }
+    let jsonl = clickhouse::records_jsonl(&detected, answers);
+    let loaded = if jsonl.is_empty() {
+        crate::trace::load::Loaded::empty(&key)
+    } else {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        crate::trace::load::load(
+            vec![crate::trace::load::Source::new(key.clone(), jsonl)],
+            opened.project.mapping.clone(),
+            &crate::trace::load::Progress::default(),
+            threads,
+        )
+    }
+    .map_err(|e| format!("{key}: {e}"))?;
+    let ws = crate::workspace::Workspace::open(loaded, key, store, opened);
+    Ok((dir, ws))
 }

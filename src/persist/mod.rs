@@ -679,6 +679,30 @@ fn web_append(key: &str, text: &str) -> Result<(), String> {
         .map_err(|e| format!("browser storage refused the write ({e:?}); export your labels"))
 }
 
+/// The project folder, in errata's data folder `root`, of a dump without a path of its own (the
+/// demo, drops, URLs, a ClickHouse source: keyed by its URL without a password).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn data_project_dir(root: &std::path::Path, key: &str) -> std::path::PathBuf {
+    let name: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name.trim_end_matches(".jsonl").to_owned();
+    root.join(format!("{name}.errata"))
+}
+
+/// errata's data folder (natively), where projects of dumps without a folder of their own live.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn data_dir() -> std::path::PathBuf {
+    eframe::storage_dir("errata").unwrap_or_else(std::env::temp_dir)
+}
+
 /// The sidecar folder for a dump: `traces.jsonl` → `traces.errata/` beside it.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn sidecar_dir(dump: &std::path::Path) -> std::path::PathBuf {

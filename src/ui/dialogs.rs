@@ -189,6 +189,8 @@ pub struct Dialogs {
     pub skipped: bool,
     /// Open-URL box, with its text.
     pub url: Option<String>,
+    /// The "Open ClickHouse" form.
+    pub clickhouse: Option<super::remote_table::Form>,
     /// An export waiting for a path (no file dialog could open).
     pub save_to: Option<SaveTo>,
     /// "Import notes from a column", with what is chosen (the verdict column empty: none).
@@ -301,6 +303,10 @@ pub fn ui(ctx: &egui::Context, dialogs: &mut Dialogs, data: Option<&Dataset>) ->
     }
     mapping_window(ctx, dialogs, data, &mut actions);
     skipped_window(ctx, dialogs, data);
+    actions.extend(super::remote_table::form_window(
+        ctx,
+        &mut dialogs.clickhouse,
+    ));
     if let Some(url) = &mut dialogs.url {
         let mut open = true;
         let mut go = false;

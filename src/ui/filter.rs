@@ -182,14 +182,21 @@ fn counts_row(
         {
             actions.push(Action::ClearFilters);
         }
-        ui.label(
-            RichText::new(format!(
+        let counts = match d.remote {
+            Some((matched, total)) => format!(
+                "{} of {} (on the server)",
+                matched.map_or("…".to_owned(), |n| fmt_count(n as usize)),
+                total.map_or("… traces".to_owned(), |n| {
+                    crate::workspace::count_of(n as usize, "trace", "traces")
+                })
+            ),
+            None => format!(
                 "{} of {}",
                 fmt_count(d.view.len()),
                 crate::workspace::count_of(d.store.len(), "trace", "traces")
-            ))
-            .strong(),
-        );
+            ),
+        };
+        ui.label(RichText::new(counts).strong());
         if d.querying {
             ui.spinner();
             ui.weak("filtering…");

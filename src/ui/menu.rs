@@ -51,6 +51,13 @@ fn file_menu(
         actions.push(Action::Show(Window::OpenUrl));
     }
     if ui
+        .button("Open ClickHouse…")
+        .on_hover_text("Read traces where they are: a ClickHouse table (OTel Collector, Langfuse v3, any table) or query")
+        .clicked()
+    {
+        actions.push(Action::Show(Window::OpenClickHouse));
+    }
+    if ui
         .add_enabled(
             data.is_some(),
             egui::Button::new("Add traces to this dump…"),

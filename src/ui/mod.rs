@@ -11,6 +11,7 @@ pub mod filter;
 pub mod fonts;
 pub mod menu;
 pub mod pareto;
+pub mod remote_table;
 pub mod rich;
 pub mod spans;
 pub mod split;

@@ -54,6 +54,9 @@ pub struct Dataset {
     pub visible_columns: Vec<String>,
     /// Another run of these traces, opened to compare outputs with.
     pub other: Option<super::other_run::OtherRun>,
+    /// A ClickHouse source's counts `(matching, all)`, shown instead of the local store's
+    /// (which holds only the traces fetched whole).
+    pub remote: Option<(Option<u64>, Option<u64>)>,
     previews: HashMap<u32, (String, String)>,
     detail: Option<(u32, Arc<(Content, Content)>)>,
 }
@@ -86,6 +89,7 @@ impl Dataset {
             key,
             visible_columns,
             other: None,
+            remote: None,
             previews: HashMap::new(),
             detail: None,
         }

@@ -18,6 +18,10 @@ use crate::trace::clickhouse::{self, Conditions, Detected, Rows, Source, Type, i
 use crate::trace::remote::{PAGE_ROWS, Page, Pages};
 use crate::trace::view::Filters;
 
+/// Bytes an answer may have: a server that sends more is cut off with a message (an endless
+/// body cannot fill the memory).
+pub const ANSWER_LIMIT: usize = 512 << 20;
+
 /// Characters of input and output a table cell fetches (cut by the server).
 pub const CELL_CHARS: usize = 300;
 /// Characters of a metadata cell.
@@ -182,7 +186,11 @@ impl Remote {
             repaint,
             fetched: HashSet::new(),
             records: Vec::new(),
-            fetch: Arc::new(|req, done| ehttp::fetch(req, done)),
+            fetch: Arc::new(|req, done| {
+                crate::net::fetch(req, ANSWER_LIMIT, move |r| {
+                    done(r.map_err(|e| e.to_string()))
+                });
+            }),
         };
         Ok(r)
     }
@@ -214,7 +222,7 @@ impl Remote {
     fn query_id(&self, ask: &Ask) -> Option<String> {
         let what = match ask {
             Ask::Count => "count".to_owned(),
-            Ask::Facet(c) => format!("facet-{}", c.len()),
+            Ask::Facet(c) => format!("facet-{}", crate::trace::store::fnv1a64(c.as_bytes())),
             Ask::Sample(_) => "sample".to_owned(),
             // pages and records run side by side: ids of their own
             Ask::Page(i) => format!("page-{}-{i}", self.generation),
@@ -527,7 +535,9 @@ impl Remote {
     }
 
     fn fail(&mut self, current: bool, e: String) -> Option<Event> {
-        if !current {
+        // a query replaced by this window's newer one of the same kind ends as "killed": it
+        // was superseded, not failed
+        if !current || e.contains("is killed") || e.contains("was cancelled") {
             return None;
         }
         self.error = Some(e.clone());
