@@ -7,8 +7,15 @@
 
 use errata::trace::clickhouse::{self, Conditions, Rows, Source};
 
+mod common;
+
 fn server() -> Option<String> {
-    std::env::var("ERRATA_CLICKHOUSE").ok()
+    let addr = std::env::var("ERRATA_CLICKHOUSE").ok();
+    assert!(
+        addr.is_some() || std::env::var("CI").is_err(),
+        "ERRATA_CLICKHOUSE is not set under CI: .ci/run starts the server these tests need"
+    );
+    addr
 }
 
 fn run(source: &Source, sql: &str) -> Result<Rows, clickhouse::Error> {
@@ -210,4 +217,72 @@ fn summary_counts_a_clickhouse_source_server_side() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&addr) && err.contains("nope"), "{err}");
+}
+
+fn errata(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_errata"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn labels_report_and_judge_run_headless_on_a_langfuse_source() {
+    let Some(addr) = common::clickhouse("errata_cli_langfuse") else {
+        return;
+    };
+    let dir = common::root("clickhouse-cli-project");
+    let (mut store, _) = errata::persist::ProjectStore::open_dir(&dir);
+    // lf-0 and lf-5 fail (the judge says fail for every 5th), lf-1 passes, lf-2 fails where the
+    // judge said pass; one id is not in the source
+    for (id, verdict, cat) in [
+        ("lf-0", "fail", Some("wrong diet")),
+        ("lf-5", "fail", Some("wrong diet")),
+        ("lf-1", "pass", None),
+        ("lf-2", "fail", Some("too slow")),
+        ("gone", "fail", Some("too slow")),
+    ] {
+        let ev = errata::coding::LabelEvent {
+            trace_id: id.into(),
+            verdict: Some(if verdict == "fail" {
+                errata::coding::Verdict::Fail
+            } else {
+                errata::coding::Verdict::Pass
+            }),
+            categories: cat.into_iter().map(String::from).collect(),
+            author: "ana".into(),
+            ..Default::default()
+        };
+        store.append(&ev).unwrap();
+    }
+    drop(store);
+    let url = format!("clickhouse://default@{addr}/errata_cli_langfuse/traces");
+    let project = dir.to_str().unwrap();
+    let labels = errata(&["labels", &url, "--project", project, "--json"]);
+    assert_eq!(labels["reviewed"], 4, "{labels}");
+    assert_eq!(labels["failed"], 3);
+    assert_eq!(labels["unknown_trace_ids"], 1);
+    assert_eq!(labels["categories"]["wrong diet"], 2);
+    let report = errata(&["report", &url, "--project", project, "--format", "json"]);
+    assert_eq!(report["failed"], 3, "{report}");
+    let judge = errata(&[
+        "judge",
+        &url,
+        "--project",
+        project,
+        "--column",
+        "scores.judge",
+        "--positive",
+        "fail",
+        "--json",
+    ]);
+    // judged by both: lf-0, lf-5 (agree: fail), lf-1 (agree: pass), lf-2 (disagree)
+    assert_eq!(judge["n"], 4, "{judge}");
+    assert_eq!(judge["agreement"], 0.75, "{judge}");
 }

@@ -75,3 +75,76 @@ pub fn copied(h: &mut Harness<'_, ErrataApp>) -> Option<String> {
     }
     out
 }
+
+/// The ClickHouse server the tests use (`ERRATA_CLICKHOUSE`, which `.ci/run` sets after starting
+/// one), with the seed tables (tests/fixtures/clickhouse/seed.sql) made afresh in database `db`.
+/// Without a server the ClickHouse tests are skipped locally, and fail under CI.
+pub fn clickhouse(db: &str) -> Option<String> {
+    let Ok(addr) = std::env::var("ERRATA_CLICKHOUSE") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "ERRATA_CLICKHOUSE is not set under CI: .ci/run starts the server the ClickHouse tests need"
+        );
+        eprintln!("ERRATA_CLICKHOUSE is not set: no ClickHouse server to test against");
+        return None;
+    };
+    let seed = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/clickhouse/seed.sql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    for statement in seed.split("\n\n") {
+        let sql: String = statement
+            .lines()
+            .filter(|l| !l.starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("errata_seed", db);
+        if sql.trim().is_empty() {
+            continue;
+        }
+        let resp = ehttp::fetch_blocking(&ehttp::Request::post(
+            format!("http://{addr}/"),
+            sql.clone().into_bytes(),
+        ))
+        .unwrap();
+        assert_eq!(
+            resp.status,
+            200,
+            "{sql}: {}",
+            String::from_utf8_lossy(&resp.bytes)
+        );
+    }
+    Some(addr)
+}
+
+/// The app (author "ana") opening `url`, its projects under `root`.
+pub fn app_opening_url(root: &std::path::Path, url: &str) -> Harness<'static, ErrataApp> {
+    let start = StartOptions {
+        urls: vec![url.to_owned()],
+        project_root: Some(root.to_path_buf()),
+        ..Default::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let mut app = ErrataApp::new(cc, start);
+            app.settings.author = "ana".into();
+            app
+        });
+    h.run_steps(3);
+    h
+}
+
+/// Steps the app until `done` holds (answers from a server arrive on other threads).
+pub fn step_until(h: &mut Harness<'_, ErrataApp>, what: &str, done: impl Fn(&ErrataApp) -> bool) {
+    for _ in 0..1_000 {
+        h.step();
+        if done(h.state()) {
+            h.run_steps(2);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
