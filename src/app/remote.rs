@@ -57,7 +57,7 @@ impl ErrataApp {
         for e in events {
             match e {
                 Event::Ready => self.remote_ready(ctx),
-                Event::Records { purpose, jsonl, .. } => self.remote_records(purpose, &jsonl),
+                Event::Records { purpose, jsonl, .. } => self.remote_records(&purpose, &jsonl),
                 Event::Sampled(req, ids, pool) => self.remote_sampled(ctx, &req, ids, pool),
                 Event::Failed(e) => self.error(e),
             }
@@ -108,7 +108,7 @@ impl ErrataApp {
             .project
             .as_ref()
             .and_then(|p| remote::id_set(p, &d.filters, &d.label_filter));
-        r.requery(&d.filters, ids);
+        r.requery(&d.filters, ids.as_ref());
         d.query_error = None;
         self.scroll_to_selected = true;
         self.save_filters();
@@ -116,19 +116,19 @@ impl ErrataApp {
 
     /// Whole traces arrived: the local store is rebuilt from every fetched record, and the
     /// opened trace is selected in it.
-    fn remote_records(&mut self, purpose: Purpose, jsonl: &[u8]) {
+    fn remote_records(&mut self, purpose: &Purpose, jsonl: &[u8]) {
         if jsonl.is_empty()
-            && let Purpose::Open(id) = &purpose
+            && let Purpose::Open(id) = purpose
         {
             self.error(format!("trace {id} is no longer in the source"));
             return;
         }
-        let select = match &purpose {
+        let select = match purpose {
             Purpose::Open(id) => Some(id.clone()),
             Purpose::Labelled => self.selected_trace().map(|(_, id)| id),
         };
         self.rebuild_local(select.as_deref());
-        if purpose == Purpose::Labelled
+        if *purpose == Purpose::Labelled
             && let (Some(p), Some(d)) = (&mut self.ws.project, &self.ws.data)
         {
             p.recount_unknown(&d.store);

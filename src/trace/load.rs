@@ -214,7 +214,7 @@ impl Loaded {
             String::new(),
             vec![name.to_owned()],
             vec![None],
-            vec![0..0],
+            std::iter::once(0..0).collect(),
             Vec::new(),
             Vec::new(),
             FieldMapping::default(),

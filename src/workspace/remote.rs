@@ -96,8 +96,10 @@ static SESSIONS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::ne
 pub type Repaint = Arc<dyn Fn() + Send + Sync>;
 
 /// Sends a request and calls back with its answer (`ehttp::fetch`; tests answer themselves).
-pub type Fetch =
-    Arc<dyn Fn(ehttp::Request, Box<dyn FnOnce(ehttp::Result<ehttp::Response>) + Send>)>;
+pub type Fetch = Arc<dyn Fn(ehttp::Request, Done) + Send + Sync>;
+
+/// Called with a request's answer.
+pub type Done = Box<dyn FnOnce(ehttp::Result<ehttp::Response>) + Send>;
 
 /// An open ClickHouse source.
 pub struct Remote {
@@ -188,7 +190,7 @@ impl Remote {
             records: Vec::new(),
             fetch: Arc::new(|req, done| {
                 crate::net::fetch(req, ANSWER_LIMIT, move |r| {
-                    done(r.map_err(|e| e.to_string()))
+                    done(r.map_err(|e| e.to_string()));
                 });
             }),
         };
@@ -207,7 +209,7 @@ impl Remote {
 
     fn open_schema(&mut self) {
         let sql = clickhouse::schema_sql(&self.source);
-        self.send(Ask::Schema, sql);
+        self.send(Ask::Schema, &sql);
     }
     /// The source's key (its URL without a password): names its project.
     pub fn key(&self) -> String {
@@ -232,11 +234,11 @@ impl Remote {
         Some(format!("errata-{}-{what}", self.session))
     }
 
-    fn send(&mut self, ask: Ask, sql: String) {
+    fn send(&mut self, ask: Ask, sql: &str) {
         let query_id = self.query_id(&ask);
         let req = self
             .source
-            .request_as(&sql, self.password.as_deref(), query_id.as_deref());
+            .request_as(sql, self.password.as_deref(), query_id.as_deref());
         let (tx, repaint) = (self.tx.clone(), self.repaint.clone());
         let server = self.source.server().to_owned();
         let generation = self.generation;
@@ -300,7 +302,7 @@ impl Remote {
 
     /// A new view: the filters, search, facets and label filter (as ids) sent as conditions;
     /// counted and faceted server-side, its pages fetched as the table asks.
-    pub fn requery(&mut self, filters: &Filters, ids: Option<(Vec<String>, bool)>) {
+    pub fn requery(&mut self, filters: &Filters, ids: Option<&(Vec<String>, bool)>) {
         let Some(d) = self.detected.clone() else {
             return;
         };
@@ -309,16 +311,16 @@ impl Remote {
         self.matched = None;
         self.error = None;
         self.selected = None;
-        self.conditions = d.conditions(&self.source, filters, ids.clone());
+        self.conditions = d.conditions(&self.source, filters, ids.cloned());
         let sql = clickhouse::count_sql(&self.source, &self.conditions);
-        self.send(Ask::Count, sql);
+        self.send(Ask::Count, &sql);
         for column in self.facet_columns() {
             // each facet counts over the rows every other filter keeps
             let mut others = filters.clone();
             others.facets.remove(&column);
-            let when = d.conditions(&self.source, &others, ids.clone());
+            let when = d.conditions(&self.source, &others, ids.cloned());
             let sql = clickhouse::facet_sql(&self.source, &column, &when, 12);
-            self.send(Ask::Facet(column), sql);
+            self.send(Ask::Facet(column), &sql);
         }
     }
 
@@ -360,7 +362,7 @@ impl Remote {
                 index * PAGE_ROWS,
                 PAGE_ROWS,
             );
-            self.send(Ask::Page(index), sql);
+            self.send(Ask::Page(index), &sql);
         }
     }
 
@@ -403,7 +405,7 @@ impl Remote {
             },
         );
         for (slot, sql) in queries.into_iter().enumerate() {
-            self.send(Ask::Records { job, slot }, sql);
+            self.send(Ask::Records { job, slot }, &sql);
         }
     }
 
@@ -467,7 +469,7 @@ impl Remote {
             ident(&id),
             req.seed
         );
-        self.send(Ask::Sample(req), sql);
+        self.send(Ask::Sample(req), &sql);
         Ok(())
     }
 
@@ -528,7 +530,7 @@ impl Remote {
                 None
             }
             (Ask::Records { job, slot }, result) => self.records_arrived(job, slot, result),
-            (Ask::Sample(req), Ok(rows)) => Some(self.sampled(req, rows)),
+            (Ask::Sample(req), Ok(rows)) => Some(Remote::sampled(req, &rows)),
             (_, Err(e)) => self.fail(current || a.generation == 0, e),
             _ => None, // an older view's answer
         }
@@ -570,7 +572,7 @@ impl Remote {
             &d.conditions(&self.source, &Filters::default(), None),
         );
         self.detected = Some(d);
-        self.send(Ask::Total, total);
+        self.send(Ask::Total, &total);
     }
 
     fn records_arrived(
@@ -613,7 +615,7 @@ impl Remote {
         })
     }
 
-    fn sampled(&mut self, req: SampleRequest, rows: Rows) -> Event {
+    fn sampled(req: SampleRequest, rows: &Rows) -> Event {
         let ids: Vec<String> = rows.rows.iter().map(|r| text(&r[0])).collect();
         let marked: Option<Vec<bool>> =
             matches!(req.strategy, Strategy::Oversample { .. }).then(|| {

@@ -97,8 +97,10 @@ fn a_view_is_counted_paged_faceted_and_opened_through_the_server() {
     r.poll();
     assert_eq!(r.total, Some(1000));
     assert_eq!(r.shown, vec!["judge".to_owned()]);
-    let mut f = Filters::default();
-    f.sql = "judge = 'fail'".into();
+    let mut f = Filters {
+        sql: "judge = 'fail'".into(),
+        ..Default::default()
+    };
     r.requery(&f, None);
     r.poll();
     assert_eq!(r.matched, Some(40));
@@ -139,8 +141,7 @@ fn a_view_is_counted_paged_faceted_and_opened_through_the_server() {
 #[test]
 fn answers_to_an_older_view_are_dropped() {
     let sent = Arc::new(Mutex::new(Vec::new()));
-    let held: Arc<Mutex<Vec<Box<dyn FnOnce(ehttp::Result<ehttp::Response>) + Send>>>> =
-        Default::default();
+    let held: Arc<Mutex<Vec<Done>>> = Default::default();
     let inner = fake(sent);
     let h = held.clone();
     let hold: Fetch = Arc::new(move |req: ehttp::Request, done| {
@@ -153,8 +154,10 @@ fn answers_to_an_older_view_are_dropped() {
     });
     let mut r = Remote::with_fetch("clickhouse://h/d/t", hold);
     r.poll();
-    let mut f = Filters::default();
-    f.sql = "old = 1".into();
+    let mut f = Filters {
+        sql: "old = 1".into(),
+        ..Default::default()
+    };
     r.requery(&f, None);
     f.sql = "new = 1".into();
     r.requery(&f, None);
