@@ -675,7 +675,7 @@ fn the_status_the_web_page_publishes_follows_the_app() {
         keys,
         [
             "dump", "traces", "spans", "tree", "shown", "reviewed", "failed", "coded", "loading",
-            "errors", "fonts"
+            "errors", "fonts", "remote"
         ]
     );
     // one record a trace: as many spans as traces, no span tree

@@ -366,6 +366,23 @@ pub struct AppStatus {
     pub errors: Vec<String>,
     /// The fallback fonts (fetched on demand in the browser) and any character none could draw.
     pub fonts: ui::fonts::FontReport,
+    /// A ClickHouse source, when one is open (`traces` then counts the traces fetched whole).
+    pub remote: Option<RemoteStatus>,
+}
+
+/// A ClickHouse source's figures in [`AppStatus`].
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct RemoteStatus {
+    /// The source (no password).
+    pub source: String,
+    /// Traces in it (once counted).
+    pub total: Option<u64>,
+    /// Traces the view matches (once counted).
+    pub matched: Option<u64>,
+    /// Row of the view opened.
+    pub selected: Option<u64>,
+    /// Requests on their way.
+    pub in_flight: usize,
 }
 
 impl ErrataApp {
@@ -399,6 +416,13 @@ impl ErrataApp {
                 .map(|n| n.text.clone())
                 .collect(),
             fonts: self.fonts.report(),
+            remote: self.remote.as_ref().map(|r| RemoteStatus {
+                source: r.key(),
+                total: r.total,
+                matched: r.matched,
+                selected: r.selected,
+                in_flight: r.in_flight,
+            }),
         }
     }
 }
