@@ -194,6 +194,42 @@ fn a_shortcut_that_focuses_a_box_hands_it_the_rest_of_the_frame() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The browser (eframe's web runner) sends a key's character before its key down.
+fn browser_keystrokes(text: &str) -> Vec<egui::Event> {
+    let mut events = keystrokes(text);
+    for i in 1..events.len() {
+        if matches!(events[i], egui::Event::Text(_))
+            && matches!(events[i - 1], egui::Event::Key { pressed: true, .. })
+        {
+            events.swap(i - 1, i);
+        }
+    }
+    events
+}
+
+#[test]
+fn a_shortcut_keeps_its_character_when_the_browser_sends_it_first() {
+    let dir = root("browser-order");
+    let mut h = app(&dir);
+    // a frame a keystroke, its character first, as the browser delivers them
+    let browser_type = |h: &mut Harness<'_, ErrataApp>, text: &str| {
+        for c in text.chars() {
+            h.input_mut()
+                .events
+                .extend(browser_keystrokes(&c.to_string()));
+            h.step();
+        }
+        h.run_steps(2);
+    };
+    browser_type(&mut h, "wlatency_ms > 1");
+    assert_eq!(h.state().filter_bar.sql, "latency_ms > 1");
+    press(&mut h, Key::Escape);
+    browser_type(&mut h, "tzzbp");
+    assert_eq!(h.state().draft.new_tag, "zzbp");
+    drop(h);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn state_of(h: &Harness<'_, ErrataApp>) -> (Option<Verdict>, Vec<String>) {
     h.state()
         .ws

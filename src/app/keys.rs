@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Seconds the character of a shortcut key is waited for (it is dropped when it comes).
+const SHORTCUT_CHAR_SECS: f64 = 0.5;
+
 impl ErrataApp {
     /// Keyboard shortcuts, read before anything is drawn. Every key of a frame that began with a
     /// text box focused belongs to that box, whatever the order of the frame's events (an Enter
@@ -9,9 +12,16 @@ impl ErrataApp {
     /// focuses a box (`e`, `t`, `/`, `w`, `g`) hands it the rest of the frame's keys, and the
     /// character a shortcut key types is dropped so that no box receives it.
     pub(super) fn keys(&mut self, ctx: &egui::Context) {
-        // the character of a shortcut pressed at the end of the last frame may arrive in this
-        // one (it follows its key): it is the shortcut's, never a box's
-        if let Some(c) = self.shortcut_char.take() {
+        // a pass egui runs again without the frame's input (after a discarded one) has no keys,
+        // and must not forget the character a shortcut of the discarded pass is still owed
+        if ctx.input(|i| i.events.is_empty()) {
+            return;
+        }
+        // the character of a shortcut may arrive frames after its key (in the browser it comes
+        // through the text box the shortcut focused): it is the shortcut's, never a box's. It is
+        // owed until the next character or key, for a moment at most.
+        if let Some((c, until)) = self.shortcut_char.take() {
+            let now = ctx.input(|i| i.time);
             ctx.input_mut(|i| {
                 let first_text = i.events.iter().position(|e| {
                     matches!(
@@ -19,10 +29,15 @@ impl ErrataApp {
                         egui::Event::Text(_) | egui::Event::Key { pressed: true, .. }
                     )
                 });
-                if let Some(at) = first_text
-                    && matches!(&i.events[at], egui::Event::Text(t) if t.eq_ignore_ascii_case(&c))
-                {
-                    i.events.remove(at);
+                match first_text {
+                    Some(at) => {
+                        if matches!(&i.events[at], egui::Event::Text(t) if t.eq_ignore_ascii_case(&c))
+                        {
+                            i.events.remove(at);
+                        }
+                    }
+                    None if now <= until => self.shortcut_char = Some((c, until)),
+                    None => {}
                 }
             });
         }
@@ -57,8 +72,17 @@ impl ErrataApp {
                             .find(|(m, k, _)| k == key && modifiers.matches_logically(*m))
                         {
                             to_box = matches!(effect, KeyEffect::Focus(_) | KeyEffect::Jump);
-                            drop_text = true;
-                            last_char = Some(key.symbol_or_name().to_owned());
+                            let symbol = key.symbol_or_name();
+                            // the browser sends a key's character before the key itself
+                            if matches!(i.events.last(), Some(egui::Event::Text(t)) if t.eq_ignore_ascii_case(symbol))
+                            {
+                                i.events.pop();
+                                drop_text = false;
+                                last_char = None;
+                            } else {
+                                drop_text = true;
+                                last_char = Some(symbol.to_owned());
+                            }
                             effects.push(effect.clone());
                             continue;
                         }
@@ -73,7 +97,9 @@ impl ErrataApp {
             }
         });
         // a shortcut whose character has not come yet: drop it when it comes
-        self.shortcut_char = last_char;
+        if let Some(c) = last_char {
+            self.shortcut_char = Some((c, ctx.input(|i| i.time) + SHORTCUT_CHAR_SECS));
+        }
         for effect in effects {
             match effect {
                 KeyEffect::Act(a) => self.pending.push(a),

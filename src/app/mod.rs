@@ -229,7 +229,7 @@ pub struct ErrataApp {
     /// without them exports ask for a path. Tests set it.
     pub file_dialogs: bool,
     /// The character of the last shortcut key, when it has not arrived yet (see `keys`).
-    shortcut_char: Option<String>,
+    shortcut_char: Option<(String, f64)>,
     /// Where remembered secrets live (errata's data folder natively).
     secret_dir: Option<std::path::PathBuf>,
     /// The LLM key as last remembered (to write the secret only when it changes).

@@ -542,6 +542,10 @@ impl Remote {
         if !current || e.contains("is killed") || e.contains("was cancelled") {
             return None;
         }
+        // the count and the facets of one view fail alike: said once
+        if self.error.as_ref() == Some(&e) {
+            return None;
+        }
         self.error = Some(e.clone());
         Some(Event::Failed(e))
     }
