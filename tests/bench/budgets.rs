@@ -16,6 +16,7 @@ use errata::trace::filter::{self, Search};
 use errata::trace::load::{self, Progress, Source};
 use errata::trace::view::{self, Sort, SortColumn};
 
+mod clickhouse;
 mod spans;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -79,6 +80,11 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     println!("errata benchmark: {threads} cores; medians of repeated runs\n");
+    // first, so that the process's peak memory is what a remote source costs
+    clickhouse::run();
+    if std::env::var("ERRATA_BENCH_ONLY").as_deref() == Ok("clickhouse") {
+        return;
+    }
     let mut frame_1k = None;
     for n in sizes {
         let path = dump(&dir, n);
