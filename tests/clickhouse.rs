@@ -286,3 +286,103 @@ fn labels_report_and_judge_run_headless_on_a_langfuse_source() {
     assert_eq!(judge["n"], 4, "{judge}");
     assert_eq!(judge["agreement"], 0.75, "{judge}");
 }
+
+/// Polls `r` until an event comes (or 20 s).
+fn next_events(r: &mut errata::workspace::remote::Remote) -> Vec<errata::workspace::remote::Event> {
+    let t = std::time::Instant::now();
+    while t.elapsed() < std::time::Duration::from_secs(20) {
+        let e = r.poll();
+        if !e.is_empty() {
+            return e;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("no answer in 20 s");
+}
+
+fn failure(r: &mut errata::workspace::remote::Remote) -> String {
+    match next_events(r).pop() {
+        Some(errata::workspace::remote::Event::Failed(e)) => e,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn refused_credentials_a_missing_table_and_an_unreachable_server_are_named() {
+    use errata::workspace::remote::Remote;
+    let quiet = std::sync::Arc::new(|| {});
+    // nothing listens on port 9
+    let mut r = Remote::open("clickhouse://default@127.0.0.1:9/d/t", None, quiet.clone()).unwrap();
+    let e = failure(&mut r);
+    assert!(
+        e.contains("ClickHouse at 127.0.0.1:9 cannot be reached"),
+        "{e}"
+    );
+    let Some(addr) = server() else { return };
+    let mut r = Remote::open(
+        &format!("clickhouse://nobody@{addr}/default/t"),
+        Some("x".into()),
+        quiet.clone(),
+    )
+    .unwrap();
+    let e = failure(&mut r);
+    assert!(
+        e.contains(&addr) && e.to_lowercase().contains("nobody"),
+        "{e}"
+    );
+    let mut r = Remote::open(
+        &format!("clickhouse://default@{addr}/default/no_such_table"),
+        None,
+        quiet,
+    )
+    .unwrap();
+    let e = failure(&mut r);
+    assert!(e.contains(&addr) && e.contains("no_such_table"), "{e}");
+}
+
+#[test]
+fn a_connection_dropped_mid_answer_is_an_error_not_a_hang() {
+    use std::io::{Read as _, Write as _};
+    // a stand-in server: answers the schema, then drops the connection mid-page
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = s.read(&mut buf);
+            let body = if i == 0 {
+                r#"{"meta":[{"name":"id","type":"String"},{"name":"input","type":"String"}],"data":[]}"#
+            } else {
+                r#"{"meta":[{"name":"n","type":"UInt64"}],"data":[["10"#
+            };
+            let promised = if i == 0 { body.len() } else { body.len() + 500 };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {promised}\r\n\r\n"
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(body.as_bytes());
+            // dropped: fewer bytes than promised
+        }
+    });
+    let mut r = errata::workspace::remote::Remote::open(
+        &format!("clickhouse://default@127.0.0.1:{port}/d/t"),
+        None,
+        std::sync::Arc::new(|| {}),
+    )
+    .unwrap();
+    assert_eq!(
+        next_events(&mut r),
+        vec![errata::workspace::remote::Event::Ready]
+    );
+    r.requery(&Default::default(), None);
+    let e = failure(&mut r);
+    assert!(
+        e.contains(&format!(
+            "ClickHouse at 127.0.0.1:{port}: the connection dropped mid-answer"
+        )),
+        "{e}"
+    );
+    assert!(!e.contains("max_query_size"), "the URL is left out: {e}");
+    assert_eq!(r.matched, None, "no count made up from a cut answer");
+}

@@ -8,8 +8,10 @@ use crate::trace::clickhouse::{self, Conditions, Rows, Source};
 use crate::workspace::remote::ANSWER_LIMIT;
 
 fn run(source: &Source, password: Option<&str>, sql: &str) -> Result<Rows, String> {
-    let resp = crate::net::fetch_blocking(source.request(sql, password), ANSWER_LIMIT)
-        .map_err(|e| format!("ClickHouse at {} cannot be reached: {e}", source.server()))?;
+    let req = source.request(sql, password);
+    let url = req.url.clone();
+    let resp = crate::net::fetch_blocking(req, ANSWER_LIMIT)
+        .map_err(|e| clickhouse::transport_error(source.server(), &url, &e))?;
     clickhouse::decode(source.server(), resp.status, &resp.bytes).map_err(|e| e.to_string())
 }
 

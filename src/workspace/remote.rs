@@ -242,6 +242,7 @@ impl Remote {
         let (tx, repaint) = (self.tx.clone(), self.repaint.clone());
         let server = self.source.server().to_owned();
         let generation = self.generation;
+        let url = req.url.clone();
         self.in_flight += 1;
         (self.fetch)(
             req,
@@ -249,7 +250,7 @@ impl Remote {
                 let result = match r {
                     Ok(resp) => clickhouse::decode(&server, resp.status, &resp.bytes)
                         .map_err(|e| e.to_string()),
-                    Err(e) => Err(format!("ClickHouse at {server} cannot be reached: {e}")),
+                    Err(e) => Err(clickhouse::transport_error(&server, &url, &e)),
                 };
                 let _ = tx.send(Answer {
                     generation,

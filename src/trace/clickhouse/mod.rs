@@ -200,6 +200,19 @@ impl Source {
     }
 }
 
+/// A request that got no whole answer, named by its server: unreachable, or dropped mid-answer.
+/// The request's URL is left out (in the browser it carries the password).
+pub fn transport_error(server: &str, url: &str, error: &str) -> String {
+    let e = error.replace(&format!(": {url}"), "").replace(url, "…");
+    if e.contains("response body") {
+        format!("ClickHouse at {server}: the connection dropped mid-answer ({e})")
+    } else if e.contains("larger than") || e.contains("timed out") {
+        format!("ClickHouse at {server}: {e}")
+    } else {
+        format!("ClickHouse at {server} cannot be reached: {e}")
+    }
+}
+
 /// Seconds a query may run on the server before it gives up (`max_execution_time`).
 pub const TIMEOUT_SECS: u32 = 30;
 

@@ -292,3 +292,34 @@ fn decodes_compact_answers_and_server_errors() {
     let e = decode("h:1", 200, b"<html>proxy</html>").unwrap_err();
     assert!(matches!(e, Error::Answer { .. }), "{e}");
 }
+
+#[test]
+fn transport_errors_name_the_server_and_never_the_url() {
+    let url = "http://h:1/?database=d&user=ana&password=secret";
+    let e = transport_error(
+        "h:1",
+        url,
+        &format!("the request failed (Connection refused): {url}"),
+    );
+    assert_eq!(
+        e,
+        "ClickHouse at h:1 cannot be reached: the request failed (Connection refused)"
+    );
+    let e = transport_error(
+        "h:1",
+        url,
+        &format!("the request failed (Failed to read response body: reset): {url}"),
+    );
+    assert!(
+        e.starts_with("ClickHouse at h:1: the connection dropped mid-answer"),
+        "{e}"
+    );
+    let e = transport_error(
+        "h:1",
+        url,
+        &format!(
+            "the response is larger than errata's limit of 512 MB for it; stopped reading: {url}"
+        ),
+    );
+    assert!(e.contains("larger than") && !e.contains("secret"), "{e}");
+}
