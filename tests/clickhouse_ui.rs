@@ -62,6 +62,14 @@ fn an_otel_table_is_read_paged_labelled_and_filtered_on_the_server() {
     let project = errata::persist::data_project_dir(&root, &url);
     let log = std::fs::read_to_string(project.join("labels.jsonl")).unwrap();
     assert!(log.contains("trace-1003") && log.contains("refuses a question"));
+    // next unreviewed skips the labelled trace, among the rows fetched
+    press(&mut h, Key::Home);
+    press(&mut h, Key::J);
+    press(&mut h, Key::J);
+    press(&mut h, Key::U);
+    step_until(&mut h, "the next unreviewed trace", |a| {
+        selected_id(a).as_deref() == Some("trace-1004")
+    });
     // the WHERE goes to the server, over any span of a trace
     press(&mut h, Key::W);
     type_text(&mut h, "StatusCode = 'STATUS_CODE_ERROR'");
@@ -261,4 +269,64 @@ fn a_review_batch_is_sampled_on_the_server_reproducibly() {
         first,
         "the same seed draws the same batch"
     );
+}
+
+#[test]
+fn the_open_clickhouse_form_opens_a_source_and_keeps_the_password_in_memory() {
+    let Some(addr) = common::clickhouse("errata_ui_form") else {
+        return;
+    };
+    let root = common::root("clickhouse-form");
+    let mut h = common::app(&root);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open ClickHouse…").click();
+    h.run_steps(2);
+    // a wrong password: the server refuses, the message names it, nothing is written
+    {
+        let f = h.state_mut().dialogs.clickhouse.as_mut().unwrap();
+        f.server = format!("http://{addr}");
+        f.database = "errata_ui_form".into();
+        f.table = "chats".into();
+        f.password = "not-the-password".into();
+    }
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    step_until(&mut h, "the refusal", |a| {
+        a.notices.iter().any(|n| n.error && n.text.contains(&addr))
+    });
+    assert!(h.state().dialogs.clickhouse.is_none());
+    // the app stays usable: the form again, without a password this time
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Open ClickHouse…").click();
+    h.run_steps(2);
+    {
+        let f = h.state_mut().dialogs.clickhouse.as_mut().unwrap();
+        f.server = format!("http://{addr}");
+        f.database = "errata_ui_form".into();
+        f.table = "chats".into();
+    }
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    step_until(&mut h, "the source", |a| {
+        matched(a) == Some(1000) && selected_id(a).is_some()
+    });
+    press(&mut h, Key::P);
+    step_until(&mut h, "a label", |a| a.status().reviewed == 1);
+    drop(h);
+    // the password is in no file errata wrote
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned();
+                assert!(!text.contains("not-the-password"), "{}", p.display());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
 }

@@ -250,6 +250,9 @@ impl ErrataApp {
         &mut self,
         pred: impl Fn(Option<&LabelEvent>, &crate::coding::Codebook) -> bool,
     ) {
+        if self.remote.is_some() {
+            return self.next_remote_where(pred);
+        }
         let Some(d) = &self.ws.data else { return };
         let Some(project) = &self.ws.project else {
             return;

@@ -207,6 +207,39 @@ impl ErrataApp {
         }
     }
 
+    /// Moves to the next row of the source's view, among the rows fetched so far, whose trace
+    /// `pred` accepts (the rest of the table is on the server: a label filter finds it there).
+    pub(super) fn next_remote_where(
+        &mut self,
+        pred: impl Fn(Option<&LabelEvent>, &crate::coding::Codebook) -> bool,
+    ) {
+        let (Some(r), Some(project)) = (&self.remote, &self.ws.project) else {
+            return;
+        };
+        let after = r.selected.map_or(0, |p| p + 1);
+        let positions = r.pages.cached_positions();
+        let (later, earlier): (Vec<u64>, Vec<u64>) =
+            positions.into_iter().partition(|&p| p >= after);
+        let found = later.into_iter().chain(earlier).find(|&pos| {
+            let id = r
+                .pages
+                .peek(pos)
+                .and_then(|row| row.first())
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                });
+            id.is_some_and(|id| pred(project.state(&id), &project.codebook))
+        });
+        match found {
+            Some(pos) => self.select_remote(pos),
+            None => self.notices.push(Notice {
+                text: "no such trace among the rows fetched so far; a label filter (e.g. verdict: unreviewed) finds them on the server".to_owned(),
+                error: false,
+            }),
+        }
+    }
+
     /// Moves the selection in the source's view by `delta` rows (or to a position).
     pub(super) fn move_remote(&mut self, target: i64) {
         let Some(n) = self.remote.as_ref().and_then(|r| r.matched) else {

@@ -87,6 +87,25 @@ impl Pages {
         page.rows.get((pos % PAGE_ROWS) as usize).map(Vec::as_slice)
     }
 
+    /// The row at `pos` when its page is here, without marking the page as used.
+    pub fn peek(&self, pos: u64) -> Option<&[Value]> {
+        let page = self.pages.get(&(pos / PAGE_ROWS))?;
+        page.rows.get((pos % PAGE_ROWS) as usize).map(Vec::as_slice)
+    }
+
+    /// Positions of the rows whose pages are here, in order.
+    pub fn cached_positions(&self) -> Vec<u64> {
+        let mut indices: Vec<u64> = self.pages.keys().copied().collect();
+        indices.sort_unstable();
+        indices
+            .into_iter()
+            .flat_map(|i| {
+                let n = self.pages[&i].rows.len() as u64;
+                (i * PAGE_ROWS)..(i * PAGE_ROWS + n)
+            })
+            .collect()
+    }
+
     fn touch(&mut self, index: u64) {
         if self.recent.back() != Some(&index) {
             self.recent.retain(|&i| i != index);

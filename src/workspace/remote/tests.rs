@@ -248,3 +248,38 @@ fn a_sample_is_drawn_from_unreviewed_traces_reproducibly() {
     };
     assert!(r.draw(bad, &p).unwrap_err().contains("predicate"));
 }
+
+#[test]
+fn stop_drops_what_is_on_its_way_and_kills_the_windows_queries() {
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let held: Arc<Mutex<Vec<Done>>> = Default::default();
+    let inner = fake(sent.clone());
+    let h = held.clone();
+    let hold: Fetch = Arc::new(move |req: ehttp::Request, done| {
+        let sql = String::from_utf8_lossy(&req.body).into_owned();
+        if sql.contains("OFFSET") {
+            h.lock().unwrap().push(done); // a slow page
+        } else {
+            inner(req, done);
+        }
+    });
+    let mut r = Remote::with_fetch("clickhouse://h/d/t", hold);
+    r.poll();
+    r.requery(&Filters::default(), None);
+    r.poll();
+    r.want(0..30);
+    assert_eq!(r.in_flight, 3, "the visible page and the two after it");
+    r.stop();
+    assert_eq!(r.in_flight, 0);
+    let kill = sent.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        kill.starts_with("KILL QUERY WHERE query_id LIKE 'errata-"),
+        "{kill}"
+    );
+    // the page answers after all: dropped, and it may be asked for again
+    for late in held.lock().unwrap().drain(..) {
+        late(Err("cancelled".into()));
+    }
+    assert!(r.poll().is_empty());
+    assert!(r.row(0).is_none());
+}
