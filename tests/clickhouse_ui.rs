@@ -330,3 +330,63 @@ fn the_open_clickhouse_form_opens_a_source_and_keeps_the_password_in_memory() {
     }
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn a_field_mapping_reads_the_table_and_the_fetched_traces_and_is_kept() {
+    let Some(addr) = common::clickhouse("errata_ui_mapping") else {
+        return;
+    };
+    let root = common::root("clickhouse-mapping");
+    let url = format!("clickhouse://default@{addr}/errata_ui_mapping/chats");
+    let mut h = common::app_opening_url(&root, &url);
+    step_until(&mut h, "the first trace", |a| {
+        matched(a) == Some(1000) && selected_id(a).is_some()
+    });
+    // the model's name as the output (what the mapping window sends)
+    let mut m = h.state().ws.data.as_ref().unwrap().store.mapping.clone();
+    m.output = Some(errata::trace::schema::FieldPath::top("model"));
+    {
+        let ctx = h.ctx.clone();
+        h.state_mut()
+            .apply(&ctx, errata::app::Action::SetMapping(m));
+    }
+    step_until(&mut h, "the table read again", |a| {
+        a.remote
+            .as_ref()
+            .is_some_and(|r| r.matched == Some(1000) && r.pages.cached() > 0)
+    });
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label("claude-haiku").next().is_some()
+            || h.query_all_by_label("gpt-4o-mini").next().is_some()
+    );
+    let out = |a: &ErrataApp| {
+        let d = a.ws.data.as_ref().unwrap();
+        let (_, o) =
+            errata::workspace::other_run::row_contents(&d.store, d.selected_row().unwrap());
+        errata::trace::content::plain_text(&o)
+    };
+    assert!(
+        ["gpt-4o-mini", "claude-haiku"].contains(&out(h.state()).trim()),
+        "{}",
+        out(h.state())
+    );
+    drop(h);
+    // kept in the project: a second window reads the table the same way
+    let mut h = common::app_opening_url(&root, &url);
+    step_until(&mut h, "the first trace again", |a| {
+        matched(a) == Some(1000) && selected_id(a).is_some()
+    });
+    assert_eq!(
+        h.state()
+            .remote
+            .as_ref()
+            .unwrap()
+            .detected
+            .as_ref()
+            .unwrap()
+            .output
+            .as_deref(),
+        Some("`model`")
+    );
+}

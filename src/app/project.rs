@@ -49,7 +49,9 @@ impl ErrataApp {
         // the field mapping, when the user changed it, is part of the project
         let mapping =
             (data.store.mapping != data.store.detected).then(|| data.store.mapping.clone());
-        if project.file.mapping != mapping {
+        // (a ClickHouse source's mapping is the project's own: its local store holds only what
+        // was fetched, and is read with it)
+        if self.remote.is_none() && project.file.mapping != mapping {
             project.file.mapping = mapping;
             if let Err(e) = project.store.save_project(&project.file) {
                 messages.push(Notice {

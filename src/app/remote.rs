@@ -85,6 +85,16 @@ impl ErrataApp {
             ..Default::default()
         };
         self.ws.data = Some(data);
+        // a mapping chosen before (kept in the project) reads the table's columns too
+        let mapping = self
+            .ws
+            .project
+            .as_ref()
+            .and_then(|p| p.file.mapping.clone());
+        if let (Some(m), Some(r)) = (&mapping, &mut self.remote) {
+            r.use_mapping(m);
+            self.settings.mappings.insert(r.key(), m.clone());
+        }
         self.refresh_view(ctx);
         let labelled: Vec<String> = self.ws.project.as_ref().map_or_else(Vec::new, |p| {
             p.labels

@@ -127,9 +127,18 @@ impl ErrataApp {
             // the fetched traces are read again with it; the table's columns stay the server's
             let key = r.key();
             mapping.grouping_chosen = true;
-            self.settings.mappings.insert(key, mapping);
+            if let Some(r) = &mut self.remote {
+                r.use_mapping(&mapping);
+            }
+            self.settings.mappings.insert(key, mapping.clone());
+            if let Some(p) = &mut self.ws.project {
+                p.file.mapping = Some(mapping);
+                let saved = p.store.save_project(&p.file);
+                self.report(saved);
+            }
             let id = self.selected_trace().map(|(_, id)| id);
-            return self.rebuild_local(id.as_deref());
+            self.rebuild_local(id.as_deref());
+            return self.remote_requery();
         }
         let Some(d) = self.ws.data.take() else { return };
         let key = d.key.clone();

@@ -338,6 +338,25 @@ impl Remote {
             .collect()
     }
 
+    /// The table's input and output read from the columns a field mapping names (top-level
+    /// fields that are columns of the table; others keep what detection chose).
+    pub fn use_mapping(&mut self, mapping: &crate::trace::FieldMapping) {
+        let Some(d) = &mut self.detected else { return };
+        let column = |p: &Option<crate::trace::schema::FieldPath>| {
+            let name = p.as_ref().filter(|p| p.0.len() == 1)?.0[0].clone();
+            self.schema
+                .iter()
+                .any(|(c, _)| *c == name)
+                .then(|| ident(&name))
+        };
+        if let Some(c) = column(&mapping.input) {
+            d.input = Some(c);
+        }
+        if let Some(c) = column(&mapping.output) {
+            d.output = Some(c);
+        }
+    }
+
     /// Sorts the view by `column` (`None`: the id's order).
     pub fn sort(&mut self, order: Option<(String, bool)>) {
         self.order = order;
