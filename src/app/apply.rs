@@ -8,12 +8,39 @@ impl ErrataApp {
     /// Applies one action (after the frame that produced it).
     pub fn apply(&mut self, ctx: &egui::Context, action: Action) {
         let mut action = Some(action);
+        action = action.and_then(|a| self.apply_remote(ctx, a));
         action = action.and_then(|a| self.apply_open_and_move(ctx, a));
         action = action.and_then(|a| self.apply_coding(ctx, a));
         action = action.and_then(|a| self.apply_codebook(ctx, a));
         action = action.and_then(|a| self.apply_filters(ctx, a));
         action = action.and_then(|a| self.apply_weekly(ctx, a));
         debug_assert!(action.is_none(), "an action no group handles: {action:?}");
+    }
+
+    /// Opening a ClickHouse source, rows of its view, stopping its requests.
+    fn apply_remote(&mut self, ctx: &egui::Context, action: Action) -> Option<Action> {
+        match action {
+            Action::OpenUrl(url) if remote::is_clickhouse(&url) => {
+                self.open_clickhouse(ctx, &url, None);
+            }
+            Action::OpenClickHouse(url) => {
+                let password = self
+                    .dialogs
+                    .clickhouse
+                    .take()
+                    .map(|f| f.password)
+                    .filter(|p| !p.is_empty());
+                self.open_clickhouse(ctx, &url, password);
+            }
+            Action::SelectRemote(pos) => self.select_remote(pos),
+            Action::StopRemote => {
+                if let Some(r) = &mut self.remote {
+                    r.stop();
+                }
+            }
+            other => return Some(other),
+        }
+        None
     }
 
     /// Opening dumps, moving through the view, columns and notices.
@@ -42,25 +69,7 @@ impl ErrataApp {
                 let sources: Vec<Source> = sources.into_iter().map(|s| s.0).collect();
                 self.start_files(ctx, sources);
             }
-            Action::OpenUrl(url) if remote::is_clickhouse(&url) => {
-                self.open_clickhouse(ctx, &url, None);
-            }
             Action::OpenUrl(url) => self.start_url(ctx, url),
-            Action::OpenClickHouse(url) => {
-                let password = self
-                    .dialogs
-                    .clickhouse
-                    .take()
-                    .map(|f| f.password)
-                    .filter(|p| !p.is_empty());
-                self.open_clickhouse(ctx, &url, password);
-            }
-            Action::SelectRemote(pos) => self.select_remote(pos),
-            Action::StopRemote => {
-                if let Some(r) = &mut self.remote {
-                    r.stop();
-                }
-            }
             Action::CompareWithRun => {
                 self.loading_other_run = true;
                 self.open_dialog(ctx);

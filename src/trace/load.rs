@@ -207,30 +207,6 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-impl Loaded {
-    /// No traces yet: a remote source before any of its traces was fetched whole.
-    pub fn empty(name: &str) -> Result<Loaded, LoadError> {
-        let store = TraceStore::new(
-            String::new(),
-            vec![name.to_owned()],
-            vec![None],
-            std::iter::once(0..0).collect(),
-            Vec::new(),
-            Vec::new(),
-            FieldMapping::default(),
-            FieldMapping::default(),
-            Vec::new(),
-            None,
-        )?;
-        Ok(Loaded {
-            store,
-            skipped: Vec::new(),
-            skipped_count: 0,
-            warnings: Vec::new(),
-        })
-    }
-}
-
 /// A dump whose text is decoded and split into records, with its field mapping decided,
 /// ready to be parsed range by range.
 pub struct Prepared {

@@ -152,3 +152,27 @@ pub(super) fn grouped_columns(
     }
     Ok((grouped.traces, out, Some((grouped.index, grouped.ids))))
 }
+
+impl super::Loaded {
+    /// No traces yet: a remote source before any of its traces was fetched whole.
+    pub fn empty(name: &str) -> Result<super::Loaded, super::LoadError> {
+        let store = crate::trace::TraceStore::new(
+            String::new(),
+            vec![name.to_owned()],
+            vec![None],
+            std::iter::once(0..0).collect(),
+            Vec::new(),
+            Vec::new(),
+            crate::trace::FieldMapping::default(),
+            crate::trace::FieldMapping::default(),
+            Vec::new(),
+            None,
+        )?;
+        Ok(super::Loaded {
+            store,
+            skipped: Vec::new(),
+            skipped_count: 0,
+            warnings: Vec::new(),
+        })
+    }
+}
