@@ -22,8 +22,9 @@ use crate::trace::view::Filters;
 /// body cannot fill the memory).
 pub const ANSWER_LIMIT: usize = 512 << 20;
 
-/// Characters of input and output a table cell fetches (cut by the server).
-pub const CELL_CHARS: usize = 300;
+/// Characters of input and output a table cell fetches (cut by the server; enough for most chat
+/// messages to arrive whole and read as a conversation).
+pub const CELL_CHARS: usize = 1_000;
 /// Characters of a metadata cell.
 const META_CHARS: usize = 80;
 /// Pages kept (200 rows each): the cache's bound, whatever the table's size.
@@ -524,8 +525,8 @@ impl Remote {
                 None
             }
             (Ask::Page(index), Ok(rows)) => {
-                self.pages
-                    .arrived(a.generation, index, Page { rows: rows.rows });
+                let rows = rows.rows.into_iter().map(preview_row).collect();
+                self.pages.arrived(a.generation, index, Page { rows });
                 None
             }
             (Ask::Page(index), Err(e)) => {
@@ -704,6 +705,50 @@ pub fn id_set(
         .map(|e| e.trace_id.clone())
         .collect();
     Some((ids, !keeps_unlabelled))
+}
+
+/// A page's row with its input and output as the table shows them: a conversation's turn, or
+/// the text (read once, when the page arrives).
+fn preview_row(mut row: Vec<Value>) -> Vec<Value> {
+    use crate::trace::content::{self, Side};
+    for (i, side) in [(1, Side::Input), (2, Side::Output)] {
+        if let Some(Value::String(s)) = row.get(i) {
+            let text = cell_preview(s, side);
+            row[i] = Value::String(content::one_line(&text, super::PREVIEW_CHARS));
+        }
+    }
+    row
+}
+
+/// What a cell's text reads as: JSON (a message list, a message) as its turn, JSON cut short by
+/// the server as its last whole `content` string, anything else as it is.
+pub fn cell_preview(text: &str, side: crate::trace::content::Side) -> String {
+    use crate::trace::content;
+    let t = text.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return text.to_owned();
+    }
+    if serde_json::from_str::<Value>(t).is_ok() {
+        return content::preview(&content::from_raw(Some(t)), side, super::PREVIEW_CHARS);
+    }
+    // cut: the last string value of a "content" key that arrived whole
+    let mut last = None;
+    let mut rest = t;
+    while let Some(at) = rest.find("\"content\"") {
+        rest = &rest[at + 9..];
+        let Some(open) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let open = open.trim_start();
+        if !open.starts_with('"') {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_str(open);
+        if let Ok(s) = <String as serde::Deserialize>::deserialize(&mut de) {
+            last = Some(s);
+        }
+    }
+    last.unwrap_or_else(|| text.to_owned())
 }
 
 fn first_u64(rows: &Rows) -> Option<u64> {

@@ -283,3 +283,14 @@ fn stop_drops_what_is_on_its_way_and_kills_the_windows_queries() {
     assert!(r.poll().is_empty());
     assert!(r.row(0).is_none());
 }
+
+#[test]
+fn cells_read_as_a_conversation_whole_or_cut() {
+    use crate::trace::content::Side;
+    let whole = r#"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "A dinner for 3"}]}"#;
+    assert!(cell_preview(whole, Side::Input).contains("A dinner for 3"));
+    let cut = r#"[{"role": "user", "content": "first"}, {"role": "assistant", "content": "second \"quoted\""}, {"role": "user", "content": "thi"#;
+    assert_eq!(cell_preview(cut, Side::Input), "second \"quoted\"");
+    assert_eq!(cell_preview("plain text", Side::Output), "plain text");
+    assert_eq!(cell_preview("{not json", Side::Output), "{not json");
+}
