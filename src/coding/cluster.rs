@@ -1,109 +1,21 @@
-//! The offline clusterer for axial coding: TF-IDF over words and character trigrams, cosine
-//! similarity, average-linkage agglomerative clustering cut at 3–7 groups, each named from its
-//! most distinctive words. Deterministic; no network; runs in the browser too.
+//! The offline clusterer for axial coding: each note read as stems, two-word phrases and the
+//! failure concepts it names (`lexicon.rs`), weighted by TF-IDF and compared by cosine; grouped
+//! by spherical k-means for each k in 3–7 and the k whose grouping separates best (silhouette)
+//! kept; each group named from the concept most of its notes share, else from its most
+//! characteristic phrase. Notes with nothing to go by are left unassigned. Deterministic; no
+//! network; runs in the browser too.
 
 use std::collections::HashMap;
 
+use super::lexicon::{self, CONCEPTS};
 use crate::llm::proposal::{Proposal, ProposedCategory};
 
-const STOP: &[&str] = &[
-    "the",
-    "a",
-    "an",
-    "and",
-    "or",
-    "of",
-    "to",
-    "in",
-    "on",
-    "for",
-    "is",
-    "was",
-    "it",
-    "its",
-    "that",
-    "this",
-    "with",
-    "as",
-    "at",
-    "be",
-    "by",
-    "not",
-    "no",
-    "but",
-    "are",
-    "were",
-    "did",
-    "does",
-    "do",
-    "has",
-    "have",
-    "had",
-    "from",
-    "they",
-    "them",
-    "their",
-    "he",
-    "she",
-    "his",
-    "her",
-    "you",
-    "your",
-    "we",
-    "our",
-    "i",
-    "me",
-    "my",
-    "so",
-    "if",
-    "then",
-    "than",
-    "when",
-    "which",
-    "who",
-    "what",
-    "there",
-    "here",
-    "about",
-    "into",
-    "out",
-    "up",
-    "down",
-    "too",
-    "very",
-    "just",
-    "also",
-    "ai",
-    "bot",
-    "user",
-    "assistant",
-    "model",
-    "should",
-    "would",
-    "could",
-    "can",
-    "will",
-];
-
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() >= 2 && !STOP.contains(w))
-        .map(str::to_owned)
-        .collect()
-}
-
-fn features(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for w in words(text) {
-        let padded: Vec<char> = format!(" {w} ").chars().collect();
-        for t in padded.windows(3) {
-            out.push(format!("#{}", t.iter().collect::<String>()));
-        }
-        out.push(w);
-    }
-    out
-}
+/// A concept counts this many times a word.
+const CONCEPT_WEIGHT: f32 = 5.0;
+/// A note less similar than this to its group's centre is left unassigned.
+const FAR_FROM_GROUP: f32 = 0.2;
+/// A group takes its concept's name when at least this share of its notes say it.
+const NAMED_BY_CONCEPT: f32 = 0.4;
 
 type Vector = Vec<(usize, f32)>;
 
@@ -123,139 +35,421 @@ fn cosine(a: &Vector, b: &Vector) -> f32 {
     dot
 }
 
-/// Average-linkage agglomeration of the notes' vectors into about √n groups (3–7), largest
-/// first, each group's notes in order.
-fn agglomerate(vectors: &[Vector]) -> Vec<Vec<usize>> {
-    let n = vectors.len();
-    let target = ((n as f64).sqrt().round() as usize).clamp(3, 7).min(n);
-    let sim: Vec<Vec<f32>> = (0..n)
-        .map(|i| (0..n).map(|j| cosine(&vectors[i], &vectors[j])).collect())
+/// A note's features with their raw weights: stems, two-word phrases, concepts.
+fn features(note: &str) -> Vec<(String, f32)> {
+    let stems: Vec<String> = lexicon::words(note)
+        .iter()
+        .map(|w| lexicon::stem(w))
         .collect();
-    let mut clusters: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-    while clusters.len() > target {
-        let mut best = (f32::MIN, 0, 1);
-        for a in 0..clusters.len() {
-            for b in a + 1..clusters.len() {
-                let mut s = 0.0;
-                for &i in &clusters[a] {
-                    for &j in &clusters[b] {
-                        s += sim[i][j];
-                    }
-                }
-                let s = s / (clusters[a].len() * clusters[b].len()) as f32;
-                if s > best.0 {
-                    best = (s, a, b);
-                }
-            }
-        }
-        let (_, a, b) = best;
-        let merged = clusters.remove(b);
-        clusters[a].extend(merged);
-        clusters[a].sort_unstable();
-    }
-    clusters.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
-    clusters
+    let mut out: Vec<(String, f32)> = stems.iter().map(|s| (s.clone(), 1.0)).collect();
+    out.extend(
+        stems
+            .windows(2)
+            .map(|p| (format!("{} {}", p[0], p[1]), 1.0)),
+    );
+    out.extend(
+        lexicon::concepts(&stems)
+            .into_iter()
+            .map(|c| (c.key.to_owned(), CONCEPT_WEIGHT)),
+    );
+    out
 }
 
-/// Clusters `notes` into 3–7 named groups (fewer when there are fewer notes).
-pub fn cluster(notes: &[String]) -> Proposal {
-    let n = notes.len();
-    if n == 0 {
-        return Proposal::default();
-    }
-    // vocabulary and document frequencies
-    let docs: Vec<Vec<String>> = notes.iter().map(|t| features(t)).collect();
-    let mut vocab: HashMap<&str, usize> = HashMap::new();
+/// The notes as unit TF-IDF vectors over one vocabulary (empty: nothing to go by).
+fn vectorise(notes: &[String]) -> (Vec<Vector>, Vec<String>, Vec<usize>) {
+    let docs: Vec<Vec<(String, f32)>> = notes.iter().map(|t| features(t)).collect();
+    let mut vocab: HashMap<String, usize> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
     let mut df: Vec<usize> = Vec::new();
     for d in &docs {
         let mut seen = std::collections::HashSet::new();
-        for f in d {
-            let next = vocab.len();
-            let id = *vocab.entry(f.as_str()).or_insert(next);
-            if id == df.len() {
+        for (f, _) in d {
+            let id = *vocab.entry(f.clone()).or_insert_with(|| {
+                names.push(f.clone());
                 df.push(0);
-            }
+                names.len() - 1
+            });
             if seen.insert(id) {
                 df[id] += 1;
             }
         }
     }
-    let vectors: Vec<Vector> = docs
+    let n = notes.len() as f32;
+    let vectors = docs
         .iter()
         .map(|d| {
             let mut tf: HashMap<usize, f32> = HashMap::new();
-            for f in d {
-                *tf.entry(vocab[f.as_str()]).or_insert(0.0) += 1.0;
+            for (f, w) in d {
+                *tf.entry(vocab[f]).or_insert(0.0) += w;
             }
+            // a feature of one note only groups nothing
             let mut v: Vector = tf
                 .into_iter()
-                .map(|(id, c)| {
-                    (
-                        id,
-                        c * ((1.0 + n as f32) / (1.0 + df[id] as f32)).ln().max(0.0) + 1e-6,
-                    )
-                })
+                .filter(|(id, _)| df[*id] > 1)
+                .map(|(id, c)| (id, c * ((1.0 + n) / (1.0 + df[id] as f32)).ln().max(0.05)))
                 .collect();
-            let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt().max(1e-9);
-            for x in &mut v {
-                x.1 /= norm;
+            let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                for x in &mut v {
+                    x.1 /= norm;
+                }
             }
             v.sort_by_key(|(id, _)| *id);
             v
         })
         .collect();
-    let clusters = agglomerate(&vectors);
-    // names from the most distinctive words of each cluster
-    let word_ids: HashMap<usize, &str> = vocab
+    (vectors, names, df)
+}
+
+/// The mean of `members`' vectors, unit length.
+fn centroid(vectors: &[Vector], members: &[usize]) -> Vector {
+    let mut sum: HashMap<usize, f32> = HashMap::new();
+    for &i in members {
+        for &(id, x) in &vectors[i] {
+            *sum.entry(id).or_insert(0.0) += x;
+        }
+    }
+    let mut v: Vector = sum.into_iter().collect();
+    let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt().max(1e-9);
+    for x in &mut v {
+        x.1 /= norm;
+    }
+    v.sort_by_key(|(id, _)| *id);
+    v
+}
+
+/// Spherical k-means of the notes `items` into `k` groups, seeded by farthest points from the
+/// most typical note (deterministic).
+fn kmeans(vectors: &[Vector], items: &[usize], k: usize) -> Vec<usize> {
+    kmeans_from(vectors, items, seeds(vectors, items, k))
+}
+
+/// Farthest-point seeds from the most typical note.
+fn seeds(vectors: &[Vector], items: &[usize], k: usize) -> Vec<Vector> {
+    let all = centroid(vectors, items);
+    let first = *items
         .iter()
-        .filter(|(f, _)| !f.starts_with('#'))
-        .map(|(f, id)| (*id, *f))
-        .collect();
-    let categories = clusters
-        .iter()
-        .map(|members| {
-            let mut inside: HashMap<usize, f32> = HashMap::new();
-            for &i in members {
-                for &(id, x) in &vectors[i] {
-                    if word_ids.contains_key(&id) {
-                        *inside.entry(id).or_insert(0.0) += x;
-                    }
-                }
-            }
-            let mut top: Vec<(usize, f32)> = inside
-                .into_iter()
-                .map(|(id, x)| {
-                    (
-                        id,
-                        x / members.len() as f32 * (df[id] as f32 / n as f32).sqrt().max(0.1),
-                    )
-                })
+        .max_by(|&&a, &&b| {
+            cosine(&vectors[a], &all)
+                .total_cmp(&cosine(&vectors[b], &all))
+                .then(b.cmp(&a))
+        })
+        .unwrap_or(&items[0]);
+    let mut centres: Vec<Vector> = vec![vectors[first].clone()];
+    while centres.len() < k {
+        let next = items
+            .iter()
+            .copied()
+            .max_by(|&a, &b| {
+                let near = |i: usize| {
+                    centres
+                        .iter()
+                        .map(|c| cosine(&vectors[i], c))
+                        .fold(f32::MIN, f32::max)
+                };
+                near(b).total_cmp(&near(a)).then(b.cmp(&a))
+            })
+            .unwrap_or(items[0]);
+        centres.push(vectors[next].clone());
+    }
+    centres
+}
+
+/// Spherical k-means from `centres`.
+fn kmeans_from(vectors: &[Vector], items: &[usize], mut centres: Vec<Vector>) -> Vec<usize> {
+    let k = centres.len();
+    let mut assign = vec![usize::MAX; items.len()];
+    for _ in 0..30 {
+        let fresh: Vec<usize> = items
+            .iter()
+            .map(|&i| {
+                (0..k)
+                    .max_by(|&a, &b| {
+                        cosine(&vectors[i], &centres[a])
+                            .total_cmp(&cosine(&vectors[i], &centres[b]))
+                            .then(b.cmp(&a))
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        if fresh == assign {
+            break;
+        }
+        assign = fresh;
+        for (g, c) in centres.iter_mut().enumerate() {
+            let members: Vec<usize> = items
+                .iter()
+                .zip(&assign)
+                .filter(|(_, a)| **a == g)
+                .map(|(i, _)| *i)
                 .collect();
-            top.sort_by(|a, b| b.1.total_cmp(&a.1).then(word_ids[&a.0].cmp(word_ids[&b.0])));
-            let terms: Vec<&str> = top.iter().take(3).map(|(id, _)| word_ids[id]).collect();
-            ProposedCategory {
-                name: if terms.is_empty() {
-                    "other".to_owned()
-                } else {
-                    terms[..terms.len().min(2)].join(" / ")
-                },
-                description: format!(
-                    "{} notes, most about: {}.",
-                    members.len(),
-                    if terms.is_empty() {
-                        "various".to_owned()
-                    } else {
-                        terms.join(", ")
-                    }
-                ),
-                examples: members.iter().map(|&i| notes[i].clone()).collect(),
+            if !members.is_empty() {
+                *c = centroid(vectors, &members);
             }
+        }
+    }
+    assign
+}
+
+/// Notes per concept, chosen greedily (the concept most uncovered notes say, then the next over
+/// the rest) while a concept still covers at least 5 % of the notes (and 3), at most 7.
+fn concept_seeds(vectors: &[Vector], items: &[usize], names: &[String]) -> Vec<Vec<usize>> {
+    let min = (items.len() as f32 * 0.05).ceil().max(3.0) as usize;
+    let says = |i: usize| -> Vec<usize> {
+        vectors[i]
+            .iter()
+            .filter(|(id, _)| names[*id].starts_with('@'))
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    let mut left: Vec<usize> = items.to_vec();
+    let mut out = Vec::new();
+    while out.len() < 7 {
+        let mut count: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &i in &left {
+            for c in says(i) {
+                count.entry(c).or_default().push(i);
+            }
+        }
+        let Some((_, members)) = count
+            .into_iter()
+            .max_by(|a, b| a.1.len().cmp(&b.1.len()).then(b.0.cmp(&a.0)))
+        else {
+            break;
+        };
+        if members.len() < min {
+            break;
+        }
+        left.retain(|i| !members.contains(i));
+        out.push(members);
+    }
+    out
+}
+
+/// The mean silhouette of a grouping (cosine distance): how much closer notes are to their
+/// own group than to the nearest other.
+fn silhouette(sim: &[Vec<f32>], assign: &[usize], k: usize) -> f32 {
+    let n = assign.len();
+    let mut total = 0.0;
+    for i in 0..n {
+        let mut sums = vec![(0.0f32, 0usize); k];
+        for j in 0..n {
+            if i != j {
+                sums[assign[j]].0 += 1.0 - sim[i][j];
+                sums[assign[j]].1 += 1;
+            }
+        }
+        let own = sums[assign[i]];
+        if own.1 == 0 {
+            continue; // a group of one scores 0
+        }
+        let a = own.0 / own.1 as f32;
+        let b = (0..k)
+            .filter(|&g| g != assign[i] && sums[g].1 > 0)
+            .map(|g| sums[g].0 / sums[g].1 as f32)
+            .fold(f32::MAX, f32::min);
+        if b < f32::MAX {
+            total += (b - a) / a.max(b).max(1e-9);
+        }
+    }
+    total / n.max(1) as f32
+}
+
+/// Clusters `notes` into 3–7 named groups (fewer when there are fewer notes); notes with
+/// nothing to group by are left unassigned.
+pub fn cluster(notes: &[String]) -> Proposal {
+    if notes.is_empty() {
+        return Proposal::default();
+    }
+    let (vectors, names, df) = vectorise(notes);
+    let items: Vec<usize> = (0..notes.len())
+        .filter(|&i| !vectors[i].is_empty())
+        .collect();
+    let unassigned_empty: Vec<String> = (0..notes.len())
+        .filter(|i| vectors[*i].is_empty())
+        .map(|i| notes[i].clone())
+        .collect();
+    if items.is_empty() {
+        return Proposal {
+            categories: vec![ProposedCategory {
+                name: "other".to_owned(),
+                description: format!("{} notes with no word in common.", notes.len()),
+                examples: notes.to_vec(),
+            }],
+            ..Default::default()
+        };
+    }
+    let sim: Vec<Vec<f32>> = items
+        .iter()
+        .map(|&i| {
+            items
+                .iter()
+                .map(|&j| cosine(&vectors[i], &vectors[j]))
+                .collect()
         })
         .collect();
+    let most = items.len().min(7);
+    let fewest = 3.min(most);
+    let mut best: Option<(f32, usize, Vec<usize>)> = None;
+    // the concepts that cover the notes, largest first: the groups' seeds
+    let covered = concept_seeds(&vectors, &items, &names);
+    if covered.len() >= fewest {
+        let k = covered.len().min(most);
+        let centres = covered
+            .iter()
+            .take(k)
+            .map(|m| centroid(&vectors, m))
+            .collect();
+        let assign = kmeans_from(&vectors, &items, centres);
+        best = Some((f32::MAX, k, assign));
+    }
+    let seeded = best.is_some();
+    for k in (fewest..=most).filter(|_| !seeded) {
+        let assign = kmeans(&vectors, &items, k);
+        let used = {
+            let mut u = assign.clone();
+            u.sort_unstable();
+            u.dedup();
+            u.len()
+        };
+        let score = silhouette(&sim, &assign, k);
+        if used == k && best.as_ref().is_none_or(|b| score > b.0 + 1e-4) {
+            best = Some((score, k, assign));
+        }
+    }
+    let (_, k, assign) = best.unwrap_or_else(|| (0.0, 1, vec![0; items.len()]));
+    let mut groups: Vec<Vec<usize>> = (0..k)
+        .map(|g| {
+            items
+                .iter()
+                .zip(&assign)
+                .filter(|(_, a)| **a == g)
+                .map(|(i, _)| *i)
+                .collect()
+        })
+        .filter(|m: &Vec<usize>| !m.is_empty())
+        .collect();
+    // a note far from its group's centre was put there for want of a better place: left out
+    let mut unassigned = unassigned_empty;
+    for g in &mut groups {
+        let centre = centroid(&vectors, g);
+        g.retain(|&i| {
+            let keep = cosine(&vectors[i], &centre) >= FAR_FROM_GROUP;
+            if !keep {
+                unassigned.push(notes[i].clone());
+            }
+            keep
+        });
+    }
+    groups.retain(|g| !g.is_empty());
+    groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+    let mut categories: Vec<ProposedCategory> = groups
+        .iter()
+        .map(|members| named(members, notes, &vectors, &names, &df))
+        .collect();
+    dedupe_names(&mut categories);
     Proposal {
         categories,
-        unassigned: Vec::new(),
+        unassigned,
         rejected_examples: Vec::new(),
+    }
+}
+
+/// A group's category: named from the concept most of its notes say, else its most
+/// characteristic phrase or word; its examples are its notes, the most typical first.
+fn named(
+    members: &[usize],
+    notes: &[String],
+    vectors: &[Vector],
+    names: &[String],
+    df: &[usize],
+) -> ProposedCategory {
+    let n = notes.len() as f32;
+    let mut weight: HashMap<usize, (f32, usize)> = HashMap::new();
+    for &i in members {
+        for &(id, x) in &vectors[i] {
+            let e = weight.entry(id).or_insert((0.0, 0));
+            e.0 += x;
+            e.1 += 1;
+        }
+    }
+    let size = members.len() as f32;
+    let concept = weight
+        .iter()
+        .filter(|(id, (_, c))| names[**id].starts_with('@') && *c as f32 >= NAMED_BY_CONCEPT * size)
+        .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(a.0)))
+        .and_then(|(id, _)| CONCEPTS.iter().find(|c| c.key == names[*id]));
+    // distinctive: frequent inside, rare outside; phrases before single words
+    let mut terms: Vec<(usize, f32)> = weight
+        .iter()
+        .filter(|(id, (_, c))| !names[**id].starts_with('@') && *c >= 2)
+        .map(|(id, (x, c))| {
+            let inside = *c as f32 / size;
+            let outside = (df[*id] - c) as f32 / (n - size).max(1.0);
+            let phrase = if names[*id].contains(' ') { 1.5 } else { 1.0 };
+            (*id, (inside - outside) * phrase + x * 1e-3)
+        })
+        .collect();
+    terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(names[a.0].cmp(&names[b.0])));
+    let words: Vec<String> = terms
+        .iter()
+        .take(3)
+        .map(|(id, _)| readable(&names[*id], members, notes))
+        .collect();
+    let name = match (concept, words.first()) {
+        (Some(c), _) => c.name.to_owned(),
+        (None, Some(w)) => w.clone(),
+        (None, None) => "other".to_owned(),
+    };
+    let centre = centroid(vectors, members);
+    let mut examples: Vec<usize> = members.to_vec();
+    examples.sort_by(|&a, &b| {
+        cosine(&vectors[b], &centre)
+            .total_cmp(&cosine(&vectors[a], &centre))
+            .then(a.cmp(&b))
+    });
+    ProposedCategory {
+        name,
+        description: format!(
+            "{} notes, most about: {}.",
+            members.len(),
+            if words.is_empty() {
+                "various".to_owned()
+            } else {
+                words.join(", ")
+            }
+        ),
+        examples: examples.iter().map(|&i| notes[i].clone()).collect(),
+    }
+}
+
+/// A stem or phrase of stems as the notes wrote it (the first word each stem came from).
+fn readable(feature: &str, members: &[usize], notes: &[String]) -> String {
+    feature
+        .split(' ')
+        .map(|s| {
+            members
+                .iter()
+                .flat_map(|&i| lexicon::words(&notes[i]))
+                .find(|w| lexicon::stem(w) == s)
+                .unwrap_or_else(|| s.to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Two groups with one name: the second gets its most characteristic word too.
+fn dedupe_names(categories: &mut [ProposedCategory]) {
+    for i in 1..categories.len() {
+        if categories[..i].iter().any(|c| c.name == categories[i].name) {
+            let extra = categories[i]
+                .description
+                .split_once(": ")
+                .and_then(|(_, w)| w.split(", ").next())
+                .map(|w| w.trim_end_matches('.').to_owned())
+                .unwrap_or_else(|| format!("{}", i + 1));
+            categories[i].name = format!("{} ({extra})", categories[i].name);
+        }
     }
 }
 
@@ -380,5 +574,50 @@ mod against_tests {
         assert_eq!(p.categories[0].examples, ["wrong date"]);
         let rest: usize = p.categories[1..].iter().map(|c| c.examples.len()).sum();
         assert_eq!(rest, 2);
+    }
+}
+
+/// The adjusted Rand index of two partitions of the same items (labels per item): 1 when they
+/// agree exactly, about 0 for a chance agreement (Hubert and Arabie, 1985).
+pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return 1.0;
+    }
+    let pairs = |x: f64| x * (x - 1.0) / 2.0;
+    let mut table: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut rows: HashMap<usize, f64> = HashMap::new();
+    let mut cols: HashMap<usize, f64> = HashMap::new();
+    for i in 0..n {
+        *table.entry((a[i], b[i])).or_insert(0.0) += 1.0;
+        *rows.entry(a[i]).or_insert(0.0) += 1.0;
+        *cols.entry(b[i]).or_insert(0.0) += 1.0;
+    }
+    let index: f64 = table.values().map(|&x| pairs(x)).sum();
+    let sum_a: f64 = rows.values().map(|&x| pairs(x)).sum();
+    let sum_b: f64 = cols.values().map(|&x| pairs(x)).sum();
+    let expected = sum_a * sum_b / pairs(n as f64);
+    let max = (sum_a + sum_b) / 2.0;
+    if (max - expected).abs() < f64::EPSILON {
+        return 1.0;
+    }
+    (index - expected) / (max - expected)
+}
+
+#[cfg(test)]
+mod ari_tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn adjusted_rand_index_is_one_for_the_same_partition_and_near_zero_for_chance() {
+        assert!((adjusted_rand_index(&[0, 0, 1, 1], &[5, 5, 7, 7]) - 1.0).abs() < 1e-12);
+        // the textbook example: ARI of these is 0.242…
+        let a = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+        let b = [0, 0, 1, 1, 2, 2, 2, 0, 1];
+        let ari = adjusted_rand_index(&a, &b);
+        assert!(ari.abs() < 0.2, "{ari}");
+        assert!(adjusted_rand_index(&[0, 0, 1, 1], &[0, 1, 0, 1]) < 0.0);
     }
 }

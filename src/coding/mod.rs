@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod codebook;
 pub mod first_failure;
 pub mod labels;
+pub mod lexicon;
 pub mod pareto;
 pub mod regression;
 pub mod report;
