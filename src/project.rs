@@ -169,19 +169,55 @@ impl Project {
             .iter()
             .map(|c| (c.name.clone(), c.description.clone()))
             .collect();
-        let added = self.codebook.accept_proposal(&accepted, source, author, at);
+        // each category's absorbed tags (other than itself): the expert's own codes
+        let absorbed: Vec<(String, Vec<String>)> = proposal
+            .categories
+            .iter()
+            .map(|c| {
+                let name = c.name.trim().to_owned();
+                let tags = c.tags.iter().filter(|t| t.trim() != name).cloned().collect();
+                (name, tags)
+            })
+            .collect();
+        let added = self
+            .codebook
+            .accept_proposal(&accepted, &absorbed, source, author, at);
+        let version = self.codebook.version;
         let mut events = Vec::new();
         for ev in self.labels.latest() {
+            // a trace the expert tagged is confirmed under the category its tag went to
+            let mut categories: Vec<String> = Vec::new();
+            for c in &ev.categories {
+                let to = absorbed
+                    .iter()
+                    .find(|(_, tags)| tags.contains(c))
+                    .map_or(c, |(to, _)| to);
+                if !categories.contains(to) {
+                    categories.push(to.clone());
+                }
+            }
+            // a note the proposal claimed suggests its category
             let note = ev.note.trim();
             let suggested: Vec<String> = proposal
                 .categories
                 .iter()
-                .filter(|c| c.examples.iter().any(|e| e.trim() == note))
+                .filter(|c| !note.is_empty() && c.examples.iter().any(|e| e.trim() == note))
                 .map(|c| c.name.trim().to_owned())
-                .filter(|c| !ev.categories.contains(c))
+                .filter(|c| !categories.contains(c))
                 .collect();
-            if !note.is_empty() && !suggested.is_empty() && suggested != ev.suggested {
+            let suggested = if suggested.is_empty() {
+                ev.suggested.clone()
+            } else {
+                suggested
+            };
+            if categories != ev.categories || suggested != ev.suggested {
                 events.push(LabelEvent {
+                    codebook_version: if categories == ev.categories {
+                        ev.codebook_version
+                    } else {
+                        version
+                    },
+                    categories,
                     suggested,
                     author: author.to_owned(),
                     at: at.to_owned(),
@@ -218,7 +254,13 @@ impl Project {
     /// the rest are clustered into candidates. `None` when there are no notes.
     pub fn offline_proposal(&self) -> Option<crate::llm::proposal::Proposal> {
         let pairs = self.notes_with_categories();
-        (!pairs.is_empty()).then(|| crate::coding::cluster::cluster_against(&pairs, &self.codebook))
+        let tags = self
+            .codebook
+            .categories
+            .iter()
+            .any(|c| c.description.trim().is_empty());
+        (!pairs.is_empty() || tags)
+            .then(|| crate::coding::cluster::cluster_against(&pairs, &self.codebook))
     }
 
     /// Every row's label state as columns for a WHERE (`verdict = 'fail'`).
@@ -479,6 +521,7 @@ mod tests {
                 name: "dates".into(),
                 description: "dates wrong".into(),
                 examples: vec!["wrong date".into()],
+                tags: Vec::new(),
             }],
             ..Default::default()
         };

@@ -82,19 +82,21 @@ fn vectorise(notes: &[String]) -> (Vec<Vector>, Vec<String>, Vec<usize>) {
             for (f, w) in d {
                 *tf.entry(vocab[f]).or_insert(0.0) += w;
             }
-            // a feature of one note only groups nothing
+            // a word of one note only groups nothing, and in a large set it is noise that
+            // pulls a note's vector away from its group (concepts always count)
             let mut v: Vector = tf
                 .into_iter()
-                .filter(|(id, _)| df[*id] > 1)
+                .filter(|(id, _)| df[*id] > 1 || n < 20.0 || names[*id].starts_with('@'))
                 .map(|(id, c)| (id, c * ((1.0 + n) / (1.0 + df[id] as f32)).ln().max(0.05)))
                 .collect();
+            // sorted before the norm is summed: the same floats every run
+            v.sort_by_key(|(id, _)| *id);
             let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
             if norm > 0.0 {
                 for x in &mut v {
                     x.1 /= norm;
                 }
             }
-            v.sort_by_key(|(id, _)| *id);
             v
         })
         .collect();
@@ -110,11 +112,11 @@ fn centroid(vectors: &[Vector], members: &[usize]) -> Vector {
         }
     }
     let mut v: Vector = sum.into_iter().collect();
+    v.sort_by_key(|(id, _)| *id);
     let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt().max(1e-9);
     for x in &mut v {
         x.1 /= norm;
     }
-    v.sort_by_key(|(id, _)| *id);
     v
 }
 
@@ -255,69 +257,54 @@ fn silhouette(sim: &[Vec<f32>], assign: &[usize], k: usize) -> f32 {
     total / n.max(1) as f32
 }
 
-/// Clusters `notes` into 3–7 named groups (fewer when there are fewer notes); notes with
-/// nothing to group by are left unassigned.
-pub fn cluster(notes: &[String]) -> Proposal {
-    if notes.is_empty() {
-        return Proposal::default();
-    }
-    let (vectors, names, df) = vectorise(notes);
-    let items: Vec<usize> = (0..notes.len())
+/// Texts grouped: the groups (largest first) and the texts left out, by index, with the vectors
+/// and vocabulary they were grouped by.
+struct Grouping {
+    groups: Vec<Vec<usize>>,
+    unassigned: Vec<usize>,
+    vectors: Vec<Vector>,
+    names: Vec<String>,
+    df: Vec<usize>,
+}
+
+/// Groups `texts` into 3–7 (fewer when there are fewer): seeded by the concepts that cover
+/// them, else the k whose k-means grouping separates best; texts with nothing to go by, or far
+/// from every group, are left out.
+fn grouping(texts: &[String]) -> Grouping {
+    let (vectors, names, df) = vectorise(texts);
+    let items: Vec<usize> = (0..texts.len())
         .filter(|&i| !vectors[i].is_empty())
         .collect();
-    let unassigned_empty: Vec<String> = (0..notes.len())
+    let mut unassigned: Vec<usize> = (0..texts.len())
         .filter(|i| vectors[*i].is_empty())
-        .map(|i| notes[i].clone())
         .collect();
+    let mut out = Grouping {
+        groups: Vec::new(),
+        unassigned: Vec::new(),
+        vectors,
+        names,
+        df,
+    };
     if items.is_empty() {
-        return Proposal {
-            categories: vec![ProposedCategory {
-                name: "other".to_owned(),
-                description: format!("{} notes with no word in common.", notes.len()),
-                examples: notes.to_vec(),
-            }],
-            ..Default::default()
-        };
+        out.unassigned = unassigned;
+        return out;
     }
-    let sim: Vec<Vec<f32>> = items
-        .iter()
-        .map(|&i| {
-            items
-                .iter()
-                .map(|&j| cosine(&vectors[i], &vectors[j]))
-                .collect()
-        })
-        .collect();
+    let vectors = &out.vectors;
     let most = items.len().min(7);
     let fewest = 3.min(most);
-    let mut best: Option<(f32, usize, Vec<usize>)> = None;
     // the concepts that cover the notes, largest first: the groups' seeds
-    let covered = concept_seeds(&vectors, &items, &names);
-    if covered.len() >= fewest {
+    let covered = concept_seeds(vectors, &items, &out.names);
+    let (k, assign) = if covered.len() >= fewest {
         let k = covered.len().min(most);
         let centres = covered
             .iter()
             .take(k)
-            .map(|m| centroid(&vectors, m))
+            .map(|m| centroid(vectors, m))
             .collect();
-        let assign = kmeans_from(&vectors, &items, centres);
-        best = Some((f32::MAX, k, assign));
-    }
-    let seeded = best.is_some();
-    for k in (fewest..=most).filter(|_| !seeded) {
-        let assign = kmeans(&vectors, &items, k);
-        let used = {
-            let mut u = assign.clone();
-            u.sort_unstable();
-            u.dedup();
-            u.len()
-        };
-        let score = silhouette(&sim, &assign, k);
-        if used == k && best.as_ref().is_none_or(|b| score > b.0 + 1e-4) {
-            best = Some((score, k, assign));
-        }
-    }
-    let (_, k, assign) = best.unwrap_or_else(|| (0.0, 1, vec![0; items.len()]));
+        (k, kmeans_from(vectors, &items, centres))
+    } else {
+        best_k(vectors, &items, fewest, most)
+    };
     let mut groups: Vec<Vec<usize>> = (0..k)
         .map(|g| {
             items
@@ -327,30 +314,78 @@ pub fn cluster(notes: &[String]) -> Proposal {
                 .map(|(i, _)| *i)
                 .collect()
         })
-        .filter(|m: &Vec<usize>| !m.is_empty())
         .collect();
-    // a note far from its group's centre was put there for want of a better place: left out
-    let mut unassigned = unassigned_empty;
+    // a text far from its group's centre was put there for want of a better place: left out
     for g in &mut groups {
-        let centre = centroid(&vectors, g);
+        let centre = centroid(vectors, g);
         g.retain(|&i| {
             let keep = cosine(&vectors[i], &centre) >= FAR_FROM_GROUP;
             if !keep {
-                unassigned.push(notes[i].clone());
+                unassigned.push(i);
             }
             keep
         });
     }
     groups.retain(|g| !g.is_empty());
     groups.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
-    let mut categories: Vec<ProposedCategory> = groups
+    unassigned.sort_unstable();
+    out.groups = groups;
+    out.unassigned = unassigned;
+    out
+}
+
+/// The k in `fewest..=most` whose k-means grouping has the best silhouette.
+fn best_k(vectors: &[Vector], items: &[usize], fewest: usize, most: usize) -> (usize, Vec<usize>) {
+    let sim: Vec<Vec<f32>> = items
         .iter()
-        .map(|members| named(members, notes, &vectors, &names, &df))
+        .map(|&i| {
+            items
+                .iter()
+                .map(|&j| cosine(&vectors[i], &vectors[j]))
+                .collect()
+        })
+        .collect();
+    let mut best: Option<(f32, usize, Vec<usize>)> = None;
+    for k in fewest..=most {
+        let assign = kmeans(vectors, items, k);
+        let mut used = assign.clone();
+        used.sort_unstable();
+        used.dedup();
+        let score = silhouette(&sim, &assign, k);
+        if used.len() == k && best.as_ref().is_none_or(|b| score > b.0 + 1e-4) {
+            best = Some((score, k, assign));
+        }
+    }
+    best.map_or_else(|| (1, vec![0; items.len()]), |(_, k, a)| (k, a))
+}
+
+/// Clusters `notes` into 3–7 named groups (fewer when there are fewer notes); notes with
+/// nothing to group by are left unassigned.
+pub fn cluster(notes: &[String]) -> Proposal {
+    if notes.is_empty() {
+        return Proposal::default();
+    }
+    let g = grouping(notes);
+    if g.groups.is_empty() {
+        return Proposal {
+            categories: vec![ProposedCategory {
+                name: "other".to_owned(),
+                description: format!("{} notes with no word in common.", notes.len()),
+                examples: notes.to_vec(),
+                tags: Vec::new(),
+            }],
+            ..Default::default()
+        };
+    }
+    let mut categories: Vec<ProposedCategory> = g
+        .groups
+        .iter()
+        .map(|members| named(members, notes, &g.vectors, &g.names, &g.df))
         .collect();
     dedupe_names(&mut categories);
     Proposal {
         categories,
-        unassigned,
+        unassigned: g.unassigned.iter().map(|&i| notes[i].clone()).collect(),
         rejected_examples: Vec::new(),
     }
 }
@@ -420,6 +455,7 @@ fn named(
             }
         ),
         examples: examples.iter().map(|&i| notes[i].clone()).collect(),
+        tags: Vec::new(),
     }
 }
 
@@ -508,45 +544,136 @@ mod tests {
     }
 }
 
-/// Proposes against an existing codebook: notes of traces already coded with a codebook
-/// category are assigned to it; the other notes are clustered into new category candidates.
-/// `coded` pairs each note with the codebook categories its trace carries.
+/// Proposes against an existing codebook. Its categories that have a description stay: the
+/// notes of traces coded with one are assigned to it. Its **tags** (categories coined while
+/// open coding, with no description yet) are open codes like the notes: each tag, with the
+/// notes of the traces that carry it, is grouped with the free notes into 3–7 categories, each
+/// listing the tags it absorbs (a tag left alone stays a category of its own). `notes` pairs
+/// each note with the codebook categories its trace carries; `tags_only`: traces with tags but
+/// no note.
 pub fn cluster_against(
     notes: &[(String, Vec<String>)],
     codebook: &crate::coding::Codebook,
 ) -> Proposal {
+    let is_tag = |c: &str| {
+        codebook
+            .get(c)
+            .is_some_and(|cat| cat.description.trim().is_empty())
+    };
     let mut existing: Vec<ProposedCategory> = Vec::new();
-    let mut fresh: Vec<String> = Vec::new();
+    let mut free: Vec<String> = Vec::new();
+    // each tag's notes, in the codebook's order
+    let mut tags: Vec<(String, Vec<String>)> = codebook
+        .categories
+        .iter()
+        .filter(|c| is_tag(&c.name))
+        .map(|c| (c.name.clone(), Vec::new()))
+        .collect();
     for (note, cats) in notes {
-        let known: Vec<&String> = cats.iter().filter(|c| codebook.get(c).is_some()).collect();
-        if known.is_empty() {
-            fresh.push(note.clone());
-            continue;
-        }
-        for c in known {
-            match existing.iter_mut().find(|e| &e.name == c) {
-                Some(e) => {
-                    if !e.examples.contains(note) {
-                        e.examples.push(note.clone());
-                    }
-                }
-                None => existing.push(ProposedCategory {
-                    name: c.clone(),
-                    description: codebook
-                        .get(c)
-                        .map(|x| x.description.clone())
-                        .unwrap_or_default(),
-                    examples: vec![note.clone()],
-                }),
+        let known: Vec<&String> = cats
+            .iter()
+            .filter(|c| codebook.get(c).is_some() && !is_tag(c))
+            .collect();
+        let tagged: Vec<&String> = cats.iter().filter(|c| is_tag(c)).collect();
+        for t in &tagged {
+            if let Some((_, n)) = tags.iter_mut().find(|(name, _)| name == *t)
+                && !note.trim().is_empty()
+                && !n.contains(note)
+            {
+                n.push(note.clone());
             }
+        }
+        if !known.is_empty() {
+            for c in known {
+                match existing.iter_mut().find(|e| &e.name == c) {
+                    Some(e) => {
+                        if !e.examples.contains(note) {
+                            e.examples.push(note.clone());
+                        }
+                    }
+                    None => existing.push(ProposedCategory {
+                        name: c.clone(),
+                        description: codebook
+                            .get(c)
+                            .map(|x| x.description.clone())
+                            .unwrap_or_default(),
+                        examples: vec![note.clone()],
+                        tags: Vec::new(),
+                    }),
+                }
+            }
+        } else if tagged.is_empty() && !note.trim().is_empty() {
+            free.push(note.clone());
         }
     }
     // keep the codebook's order
     existing.sort_by_key(|e| codebook.index_of(&e.name).unwrap_or(usize::MAX));
-    let mut proposal = cluster(&fresh);
+    let mut proposal = cluster_with_tags(&free, &tags);
     existing.append(&mut proposal.categories);
     proposal.categories = existing;
     proposal
+}
+
+/// Groups free notes and tags (each read as its name and its traces' notes) into named
+/// categories that list the tags they absorb.
+fn cluster_with_tags(free: &[String], tags: &[(String, Vec<String>)]) -> Proposal {
+    if tags.is_empty() {
+        return cluster(free);
+    }
+    // a tag reads as its name (twice: the expert's own words) and its notes
+    let mut texts: Vec<String> = free.to_vec();
+    texts.extend(
+        tags.iter()
+            .map(|(t, n)| format!("{t}. {t}. {}", n.join(". "))),
+    );
+    let g = grouping(&texts);
+    let tag_of = |i: usize| i.checked_sub(free.len()).map(|t| &tags[t]);
+    let mut categories: Vec<ProposedCategory> = g
+        .groups
+        .iter()
+        .map(|members| {
+            let mut c = named(members, &texts, &g.vectors, &g.names, &g.df);
+            let absorbed: Vec<&(String, Vec<String>)> =
+                members.iter().filter_map(|&i| tag_of(i)).collect();
+            c.tags = absorbed.iter().map(|(t, _)| t.clone()).collect();
+            // examples are notes, never a tag's text
+            c.examples = members
+                .iter()
+                .filter(|&&i| i < free.len())
+                .map(|&i| free[i].clone())
+                .chain(absorbed.iter().flat_map(|(_, n)| n.iter().cloned()))
+                .fold(Vec::new(), |mut v, n| {
+                    if !v.contains(&n) {
+                        v.push(n);
+                    }
+                    v
+                });
+            // one tag alone keeps the expert's name for it
+            if let ([only], true) = (c.tags.as_slice(), members.len() == 1) {
+                c.name.clone_from(only);
+            }
+            c
+        })
+        .collect();
+    dedupe_names(&mut categories);
+    let mut unassigned = Vec::new();
+    for &i in &g.unassigned {
+        match tag_of(i) {
+            // a tag nothing joined stays a category of its own
+            Some((t, n)) => categories.push(ProposedCategory {
+                name: t.clone(),
+                description: String::new(),
+                examples: n.clone(),
+                tags: vec![t.clone()],
+            }),
+            None => unassigned.push(free[i].clone()),
+        }
+    }
+    Proposal {
+        categories,
+        unassigned,
+        rejected_examples: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -619,5 +746,83 @@ mod ari_tests {
         let ari = adjusted_rand_index(&a, &b);
         assert!(ari.abs() < 0.2, "{ari}");
         assert!(adjusted_rand_index(&[0, 0, 1, 1], &[0, 1, 0, 1]) < 0.0);
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+    use crate::coding::{Category, Codebook};
+
+    fn tag(name: &str) -> Category {
+        Category {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn coined_tags_are_grouped_with_the_notes_into_categories_that_absorb_them() {
+        let tags = [
+            "no handoff",
+            "asked for human",
+            "wrong date",
+            "date off by one",
+            "invented fee",
+            "fake amenity",
+            "rude",
+            "curt tone",
+            "no availability check",
+            "skipped lookup",
+        ];
+        let codebook = Codebook {
+            categories: tags.iter().map(|t| tag(t)).collect(),
+            ..Default::default()
+        };
+        let mut notes: Vec<(String, Vec<String>)> = vec![
+            ("kept looping instead of escalating".to_owned(), vec!["no handoff".into()]),
+            ("wanted an agent, never transferred".to_owned(), vec!["asked for human".into()]),
+            ("tour booked for Tuesday not Thursday".to_owned(), vec!["wrong date".into()]),
+            ("move-in day off by one".to_owned(), vec!["date off by one".into()]),
+            ("made up a $50 fee".to_owned(), vec!["invented fee".into()]),
+            ("hallucinated a rooftop pool".to_owned(), vec!["fake amenity".into()]),
+            ("dismissive reply".to_owned(), vec!["rude".into()]),
+            ("short and cold tone".to_owned(), vec!["curt tone".into()]),
+            ("said yes without checking the calendar tool".to_owned(), vec!["no availability check".into()]),
+            ("never queried the listings".to_owned(), vec!["skipped lookup".into()]),
+        ];
+        // notes without tags: the two "connect" notes belong with the handoff tags
+        notes.push(("should connect them to the leasing staff".into(), vec![]));
+        notes.push(("connect to a person when they ask".into(), vec![]));
+        let p = cluster_against(&notes, &codebook);
+        assert!((3..=7).contains(&p.categories.len()), "{:#?}", p.categories);
+        let home = |t: &str| {
+            p.categories
+                .iter()
+                .position(|c| c.tags.iter().any(|x| x == t))
+                .unwrap_or_else(|| panic!("{t} absorbed nowhere: {:#?}", p.categories))
+        };
+        for t in tags {
+            let n = p.categories.iter().filter(|c| c.tags.iter().any(|x| x == t)).count();
+            assert_eq!(n, 1, "{t} is absorbed once");
+        }
+        assert_eq!(home("no handoff"), home("asked for human"));
+        assert_eq!(home("wrong date"), home("date off by one"));
+        assert_eq!(home("invented fee"), home("fake amenity"));
+        assert_eq!(home("rude"), home("curt tone"));
+        assert_eq!(home("no availability check"), home("skipped lookup"));
+        let handoff = &p.categories[home("no handoff")];
+        assert!(
+            handoff
+                .examples
+                .iter()
+                .any(|e| e == "should connect them to the leasing staff"),
+            "{handoff:#?}"
+        );
+        // names a person would write: never stop words alone, never "a / b"
+        for c in &p.categories {
+            assert!(!c.name.contains(" / "), "{}", c.name);
+            assert!(c.name.split(' ').any(|w| !lexicon::is_stop(w)), "{}", c.name);
+        }
     }
 }

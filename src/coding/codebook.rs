@@ -239,11 +239,20 @@ impl Codebook {
     pub fn accept_proposal(
         &mut self,
         categories: &[(String, String)],
+        absorbed: &[(String, Vec<String>)],
         source: &str,
         author: &str,
         at: &str,
     ) -> usize {
         let mut added = 0;
+        // tags absorbed into another category leave the codebook (their traces are relabelled)
+        let targets: Vec<&str> = categories.iter().map(|(n, _)| n.trim()).collect();
+        let gone: Vec<&String> = absorbed
+            .iter()
+            .flat_map(|(_, tags)| tags)
+            .filter(|t| !targets.contains(&t.trim()))
+            .collect();
+        self.categories.retain(|c| !gone.contains(&&c.name));
         for (name, description) in categories {
             let name = name.trim();
             if name.is_empty() || self.index_of(name).is_some() {
@@ -256,10 +265,22 @@ impl Codebook {
             });
             added += 1;
         }
+        let mapping: Vec<String> = absorbed
+            .iter()
+            .filter(|(_, tags)| !tags.is_empty())
+            .map(|(to, tags)| format!("{} → {to}", tags.join(", ")))
+            .collect();
         self.bump(
             author,
             at,
-            format!("accepted proposal from {source}, edited by {author} ({added} new categories)"),
+            format!(
+                "accepted proposal from {source}, edited by {author} ({added} new categories){}",
+                if mapping.is_empty() {
+                    String::new()
+                } else {
+                    format!("; tags absorbed: {}", mapping.join("; "))
+                }
+            ),
         );
         added
     }

@@ -15,6 +15,10 @@ pub struct ProposedCategory {
     /// The notes it claims, verbatim.
     #[serde(default)]
     pub examples: Vec<String>,
+    /// The tags (categories coined while open coding, no description yet) it absorbs:
+    /// accepting puts the traces that carry them under this category.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// A whole proposal, checked against the notes that were sent.
@@ -51,6 +55,7 @@ impl Proposal {
         let moved = self.categories.remove(from);
         let into = if into > from { into - 1 } else { into };
         self.categories[into].examples.extend(moved.examples);
+        self.categories[into].tags.extend(moved.tags);
     }
 
     /// Adds an empty category after `i`, named after it, to move notes into.
@@ -381,6 +386,7 @@ mod batch_tests {
                 name: "Dates".into(),
                 description: "d".into(),
                 examples: vec![notes[0].clone()],
+                tags: Vec::new(),
             }],
             ..Default::default()
         };
@@ -390,11 +396,13 @@ mod batch_tests {
                     name: "dates ".into(),
                     description: String::new(),
                     examples: vec![notes[1].clone()],
+                    tags: Vec::new(),
                 },
                 ProposedCategory {
                     name: "Tools".into(),
                     description: "t".into(),
                     examples: vec![notes[2].clone()],
+                    tags: Vec::new(),
                 },
             ],
             rejected_examples: vec!["x".into()],
@@ -414,6 +422,7 @@ mod batch_tests {
             name: name.into(),
             description: String::new(),
             examples: notes.iter().map(|n| (*n).to_owned()).collect(),
+            tags: Vec::new(),
         };
         let mut p = Proposal {
             categories: vec![cat("a", &["1", "2"]), cat("b", &["3"]), cat("c", &["4"])],

@@ -281,6 +281,14 @@ fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
                             split = Some(ci);
                         }
                     });
+                    if !c.tags.is_empty() {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.weak("absorbs the tags");
+                            for t in &c.tags {
+                                crate::ui::chips::mini_chip(ui, t);
+                            }
+                        });
+                    }
                     ui.horizontal(|ui| {
                         let l = ui.label("description");
                         ui.add(TextEdit::singleline(&mut c.description).desired_width(480.0))
