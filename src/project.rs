@@ -175,7 +175,12 @@ impl Project {
             .iter()
             .map(|c| {
                 let name = c.name.trim().to_owned();
-                let tags = c.tags.iter().filter(|t| t.trim() != name).cloned().collect();
+                let tags = c
+                    .tags
+                    .iter()
+                    .filter(|t| t.trim() != name)
+                    .cloned()
+                    .collect();
                 (name, tags)
             })
             .collect();
@@ -503,6 +508,66 @@ mod tests {
         assert_eq!((taken, conflicts, unreadable), (1, 1, 1));
         assert_eq!(p.state("a").unwrap().verdict, Some(Verdict::Pass));
         assert_eq!(p.state("b").unwrap().verdict, Some(Verdict::Fail));
+    }
+
+    #[test]
+    fn accepting_maps_the_absorbed_tags_onto_their_category_in_one_version() {
+        use crate::llm::proposal::{Proposal, ProposedCategory};
+        let mut p = project();
+        for name in ["wrong date", "date off by one", "rude"] {
+            p.codebook.add(name, "ana", "t").unwrap();
+        }
+        let before = p.codebook.version;
+        for (id, cats, note) in [
+            ("a", vec!["wrong date", "rude"], "tour on the wrong day"),
+            ("b", vec!["date off by one"], ""),
+        ] {
+            p.record(LabelEvent {
+                trace_id: id.into(),
+                verdict: Some(Verdict::Fail),
+                categories: cats.iter().map(|c| (*c).to_owned()).collect(),
+                note: note.into(),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        let proposal = Proposal {
+            categories: vec![
+                ProposedCategory {
+                    name: "wrong dates".into(),
+                    description: "Dates or days wrong.".into(),
+                    examples: vec!["tour on the wrong day".into()],
+                    tags: vec!["wrong date".into(), "date off by one".into()],
+                },
+                ProposedCategory {
+                    name: "rude".into(),
+                    tags: vec!["rude".into()],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let (r, added, _) = p.accept_proposal(&proposal, "offline", "ana", "t2");
+        r.unwrap();
+        assert_eq!(added, 1);
+        assert_eq!(p.codebook.version, before + 1, "one version");
+        let names: Vec<&str> = p
+            .codebook
+            .categories
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["rude", "wrong dates"]);
+        let change = &p.codebook.changelog.last().unwrap().change;
+        assert!(
+            change.contains("wrong date, date off by one → wrong dates"),
+            "{change}"
+        );
+        // the expert's tags become the category, confirmed; a tag kept by its name stays
+        assert_eq!(p.state("a").unwrap().categories, ["wrong dates", "rude"]);
+        assert_eq!(p.state("b").unwrap().categories, ["wrong dates"]);
+        assert!(p.state("a").unwrap().suggested.is_empty());
+        assert_eq!(p.stats.categories.get("wrong dates"), Some(&2));
     }
 
     #[test]

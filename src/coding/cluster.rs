@@ -780,16 +780,37 @@ mod tag_tests {
             ..Default::default()
         };
         let mut notes: Vec<(String, Vec<String>)> = vec![
-            ("kept looping instead of escalating".to_owned(), vec!["no handoff".into()]),
-            ("wanted an agent, never transferred".to_owned(), vec!["asked for human".into()]),
-            ("tour booked for Tuesday not Thursday".to_owned(), vec!["wrong date".into()]),
-            ("move-in day off by one".to_owned(), vec!["date off by one".into()]),
+            (
+                "kept looping instead of escalating".to_owned(),
+                vec!["no handoff".into()],
+            ),
+            (
+                "wanted an agent, never transferred".to_owned(),
+                vec!["asked for human".into()],
+            ),
+            (
+                "tour booked for Tuesday not Thursday".to_owned(),
+                vec!["wrong date".into()],
+            ),
+            (
+                "move-in day off by one".to_owned(),
+                vec!["date off by one".into()],
+            ),
             ("made up a $50 fee".to_owned(), vec!["invented fee".into()]),
-            ("hallucinated a rooftop pool".to_owned(), vec!["fake amenity".into()]),
+            (
+                "hallucinated a rooftop pool".to_owned(),
+                vec!["fake amenity".into()],
+            ),
             ("dismissive reply".to_owned(), vec!["rude".into()]),
             ("short and cold tone".to_owned(), vec!["curt tone".into()]),
-            ("said yes without checking the calendar tool".to_owned(), vec!["no availability check".into()]),
-            ("never queried the listings".to_owned(), vec!["skipped lookup".into()]),
+            (
+                "said yes without checking the calendar tool".to_owned(),
+                vec!["no availability check".into()],
+            ),
+            (
+                "never queried the listings".to_owned(),
+                vec!["skipped lookup".into()],
+            ),
         ];
         // notes without tags: the two "connect" notes belong with the handoff tags
         notes.push(("should connect them to the leasing staff".into(), vec![]));
@@ -803,7 +824,11 @@ mod tag_tests {
                 .unwrap_or_else(|| panic!("{t} absorbed nowhere: {:#?}", p.categories))
         };
         for t in tags {
-            let n = p.categories.iter().filter(|c| c.tags.iter().any(|x| x == t)).count();
+            let n = p
+                .categories
+                .iter()
+                .filter(|c| c.tags.iter().any(|x| x == t))
+                .count();
             assert_eq!(n, 1, "{t} is absorbed once");
         }
         assert_eq!(home("no handoff"), home("asked for human"));
@@ -822,7 +847,11 @@ mod tag_tests {
         // names a person would write: never stop words alone, never "a / b"
         for c in &p.categories {
             assert!(!c.name.contains(" / "), "{}", c.name);
-            assert!(c.name.split(' ').any(|w| !lexicon::is_stop(w)), "{}", c.name);
+            assert!(
+                c.name.split(' ').any(|w| !lexicon::is_stop(w)),
+                "{}",
+                c.name
+            );
         }
     }
 }
