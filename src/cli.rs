@@ -628,7 +628,8 @@ fn propose(args: &[String]) -> Result<(), String> {
             request.timeout = Some(std::time::Duration::from_secs(timeout_secs));
             let response = crate::net::fetch_blocking(request, crate::net::LLM_BODY_LIMIT)?;
             let text = answer_text(api, &response)?;
-            let part = crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())?;
+            let mut part = crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())?;
+            part.keep_known_tags(&project.tags());
             crate::llm::proposal::reconcile(&mut acc, part, &notes);
         }
         acc

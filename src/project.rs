@@ -236,6 +236,16 @@ impl Project {
         (saved.and(recorded), added, n)
     }
 
+    /// The tags the expert coined while open coding: codebook categories with no description yet.
+    pub fn tags(&self) -> Vec<String> {
+        self.codebook
+            .categories
+            .iter()
+            .filter(|c| c.description.trim().is_empty())
+            .map(|c| c.name.clone())
+            .collect()
+    }
+
     /// Every open-coding note, once each, in trace-id order (what axial coding clusters).
     pub fn notes(&self) -> Vec<String> {
         self.notes_with_categories()

@@ -215,6 +215,9 @@ fn offline_proposal_needs_no_server() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let cats = v["categories"].as_array().unwrap();
     assert_eq!(cats.len(), 3);
+    // each category says which coined tags it absorbs (none here)
+    assert!(cats.iter().all(|c| c["tags"].is_array()), "{v}");
+    assert!(v["unassigned"].is_array());
     let total: usize = cats
         .iter()
         .map(|c| c["examples"].as_array().unwrap().len())

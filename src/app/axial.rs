@@ -78,6 +78,12 @@ impl ErrataApp {
             );
         }
         let provider = self.axial.provider.clone();
+        let tags = self
+            .ws
+            .project
+            .as_ref()
+            .map(Project::tags)
+            .unwrap_or_default();
         let mut request = provider.request(&crate::llm::proposal::prompt(&batch, &existing));
         request.timeout = Some(std::time::Duration::from_secs(120));
         let (tx, rx) = mpsc::channel();
@@ -85,7 +91,10 @@ impl ErrataApp {
         crate::net::fetch(request, crate::net::LLM_BODY_LIMIT, move |result| {
             let r = match result {
                 Ok(resp) => crate::llm::client::answer_text(provider.api, &resp).and_then(|text| {
-                    crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())
+                    let mut p =
+                        crate::llm::proposal::parse(&text, &batch).map_err(|e| e.to_string())?;
+                    p.keep_known_tags(&tags);
+                    Ok(p)
                 }),
                 Err(e) => Err(e),
             };

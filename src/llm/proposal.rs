@@ -73,6 +73,15 @@ impl Proposal {
         );
     }
 
+    /// Keeps only the tags that are among `known` (what was sent), each in its first category.
+    pub fn keep_known_tags(&mut self, known: &[String]) {
+        let mut seen = std::collections::HashSet::new();
+        for c in &mut self.categories {
+            c.tags
+                .retain(|t| known.contains(t) && seen.insert(t.clone()));
+        }
+    }
+
     /// Drops category `i`: its notes become unassigned.
     pub fn drop_category(&mut self, i: usize) {
         if i < self.categories.len() {
@@ -209,15 +218,33 @@ pub fn prompt(notes: &[String], existing: &[(String, String)]) -> String {
          failure categories. Each category gets a short name, a one-sentence description, and the \
          notes it covers as examples, copied verbatim. A note may be left out if it fits nowhere.\n",
     );
-    if !existing.is_empty() {
+    // a category with no description yet is a tag the expert coined while reading: an open
+    // code like a note, to be grouped too
+    let (tags, described): (Vec<_>, Vec<_>) = existing
+        .iter()
+        .partition(|(_, description)| description.trim().is_empty());
+    if !described.is_empty() {
         p.push_str("\nThe codebook already has these categories; assign notes to them where they fit, and propose new ones only for notes that do not:\n");
-        for (name, description) in existing {
+        for (name, description) in described {
             p.push_str(&format!("- {name}: {description}\n"));
+        }
+    }
+    if !tags.is_empty() {
+        p.push_str(
+            "\nWhile reading, the expert also coined these tags. A tag is an open code like a note: \
+             group the tags together with the notes, and list in each category's \"tags\" the tags \
+             it takes, copied verbatim (each tag in one category at most):\n",
+        );
+        for (name, _) in tags {
+            p.push_str(&format!(
+                "- {}\n",
+                serde_json::to_string(name).unwrap_or_default()
+            ));
         }
     }
     p.push_str(
         "\nAnswer with JSON only, in this shape:\n\
-         {\"categories\": [{\"name\": \"...\", \"description\": \"...\", \"examples\": [\"<note verbatim>\", ...]}]}\n\nNotes:\n",
+         {\"categories\": [{\"name\": \"...\", \"description\": \"...\", \"examples\": [\"<note verbatim>\", ...], \"tags\": [\"<tag verbatim>\", ...]}]}\n\nNotes:\n",
     );
     for n in notes {
         p.push_str(&format!(
@@ -301,6 +328,30 @@ mod tests {
     }
 
     #[test]
+    fn tags_go_in_the_prompt_and_come_back_checked() {
+        let p = prompt(
+            &notes(),
+            &[
+                ("Dates".into(), "Wrong dates.".into()),
+                ("no handoff".into(), String::new()),
+            ],
+        );
+        assert!(p.contains("coined these tags") && p.contains("- \"no handoff\""));
+        assert!(
+            !p.contains("- no handoff:"),
+            "a tag is not a described category"
+        );
+        let json = r#"{"categories":[{"name":"Handoff","examples":["tool not called"],"tags":["no handoff","invented tag"]},{"name":"Again","tags":["no handoff"]}]}"#;
+        let mut proposal = parse(json, &notes()).unwrap();
+        proposal.keep_known_tags(&["no handoff".to_owned()]);
+        assert_eq!(proposal.categories[0].tags, ["no handoff"]);
+        assert!(
+            proposal.categories[1].tags.is_empty(),
+            "a tag goes to one category"
+        );
+    }
+
+    #[test]
     fn prompt_lists_notes_and_existing_categories() {
         let p = prompt(&notes(), &[("Dates".into(), "Wrong dates.".into())]);
         assert!(p.contains("- \"wrong date given\""));
@@ -349,6 +400,11 @@ pub fn reconcile(acc: &mut Proposal, next: Proposal, all_notes: &[String]) {
                 for e in c.examples {
                     if !a.examples.contains(&e) {
                         a.examples.push(e);
+                    }
+                }
+                for t in c.tags {
+                    if !a.tags.contains(&t) {
+                        a.tags.push(t);
                     }
                 }
             }
