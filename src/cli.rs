@@ -75,7 +75,7 @@ usage:
                                          label counts, categories and saturation of a project
   errata report DUMP [--project DIR] [--format md|csv|json] [--by severity]
                                          the Pareto of failure categories and the report
-  errata propose DUMP [--project DIR] (--offline | --provider anthropic|openai --base-url URL --model NAME [--timeout S] [--batch-chars N]) [--json]
+  errata propose DUMP [--project DIR] (--offline | --embeddings URL [--model NAME] | --provider anthropic|openai --base-url URL --model NAME [--timeout S] [--batch-chars N]) [--json]
                                          propose failure categories from the notes (the codebook is not changed)
   errata judge DUMP --column NAME [--positive VALUE] [--threshold T] [--project DIR] [--json]
                                          judge-vs-human agreement (failures are the positive class)
@@ -539,6 +539,7 @@ fn propose(args: &[String]) -> Result<(), String> {
     let mut dump = None;
     let mut project_dir: Option<PathBuf> = None;
     let mut offline = false;
+    let mut embeddings: Option<String> = None;
     let mut json_out = false;
     let mut provider = Provider {
         max_tokens: 4096,
@@ -551,6 +552,9 @@ fn propose(args: &[String]) -> Result<(), String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--offline" => offline = true,
+            "--embeddings" => {
+                embeddings = Some(it.next().ok_or("--embeddings needs a URL")?.clone());
+            }
             "--json" => json_out = true,
             "--project" => project_dir = Some(it.next().ok_or("--project needs a folder")?.into()),
             "--provider" => {
@@ -584,14 +588,37 @@ fn propose(args: &[String]) -> Result<(), String> {
         return Err("no project".to_owned());
     };
     let notes = project.notes();
-    if notes.is_empty() {
-        return Err("the project has no notes to cluster".to_owned());
+    if notes.is_empty() && project.tags().is_empty() {
+        return Err("the project has no notes or tags to cluster".to_owned());
     }
     let proposal = if offline {
         project.offline_proposal().unwrap_or_default()
+    } else if let Some(url) = embeddings {
+        let endpoint = crate::llm::embeddings::Endpoint {
+            url,
+            model: provider.model.clone(),
+            api_key: std::env::var("ERRATA_EMBEDDINGS_KEY").unwrap_or_default(),
+        };
+        let input = project.axial_input();
+        let texts = input.texts();
+        let mut vectors = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(crate::llm::embeddings::TEXTS_PER_REQUEST) {
+            let mut request = endpoint.request(chunk);
+            request.timeout = Some(std::time::Duration::from_secs(timeout_secs));
+            let response = crate::net::fetch_blocking(request, crate::net::LLM_BODY_LIMIT)?;
+            vectors.extend(crate::llm::embeddings::parse(
+                response.status,
+                &response.bytes,
+                chunk.len(),
+                &endpoint.full_url(),
+            )?);
+        }
+        crate::coding::cluster::propose(input, Some(&vectors))
     } else {
         let Some(api) = api else {
-            return Err("choose --offline or --provider anthropic|openai".to_owned());
+            return Err(
+                "choose --offline, --embeddings URL or --provider anthropic|openai".to_owned(),
+            );
         };
         provider.api = api;
         if provider.base_url.is_empty() {

@@ -265,6 +265,12 @@ impl Project {
             .collect()
     }
 
+    /// What axial coding groups: free notes, coined tags with their notes, and the codebook's
+    /// described categories with the notes coded under them.
+    pub fn axial_input(&self) -> crate::coding::cluster::AxialInput {
+        crate::coding::cluster::axial_input(&self.notes_with_categories(), &self.codebook)
+    }
+
     /// The offline proposal against the codebook: notes of coded traces keep their category,
     /// the rest are clustered into candidates. `None` when there are no notes.
     pub fn offline_proposal(&self) -> Option<crate::llm::proposal::Proposal> {

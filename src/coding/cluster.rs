@@ -271,7 +271,18 @@ struct Grouping {
 /// them, else the k whose k-means grouping separates best; texts with nothing to go by, or far
 /// from every group, are left out.
 fn grouping(texts: &[String]) -> Grouping {
-    let (vectors, names, df) = vectorise(texts);
+    grouping_by(texts, None)
+}
+
+/// [`grouping`], by `embedded` vectors when given (one per text; its words still name the
+/// groups): no concept seeds then, the k with the best silhouette.
+fn grouping_by(texts: &[String], embedded: Option<&[Vec<f32>]>) -> Grouping {
+    let (lexical, names, df) = vectorise(texts);
+    let by_embedding = embedded.is_some_and(|e| e.len() == texts.len());
+    let vectors: Vec<Vector> = match embedded {
+        Some(e) if by_embedding => e.iter().map(|v| dense(v)).collect(),
+        _ => lexical.clone(),
+    };
     let items: Vec<usize> = (0..texts.len())
         .filter(|&i| !vectors[i].is_empty())
         .collect();
@@ -281,7 +292,7 @@ fn grouping(texts: &[String]) -> Grouping {
     let mut out = Grouping {
         groups: Vec::new(),
         unassigned: Vec::new(),
-        vectors,
+        vectors: lexical,
         names,
         df,
     };
@@ -289,11 +300,15 @@ fn grouping(texts: &[String]) -> Grouping {
         out.unassigned = unassigned;
         return out;
     }
-    let vectors = &out.vectors;
+    let vectors = &vectors;
     let most = items.len().min(7);
     let fewest = 3.min(most);
     // the concepts that cover the notes, largest first: the groups' seeds
-    let covered = concept_seeds(vectors, &items, &out.names);
+    let covered = if by_embedding {
+        Vec::new()
+    } else {
+        concept_seeds(vectors, &items, &out.names)
+    };
     let (k, assign) = if covered.len() >= fewest {
         let k = covered.len().min(most);
         let centres = covered
@@ -332,6 +347,12 @@ fn grouping(texts: &[String]) -> Grouping {
     out.groups = groups;
     out.unassigned = unassigned;
     out
+}
+
+/// A dense vector as a unit sparse one.
+fn dense(v: &[f32]) -> Vector {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-9);
+    v.iter().enumerate().map(|(i, x)| (i, x / norm)).collect()
 }
 
 /// The k in `fewest..=most` whose k-means grouping has the best silhouette.
@@ -555,6 +576,56 @@ pub fn cluster_against(
     notes: &[(String, Vec<String>)],
     codebook: &crate::coding::Codebook,
 ) -> Proposal {
+    propose(axial_input(notes, codebook), None)
+}
+
+/// What axial coding groups: the codebook's described categories with their notes (kept), the
+/// free notes, and the tags with their traces' notes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AxialInput {
+    existing: Vec<ProposedCategory>,
+    free: Vec<String>,
+    tags: Vec<(String, Vec<String>)>,
+}
+
+impl AxialInput {
+    /// The texts grouped, in order: the free notes, then each tag read as its name (twice: the
+    /// expert's own words) and its notes. An embeddings endpoint embeds these.
+    pub fn texts(&self) -> Vec<String> {
+        let mut texts = self.free.clone();
+        texts.extend(
+            self.tags
+                .iter()
+                .map(|(t, n)| format!("{t}. {t}. {}", n.join(". "))),
+        );
+        texts
+    }
+
+    /// Whether there is nothing to group.
+    pub fn is_empty(&self) -> bool {
+        self.free.is_empty() && self.tags.is_empty()
+    }
+}
+
+/// The proposal for `input`: its described categories first, then the groups of free notes and
+/// tags (by `embedded` vectors of [`AxialInput::texts`] when given, else lexically).
+pub fn propose(input: AxialInput, embedded: Option<&[Vec<f32>]>) -> Proposal {
+    let AxialInput {
+        mut existing,
+        free,
+        tags,
+    } = input;
+    let mut proposal = cluster_with_tags(&free, &tags, embedded);
+    existing.append(&mut proposal.categories);
+    proposal.categories = existing;
+    proposal
+}
+
+/// Splits the notes (each with its trace's codebook categories) into an [`AxialInput`].
+pub fn axial_input(
+    notes: &[(String, Vec<String>)],
+    codebook: &crate::coding::Codebook,
+) -> AxialInput {
     let is_tag = |c: &str| {
         codebook
             .get(c)
@@ -608,25 +679,30 @@ pub fn cluster_against(
     }
     // keep the codebook's order
     existing.sort_by_key(|e| codebook.index_of(&e.name).unwrap_or(usize::MAX));
-    let mut proposal = cluster_with_tags(&free, &tags);
-    existing.append(&mut proposal.categories);
-    proposal.categories = existing;
-    proposal
+    AxialInput {
+        existing,
+        free,
+        tags,
+    }
 }
 
 /// Groups free notes and tags (each read as its name and its traces' notes) into named
 /// categories that list the tags they absorb.
-fn cluster_with_tags(free: &[String], tags: &[(String, Vec<String>)]) -> Proposal {
-    if tags.is_empty() {
+fn cluster_with_tags(
+    free: &[String],
+    tags: &[(String, Vec<String>)],
+    embedded: Option<&[Vec<f32>]>,
+) -> Proposal {
+    if tags.is_empty() && embedded.is_none() {
         return cluster(free);
     }
-    // a tag reads as its name (twice: the expert's own words) and its notes
-    let mut texts: Vec<String> = free.to_vec();
-    texts.extend(
-        tags.iter()
-            .map(|(t, n)| format!("{t}. {t}. {}", n.join(". "))),
-    );
-    let g = grouping(&texts);
+    let texts = AxialInput {
+        existing: Vec::new(),
+        free: free.to_vec(),
+        tags: tags.to_vec(),
+    }
+    .texts();
+    let g = grouping_by(&texts, embedded);
     let tag_of = |i: usize| i.checked_sub(free.len()).map(|t| &tags[t]);
     let mut categories: Vec<ProposedCategory> = g
         .groups

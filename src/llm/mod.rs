@@ -2,4 +2,5 @@
 //! requests over ehttp.
 
 pub mod client;
+pub mod embeddings;
 pub mod proposal;
