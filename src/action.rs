@@ -168,6 +168,8 @@ pub enum Action {
     ProposeOffline,
     /// Propose categories from the notes with the configured LLM.
     ProposeLlm,
+    /// Propose categories by the embeddings endpoint's vectors of the notes and tags.
+    ProposeEmbeddings,
     /// Cancel the LLM request.
     CancelPropose,
     /// Send a tiny request to the configured LLM and show whether it answered.

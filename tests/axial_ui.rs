@@ -133,3 +133,49 @@ fn ten_coined_tags_become_three_to_seven_categories_and_every_trace_follows() {
     drop(h);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_proposal_by_embeddings_comes_from_the_endpoint_into_the_same_review() {
+    let dir = root("axial-embeddings");
+    let mut h = app(&dir);
+    for (i, note) in [
+        "did not call the booking tool",
+        "booking tool never invoked",
+        "wrong date given",
+        "the date was off",
+        "made up a fee",
+        "invented a fee",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if i > 0 {
+            press(&mut h, Key::J);
+        }
+        press(&mut h, Key::F);
+        press(&mut h, Key::E);
+        type_text(&mut h, note);
+        press(&mut h, Key::Escape);
+    }
+    press(&mut h, Key::A);
+    let (port, server) = common::serve_embeddings(1);
+    h.state_mut().axial.embeddings.url = format!("http://127.0.0.1:{port}");
+    h.state_mut().axial.embeddings.model = "test-embed".into();
+    h.run_steps(2);
+    h.get_by_label("Propose by embeddings").click();
+    for _ in 0..500 {
+        h.step();
+        if h.state().axial.proposal.is_some() || h.state().axial.error.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(h.state().axial.error, None);
+    let (proposal, source) = h.state().axial.proposal.clone().unwrap();
+    assert!(source.contains("embeddings test-embed"), "{source}");
+    assert_eq!(proposal.categories.len(), 3, "{proposal:#?}");
+    let seen = server.join().unwrap();
+    assert_eq!(seen[0]["input"].as_array().unwrap().len(), 6);
+    drop(h);
+    let _ = std::fs::remove_dir_all(&dir);
+}

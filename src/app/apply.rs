@@ -534,6 +534,7 @@ impl ErrataApp {
             }
             Action::DiscardProposal => self.axial.proposal = None,
             Action::AcceptProposal => self.accept_proposal(),
+            Action::ProposeEmbeddings => self.propose_embeddings(ctx),
             Action::DrawSample(req) => self.draw_sample(ctx, &req),
             Action::AddTraces => self.adding_open = self.ws.data.is_some(),
             Action::AddTracesFromFiles => {

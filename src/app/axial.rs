@@ -29,6 +29,73 @@ impl ErrataApp {
         }
     }
 
+    /// Embeds the notes and tags (in requests of up to 256 texts, side by side) and groups them
+    /// by the vectors; the proposal arrives like an LLM's.
+    pub(super) fn propose_embeddings(&mut self, ctx: &egui::Context) {
+        use crate::llm::embeddings::{self, TEXTS_PER_REQUEST};
+        let Some(input) = self.ws.project.as_ref().map(Project::axial_input) else {
+            return;
+        };
+        if input.is_empty() {
+            self.axial.error =
+                Some("no notes or tags yet: write some while reading traces (e, t)".to_owned());
+            return;
+        }
+        let endpoint = self.axial.embeddings.clone();
+        let texts = input.texts();
+        let chunks: Vec<Vec<String>> = texts
+            .chunks(TEXTS_PER_REQUEST)
+            .map(<[String]>::to_vec)
+            .collect();
+        let (tx, rx) = mpsc::channel();
+        let slots: Arc<std::sync::Mutex<Vec<Option<Vec<Vec<f32>>>>>> =
+            Arc::new(std::sync::Mutex::new(vec![None; chunks.len()]));
+        let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let input = Arc::new(input);
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let (tx, slots, failed, input) =
+                (tx.clone(), slots.clone(), failed.clone(), input.clone());
+            let (repaint, url, n) = (ctx.clone(), endpoint.full_url(), chunk.len());
+            crate::net::fetch(
+                endpoint.request(&chunk),
+                crate::net::LLM_BODY_LIMIT,
+                move |r| {
+                    let vectors =
+                        r.and_then(|resp| embeddings::parse(resp.status, &resp.bytes, n, &url));
+                    let done = match vectors {
+                        Err(e) => (!failed.swap(true, std::sync::atomic::Ordering::SeqCst))
+                            .then_some(Err(e)),
+                        Ok(v) => {
+                            let mut s = slots
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            s[i] = Some(v);
+                            s.iter().all(Option::is_some).then(|| {
+                                let all: Vec<Vec<f32>> = s
+                                    .iter_mut()
+                                    .flat_map(|x| x.take().unwrap_or_default())
+                                    .collect();
+                                Ok(crate::coding::cluster::propose(
+                                    (*input).clone(),
+                                    Some(&all),
+                                ))
+                            })
+                        }
+                    };
+                    if let Some(result) = done {
+                        let _ = tx.send(result);
+                        repaint.request_repaint();
+                    }
+                },
+            );
+        }
+        self.propose_job = None;
+        self.propose_rx = Some(rx);
+        self.axial.waiting = true;
+        self.axial.error = None;
+        self.axial.status = Some(format!("asking {}", endpoint.label()));
+    }
+
     pub(super) fn propose_llm(&mut self, ctx: &egui::Context) {
         let notes = self
             .ws

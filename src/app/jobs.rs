@@ -451,16 +451,32 @@ impl ErrataApp {
             self.propose_rx = None;
             match result {
                 Ok(part) => {
-                    let next = self.propose_job.as_mut().and_then(|job| {
-                        crate::llm::proposal::reconcile(&mut job.acc, part, &job.all_notes);
-                        job.remaining.pop_front()
-                    });
+                    let mut part_whole = Default::default();
+                    let next = match self.propose_job.as_mut() {
+                        Some(job) => {
+                            crate::llm::proposal::reconcile(&mut job.acc, part, &job.all_notes);
+                            job.remaining.pop_front()
+                        }
+                        None => {
+                            part_whole = part;
+                            None
+                        }
+                    };
                     match next {
                         Some(batch) => self.send_batch(ctx, batch),
                         None => {
                             self.axial.waiting = false;
-                            if let Some(job) = self.propose_job.take() {
-                                self.axial.proposal = Some((job.acc, self.axial.provider.label()));
+                            match self.propose_job.take() {
+                                Some(job) => {
+                                    self.axial.proposal =
+                                        Some((job.acc, self.axial.provider.label()));
+                                }
+                                // a proposal by embeddings comes whole
+                                None => {
+                                    self.axial.status = None;
+                                    self.axial.proposal =
+                                        Some((part_whole, self.axial.embeddings.label()));
+                                }
                             }
                         }
                     }

@@ -30,6 +30,8 @@ pub struct AxialUi {
     pub remember_key: bool,
     /// Where a remembered key is kept, in words (shown on the checkbox).
     pub key_location: String,
+    /// An embeddings endpoint to group notes by (its key in memory only).
+    pub embeddings: crate::llm::embeddings::Endpoint,
 }
 
 /// An API's default base URL and model.
@@ -91,6 +93,7 @@ impl Default for AxialUi {
             provider,
             remember_key: false,
             key_location: String::new(),
+            embeddings: Default::default(),
         }
     }
 }
@@ -154,6 +157,7 @@ pub fn ui(ctx: &egui::Context, state: &mut AxialUi, project: &Project) -> Vec<Ac
                 });
             ui.separator();
             provider_row(ui, state, &mut actions);
+            embeddings_row(ui, state, &mut actions);
             if let Some(e) = &state.error {
                 ui.colored_label(theme::error_color(dark), e);
             }
@@ -239,6 +243,43 @@ fn provider_row(ui: &mut egui::Ui, state: &mut AxialUi, actions: &mut Vec<Action
                     actions.push(Action::ProposeLlm);
                 }
             });
+}
+
+/// Propose by embeddings: an OpenAI-compatible endpoint's URL, model and key.
+fn embeddings_row(ui: &mut egui::Ui, state: &mut AxialUi, actions: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        let e = &mut state.embeddings;
+        let l = ui.label("embeddings URL");
+        ui.add(
+            TextEdit::singleline(&mut e.url)
+                .hint_text("http://127.0.0.1:11434/v1/embeddings")
+                .desired_width(240.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text("An OpenAI-compatible /v1/embeddings endpoint: a local Ollama or llama.cpp server, or a hosted API");
+        let l = ui.label("model");
+        ui.add(
+            TextEdit::singleline(&mut e.model)
+                .hint_text("nomic-embed-text")
+                .desired_width(130.0),
+        )
+        .labelled_by(l.id);
+        let l = ui.label("key");
+        ui.add(
+            TextEdit::singleline(&mut e.api_key)
+                .password(true)
+                .desired_width(90.0),
+        )
+        .labelled_by(l.id)
+        .on_hover_text("Only if the endpoint wants one; kept in memory only");
+        if !state.waiting
+            && ui
+                .add_enabled(!e.url.trim().is_empty(), egui::Button::new("Propose by embeddings"))
+                .clicked()
+        {
+            actions.push(Action::ProposeEmbeddings);
+        }
+    });
 }
 
 /// The editable proposal: names, descriptions, notes moved between categories, merges, drops.

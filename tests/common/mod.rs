@@ -148,3 +148,66 @@ pub fn step_until(h: &mut Harness<'_, ErrataApp>, what: &str, done: impl Fn(&Err
     }
     panic!("timed out waiting for {what}");
 }
+
+/// An OpenAI-compatible embeddings endpoint answering `requests` requests with deterministic
+/// vectors: one dimension per theme word a text contains (tool, date, fee), a fourth for none.
+pub fn serve_embeddings(requests: usize) -> (u16, std::thread::JoinHandle<Vec<serde_json::Value>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..requests {
+            let Ok((mut stream, _)) = listener.accept() else {
+                break;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 65536];
+            let body = loop {
+                let n = std::io::Read::read(&mut stream, &mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break Vec::new();
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= head_end + 4 + len {
+                        break buf[head_end + 4..head_end + 4 + len].to_vec();
+                    }
+                }
+            };
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let data: Vec<serde_json::Value> = request["input"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let t = t.as_str().unwrap();
+                    let v: Vec<f32> = ["tool", "date", "fee"]
+                        .iter()
+                        .map(|w| if t.contains(w) { 1.0 } else { 0.0 })
+                        .chain(std::iter::once(0.05))
+                        .collect();
+                    serde_json::json!({"index": i, "embedding": v})
+                })
+                .collect();
+            let reply = serde_json::json!({"data": data}).to_string();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                reply.len()
+            );
+            let _ = std::io::Write::write_all(&mut stream, (head + &reply).as_bytes());
+            seen.push(request);
+        }
+        seen
+    });
+    (port, handle)
+}
