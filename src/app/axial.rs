@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The vectors of each request of a proposal by embeddings, as they arrive.
+type Slots = Arc<std::sync::Mutex<Vec<Option<Vec<Vec<f32>>>>>>;
+
 impl ErrataApp {
     pub(super) fn draw_sample(
         &mut self,
@@ -48,8 +51,7 @@ impl ErrataApp {
             .map(<[String]>::to_vec)
             .collect();
         let (tx, rx) = mpsc::channel();
-        let slots: Arc<std::sync::Mutex<Vec<Option<Vec<Vec<f32>>>>>> =
-            Arc::new(std::sync::Mutex::new(vec![None; chunks.len()]));
+        let slots: Slots = Arc::new(std::sync::Mutex::new(vec![None; chunks.len()]));
         let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let input = Arc::new(input);
         for (i, chunk) in chunks.into_iter().enumerate() {

@@ -2,6 +2,7 @@
 //! Nothing here imports egui.
 
 pub mod agreement;
+pub mod axial;
 pub mod cluster;
 pub mod codebook;
 pub mod first_failure;

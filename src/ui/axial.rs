@@ -322,6 +322,16 @@ fn review(ui: &mut egui::Ui, proposal: &mut Proposal, project: &Project) {
                             split = Some(ci);
                         }
                     });
+                    if c.examples.len() > 3 {
+                        // the notes come most typical first
+                        let typical: Vec<String> = c
+                            .examples
+                            .iter()
+                            .take(3)
+                            .map(|n| crate::trace::content::one_line(n, 60))
+                            .collect();
+                        ui.weak(format!("typical: {}", typical.join(" · ")));
+                    }
                     if !c.tags.is_empty() {
                         ui.horizontal_wrapped(|ui| {
                             ui.weak("absorbs the tags");
