@@ -138,6 +138,73 @@ fn ten_coined_tags_become_three_to_seven_categories_and_every_trace_follows() {
 fn a_proposal_by_embeddings_comes_from_the_endpoint_into_the_same_review() {
     let dir = root("axial-embeddings");
     let mut h = app(&dir);
+    propose_by_embeddings(&mut h, None);
+    assert_eq!(h.state().axial.error, None);
+    let (proposal, source) = h.state().axial.proposal.clone().unwrap();
+    assert!(
+        source.contains("embeddings") && source.contains("127.0.0.1"),
+        "{source}"
+    );
+    assert_eq!(proposal.categories.len(), 3, "{proposal:#?}");
+    // without an LLM set up, the groups are named from their notes
+    assert!(
+        proposal
+            .categories
+            .iter()
+            .any(|c| c.name == "invented facts"),
+        "{proposal:#?}"
+    );
+    drop(h);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An OpenAI-compatible chat endpoint giving one canned answer (`status`, `content`).
+fn serve_chat(status: &'static str, content: &str) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body =
+        serde_json::json!({"choices": [{"message": {"role": "assistant", "content": content}}]})
+            .to_string();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut buf = [0u8; 65536];
+            let mut got = Vec::new();
+            // the head and the whole body (its length from the head)
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if got.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let reply = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
+fn propose_by_embeddings(
+    h: &mut egui_kittest::Harness<'_, errata::app::ErrataApp>,
+    chat: Option<u16>,
+) {
     for (i, note) in [
         "did not call the booking tool",
         "booking tool never invoked",
@@ -150,17 +217,24 @@ fn a_proposal_by_embeddings_comes_from_the_endpoint_into_the_same_review() {
     .enumerate()
     {
         if i > 0 {
-            press(&mut h, Key::J);
+            press(h, Key::J);
         }
-        press(&mut h, Key::F);
-        press(&mut h, Key::E);
-        type_text(&mut h, note);
-        press(&mut h, Key::Escape);
+        press(h, Key::F);
+        press(h, Key::E);
+        type_text(h, note);
+        press(h, Key::Escape);
     }
-    press(&mut h, Key::A);
-    let (port, server) = common::serve_embeddings(1);
-    h.state_mut().axial.embeddings.url = format!("http://127.0.0.1:{port}");
-    h.state_mut().axial.embeddings.model = "test-embed".into();
+    press(h, Key::A);
+    let (port, _server) = common::serve_embeddings(1);
+    let s = h.state_mut();
+    s.axial.embeddings.url = format!("http://127.0.0.1:{port}");
+    if let Some(chat) = chat {
+        s.axial.provider.api = errata::llm::client::Api::OpenAi;
+        s.axial.provider.base_url = format!("http://127.0.0.1:{chat}");
+        s.axial.provider.model = "namer".into();
+    } else {
+        s.axial.provider.api_key.clear();
+    }
     h.run_steps(2);
     h.get_by_label("Propose by embeddings").click();
     for _ in 0..500 {
@@ -170,12 +244,30 @@ fn a_proposal_by_embeddings_comes_from_the_endpoint_into_the_same_review() {
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    assert_eq!(h.state().axial.error, None);
-    let (proposal, source) = h.state().axial.proposal.clone().unwrap();
-    assert!(source.contains("embeddings test-embed"), "{source}");
-    assert_eq!(proposal.categories.len(), 3, "{proposal:#?}");
-    let seen = server.join().unwrap();
-    assert_eq!(seen[0]["input"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn an_llm_set_up_names_the_groups_embeddings_made_and_a_failing_one_leaves_their_names() {
+    let names = r#"{"categories":[{"name":"Booking tool skipped","description":"No tool call."},{"name":"Wrong dates","description":"Dates off."},{"name":"Invented fees","description":"Fees made up."}]}"#;
+    let dir = root("axial-naming");
+    let mut h = app(&dir);
+    propose_by_embeddings(&mut h, Some(serve_chat("200 OK", names)));
+    let (proposal, _) = h.state().axial.proposal.clone().unwrap();
+    let mut got: Vec<String> = proposal.categories.iter().map(|c| c.name.clone()).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["Booking tool skipped", "Invented fees", "Wrong dates"]
+    );
+    drop(h);
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir = root("axial-naming-fails");
+    let mut h = app(&dir);
+    propose_by_embeddings(&mut h, Some(serve_chat("500 Internal Server Error", "")));
+    let (proposal, _) = h.state().axial.proposal.clone().unwrap();
+    assert_eq!(proposal.categories.len(), 3, "the groups stay");
+    let status = h.state().axial.status.clone().unwrap_or_default();
+    assert!(status.contains("could not name"), "{status}");
     drop(h);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -529,6 +529,7 @@ impl ErrataApp {
             }
             Action::CancelPropose => {
                 self.propose_rx = None;
+                self.embed_rx = None;
                 self.propose_job = None;
                 self.axial.waiting = false;
             }

@@ -3,7 +3,7 @@
 use super::*;
 
 /// The vectors of each request of a proposal by embeddings, as they arrive.
-type Slots = Arc<std::sync::Mutex<Vec<Option<Vec<Vec<f32>>>>>>;
+pub(super) type Slots = Arc<std::sync::Mutex<Vec<Option<Vec<Vec<f32>>>>>>;
 
 impl ErrataApp {
     pub(super) fn draw_sample(
@@ -33,17 +33,31 @@ impl ErrataApp {
     }
 
     /// Embeds the notes and tags (in requests of up to 256 texts, side by side) and groups them
-    /// by the vectors; the proposal arrives like an LLM's.
+    /// by the vectors; an LLM, when one is set up, names the groups.
     pub(super) fn propose_embeddings(&mut self, ctx: &egui::Context) {
         use crate::llm::embeddings::{self, TEXTS_PER_REQUEST};
-        let Some(input) = self.ws.project.as_ref().map(Project::axial_input) else {
+        let Some(project) = &self.ws.project else {
             return;
         };
+        let input = project.axial_input();
         if input.is_empty() {
             self.axial.error =
                 Some("no notes or tags yet: write some while reading traces (e, t)".to_owned());
             return;
         }
+        // the codebook's described categories keep their names
+        let described: Vec<String> = project
+            .codebook
+            .categories
+            .iter()
+            .filter(|c| !c.description.trim().is_empty())
+            .map(|c| c.name.clone())
+            .collect();
+        let namer = self
+            .axial
+            .provider
+            .is_set_up()
+            .then(|| self.axial.provider.clone());
         let endpoint = self.axial.embeddings.clone();
         let texts = input.texts();
         let chunks: Vec<Vec<String>> = texts
@@ -53,10 +67,10 @@ impl ErrataApp {
         let (tx, rx) = mpsc::channel();
         let slots: Slots = Arc::new(std::sync::Mutex::new(vec![None; chunks.len()]));
         let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let input = Arc::new(input);
+        let shared = Arc::new((input, described, namer));
         for (i, chunk) in chunks.into_iter().enumerate() {
-            let (tx, slots, failed, input) =
-                (tx.clone(), slots.clone(), failed.clone(), input.clone());
+            let (tx, slots, failed, shared) =
+                (tx.clone(), slots.clone(), failed.clone(), shared.clone());
             let (repaint, url, n) = (ctx.clone(), endpoint.full_url(), chunk.len());
             crate::net::fetch(
                 endpoint.request(&chunk),
@@ -64,35 +78,43 @@ impl ErrataApp {
                 move |r| {
                     let vectors =
                         r.and_then(|resp| embeddings::parse(resp.status, &resp.bytes, n, &url));
-                    let done = match vectors {
-                        Err(e) => (!failed.swap(true, std::sync::atomic::Ordering::SeqCst))
-                            .then_some(Err(e)),
+                    let all = match vectors {
+                        Err(e) => {
+                            if !failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                                let _ = tx.send(Err(e));
+                                repaint.request_repaint();
+                            }
+                            return;
+                        }
                         Ok(v) => {
                             let mut s = slots
                                 .lock()
                                 .unwrap_or_else(std::sync::PoisonError::into_inner);
                             s[i] = Some(v);
-                            s.iter().all(Option::is_some).then(|| {
-                                let all: Vec<Vec<f32>> = s
-                                    .iter_mut()
-                                    .flat_map(|x| x.take().unwrap_or_default())
-                                    .collect();
-                                Ok(crate::coding::cluster::propose(
-                                    (*input).clone(),
-                                    Some(&all),
-                                ))
-                            })
+                            if !s.iter().all(Option::is_some) {
+                                return;
+                            }
+                            s.iter_mut()
+                                .flat_map(|x| x.take().unwrap_or_default())
+                                .collect::<Vec<Vec<f32>>>()
                         }
                     };
-                    if let Some(result) = done {
+                    let (input, described, namer) = &*shared;
+                    let proposal = crate::coding::cluster::propose(input.clone(), Some(&all));
+                    let done = move |result: EmbedResult| {
                         let _ = tx.send(result);
                         repaint.request_repaint();
+                    };
+                    match namer {
+                        Some(provider) => name_groups(provider, proposal, described, done),
+                        None => done(Ok((proposal, None))),
                     }
                 },
             );
         }
         self.propose_job = None;
-        self.propose_rx = Some(rx);
+        self.propose_rx = None;
+        self.embed_rx = Some(rx);
         self.axial.waiting = true;
         self.axial.error = None;
         self.axial.status = Some(format!("asking {}", endpoint.label()));
@@ -222,4 +244,40 @@ impl ErrataApp {
         self.ws
             .report_markdown(&self.chart_options(), &crate::coding::time::now_rfc3339())
     }
+}
+
+/// Asks the LLM to name the groups of a proposal by embeddings (the codebook's `described`
+/// categories keep theirs); when it cannot, the lexical names stay and a warning says why.
+fn name_groups(
+    provider: &crate::llm::client::Provider,
+    mut proposal: crate::llm::proposal::Proposal,
+    described: &[String],
+    done: impl FnOnce(EmbedResult) + Send + 'static,
+) {
+    let at: Vec<usize> = (0..proposal.categories.len())
+        .filter(|&i| !described.contains(&proposal.categories[i].name))
+        .collect();
+    let mut groups: Vec<_> = at.iter().map(|&i| proposal.categories[i].clone()).collect();
+    let mut request = provider.request(&crate::llm::proposal::naming_prompt(&groups));
+    request.timeout = Some(std::time::Duration::from_secs(120));
+    let api = provider.api;
+    crate::net::fetch(request, crate::net::LLM_BODY_LIMIT, move |r| {
+        let named = r
+            .and_then(|resp| crate::llm::client::answer_text(api, &resp))
+            .and_then(|text| {
+                crate::llm::proposal::apply_names(&text, &mut groups).map_err(|e| e.to_string())
+            });
+        let warning = match named {
+            Ok(()) => {
+                for (g, &i) in groups.into_iter().zip(&at) {
+                    proposal.categories[i] = g;
+                }
+                None
+            }
+            Err(e) => Some(format!(
+                "the LLM could not name the groups, so they keep their own names: {e}"
+            )),
+        };
+        done(Ok((proposal, warning)));
+    });
 }

@@ -428,6 +428,22 @@ impl ErrataApp {
 
     /// LLM answers: the connection test and the proposal batches.
     fn poll_llm(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.embed_rx
+            && let Ok(result) = rx.try_recv()
+        {
+            self.embed_rx = None;
+            self.axial.waiting = false;
+            match result {
+                Ok((proposal, warning)) => {
+                    self.axial.status = warning;
+                    self.axial.proposal = Some((proposal, self.axial.embeddings.label()));
+                }
+                Err(e) => {
+                    self.axial.status = None;
+                    self.axial.error = Some(e);
+                }
+            }
+        }
         if let Some(rx) = &self.test_rx
             && let Ok(result) = rx.try_recv()
         {
@@ -451,32 +467,16 @@ impl ErrataApp {
             self.propose_rx = None;
             match result {
                 Ok(part) => {
-                    let mut part_whole = Default::default();
-                    let next = match self.propose_job.as_mut() {
-                        Some(job) => {
-                            crate::llm::proposal::reconcile(&mut job.acc, part, &job.all_notes);
-                            job.remaining.pop_front()
-                        }
-                        None => {
-                            part_whole = part;
-                            None
-                        }
-                    };
+                    let next = self.propose_job.as_mut().and_then(|job| {
+                        crate::llm::proposal::reconcile(&mut job.acc, part, &job.all_notes);
+                        job.remaining.pop_front()
+                    });
                     match next {
                         Some(batch) => self.send_batch(ctx, batch),
                         None => {
                             self.axial.waiting = false;
-                            match self.propose_job.take() {
-                                Some(job) => {
-                                    self.axial.proposal =
-                                        Some((job.acc, self.axial.provider.label()));
-                                }
-                                // a proposal by embeddings comes whole
-                                None => {
-                                    self.axial.status = None;
-                                    self.axial.proposal =
-                                        Some((part_whole, self.axial.embeddings.label()));
-                                }
+                            if let Some(job) = self.propose_job.take() {
+                                self.axial.proposal = Some((job.acc, self.axial.provider.label()));
                             }
                         }
                     }

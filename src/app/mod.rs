@@ -49,6 +49,10 @@ enum KeyEffect {
     Close,
 }
 
+/// A proposal by embeddings: the groups (named by the LLM when one is set up), with a warning
+/// when naming failed; or why there are none.
+type EmbedResult = Result<(crate::llm::proposal::Proposal, Option<String>), String>;
+
 /// Characters of notes sent to the LLM in one request (large note sets go in several).
 const LLM_BATCH_CHARS: usize = 60_000;
 
@@ -193,6 +197,8 @@ pub struct ErrataApp {
     /// Sampling and judge windows.
     pub weekly: ui::weekly::WeeklyUi,
     propose_rx: Option<mpsc::Receiver<Result<crate::llm::proposal::Proposal, String>>>,
+    /// A proposal by embeddings on its way: the groups, and why the LLM could not name them.
+    embed_rx: Option<mpsc::Receiver<EmbedResult>>,
     test_rx: Option<mpsc::Receiver<Result<String, String>>>,
     propose_job: Option<ProposeJob>,
     /// Where the chart was drawn last (for the PNG export), and whether a screenshot is awaited.
@@ -266,6 +272,7 @@ impl ErrataApp {
             axial: Default::default(),
             weekly: Default::default(),
             propose_rx: None,
+            embed_rx: None,
             test_rx: None,
             propose_job: None,
             chart_rect: None,

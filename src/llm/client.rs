@@ -34,6 +34,14 @@ pub struct Provider {
 }
 
 impl Provider {
+    /// Whether the provider can be asked: a model, and a key or a server on this machine.
+    pub fn is_set_up(&self) -> bool {
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| self.base_url.trim().starts_with(p));
+        !self.model.trim().is_empty() && (!self.api_key.trim().is_empty() || local)
+    }
+
     /// `provider/model`, for changelog entries.
     pub fn label(&self) -> String {
         format!(

@@ -352,12 +352,99 @@ mod tests {
     }
 
     #[test]
+    fn groups_made_by_embeddings_are_named_by_the_llm_or_keep_their_names() {
+        let mut groups = vec![
+            ProposedCategory {
+                name: "tool".into(),
+                examples: vec!["tool not called".into()],
+                ..Default::default()
+            },
+            ProposedCategory {
+                name: "date".into(),
+                examples: vec!["wrong date given".into()],
+                tags: vec!["dates".into()],
+                ..Default::default()
+            },
+        ];
+        let p = naming_prompt(&groups);
+        assert!(p.contains("Group 2:\n- \"wrong date given\"\n- tag \"dates\""));
+        let answer = r#"Sure: {"categories":[{"name":"Tool not called","description":"No lookup."},{"name":"Wrong dates","description":"Dates off."}]}"#;
+        apply_names(answer, &mut groups).unwrap();
+        assert_eq!(
+            (groups[0].name.as_str(), groups[1].name.as_str()),
+            ("Tool not called", "Wrong dates")
+        );
+        assert_eq!(
+            groups[1].examples,
+            ["wrong date given"],
+            "the groups themselves stay"
+        );
+        let one = r#"{"categories":[{"name":"Only one"}]}"#;
+        assert_eq!(apply_names(one, &mut groups), Err(ProposalError::Count(1)));
+        assert_eq!(groups[0].name, "Tool not called");
+        assert!(matches!(
+            apply_names("no", &mut groups),
+            Err(ProposalError::NoJson(_))
+        ));
+    }
+
+    #[test]
     fn prompt_lists_notes_and_existing_categories() {
         let p = prompt(&notes(), &[("Dates".into(), "Wrong dates.".into())]);
         assert!(p.contains("- \"wrong date given\""));
         assert!(p.contains("- Dates: Wrong dates."));
         assert!(p.contains("\"categories\""));
     }
+}
+
+/// The prompt asking an LLM to name groups made by embeddings: for each, in order, a short
+/// noun-phrase name and a one-sentence description.
+pub fn naming_prompt(groups: &[ProposedCategory]) -> String {
+    let mut p = String::from(
+        "You are helping a domain expert do axial coding in an error analysis of an LLM application.\n\
+         The expert's open-coding notes below are already grouped. Name each group as the expert \
+         would: a short noun phrase for the failure (e.g. \"missing quantities\"), and a \
+         one-sentence description. Keep the groups and their order.\n\n\
+         Answer with JSON only, in this shape, one entry per group in order:\n\
+         {\"categories\": [{\"name\": \"...\", \"description\": \"...\"}]}\n",
+    );
+    for (i, g) in groups.iter().enumerate() {
+        p.push_str(&format!("\nGroup {}:\n", i + 1));
+        for n in g.examples.iter().take(12) {
+            p.push_str(&format!(
+                "- {}\n",
+                serde_json::to_string(n).unwrap_or_default()
+            ));
+        }
+        for t in &g.tags {
+            p.push_str(&format!(
+                "- tag {}\n",
+                serde_json::to_string(t).unwrap_or_default()
+            ));
+        }
+    }
+    p
+}
+
+/// Puts an LLM's names (see [`naming_prompt`]) on the groups; an answer that does not name each
+/// group once is refused, and the groups keep their own names.
+pub fn apply_names(answer: &str, groups: &mut [ProposedCategory]) -> Result<(), ProposalError> {
+    let named = json_candidates(answer)
+        .into_iter()
+        .find_map(|c| serde_json::from_str::<Wrapped>(c).ok())
+        .ok_or_else(|| ProposalError::NoJson(short(answer)))?;
+    if named.categories.len() != groups.len() {
+        return Err(ProposalError::Count(named.categories.len()));
+    }
+    for (g, n) in groups.iter_mut().zip(named.categories) {
+        if !n.name.trim().is_empty() {
+            g.name = n.name.trim().to_owned();
+        }
+        if !n.description.trim().is_empty() {
+            g.description = n.description.trim().to_owned();
+        }
+    }
+    Ok(())
 }
 
 /// Splits notes into batches whose prompt text stays under `max_chars` (at least one note each).
