@@ -160,7 +160,7 @@ fn a_proposal_by_embeddings_comes_from_the_endpoint_into_the_same_review() {
 
 /// An OpenAI-compatible chat endpoint giving one canned answer (`status`, `content`).
 fn serve_chat(status: &'static str, content: &str) -> u16 {
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let body =
@@ -168,29 +168,7 @@ fn serve_chat(status: &'static str, content: &str) -> u16 {
             .to_string();
     std::thread::spawn(move || {
         if let Ok((mut s, _)) = listener.accept() {
-            let mut buf = [0u8; 65536];
-            let mut got = Vec::new();
-            // the head and the whole body (its length from the head)
-            while let Ok(n) = s.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                got.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&got).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let len = text
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if got.len() >= end + 4 + len {
-                        break;
-                    }
-                }
-            }
+            common::read_request(&mut s);
             let reply = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()

@@ -18,6 +18,30 @@ fn selected_id(app: &ErrataApp) -> Option<String> {
     Some(d.store.id(d.selected_row()? as usize).to_owned())
 }
 
+/// What the open source's columns say it holds.
+fn detected(app: &ErrataApp) -> &errata::trace::clickhouse::Detected {
+    app.remote.as_ref().unwrap().detected.as_ref().unwrap()
+}
+
+/// The app opening `url`, once the server counted `n` traces and the first is open.
+fn open_until(
+    root: &std::path::Path,
+    url: &str,
+    n: u64,
+) -> egui_kittest::Harness<'static, ErrataApp> {
+    let mut h = common::app_opening_url(root, url);
+    step_until(&mut h, "the first trace", |a| {
+        matched(a) == Some(n) && selected_id(a).is_some()
+    });
+    h
+}
+
+/// Applies `action` as the window does (what a control sends).
+fn act(h: &mut egui_kittest::Harness<'_, ErrataApp>, action: errata::app::Action) {
+    let ctx = h.ctx.clone();
+    h.state_mut().apply(&ctx, action);
+}
+
 fn matched(app: &ErrataApp) -> Option<u64> {
     app.remote.as_ref().and_then(|r| r.matched)
 }
@@ -105,10 +129,7 @@ fn an_otel_table_is_read_paged_labelled_and_filtered_on_the_server() {
     });
     press(&mut h, Key::Escape);
     h.state_mut().filter_bar.search.clear();
-    {
-        let ctx = h.ctx.clone();
-        h.state_mut().apply(&ctx, errata::app::Action::ClearFilters);
-    }
+    act(&mut h, errata::app::Action::ClearFilters);
     step_until(&mut h, "all traces again", |a| matched(a) == Some(200));
     // a label filter goes as the labelled ids: exact count
     h.get_by_label("Label filters").click();
@@ -119,11 +140,7 @@ fn an_otel_table_is_read_paged_labelled_and_filtered_on_the_server() {
         verdict: errata::project::VerdictFilter::Fail,
         ..Default::default()
     };
-    {
-        let ctx = h.ctx.clone();
-        h.state_mut()
-            .apply(&ctx, errata::app::Action::SetLabelFilter(fail));
-    }
+    act(&mut h, errata::app::Action::SetLabelFilter(fail));
     step_until(&mut h, "the failing traces", |a| matched(a) == Some(1));
     assert_eq!(h.state().ws.project.as_ref().unwrap().stats.failed, 1);
     // unreviewed keeps every trace but the labelled one: all but the set, still exact
@@ -131,11 +148,7 @@ fn an_otel_table_is_read_paged_labelled_and_filtered_on_the_server() {
         verdict: errata::project::VerdictFilter::Unreviewed,
         ..Default::default()
     };
-    {
-        let ctx = h.ctx.clone();
-        h.state_mut()
-            .apply(&ctx, errata::app::Action::SetLabelFilter(unreviewed));
-    }
+    act(&mut h, errata::app::Action::SetLabelFilter(unreviewed));
     step_until(&mut h, "the unreviewed traces", |a| matched(a) == Some(199));
 }
 
@@ -146,20 +159,9 @@ fn langfuse_traces_open_with_their_observations_and_scores_and_sort_on_the_serve
     };
     let root = common::root("clickhouse-langfuse");
     let url = format!("clickhouse://default@{addr}/errata_ui_langfuse/traces");
-    let mut h = common::app_opening_url(&root, &url);
-    step_until(&mut h, "the first trace", |a| {
-        matched(a) == Some(60) && selected_id(a).is_some()
-    });
+    let mut h = open_until(&root, &url, 60);
     assert_eq!(
-        h.state()
-            .remote
-            .as_ref()
-            .unwrap()
-            .detected
-            .as_ref()
-            .unwrap()
-            .preset
-            .as_deref(),
+        detected(h.state()).preset.as_deref(),
         Some("Langfuse v3 traces")
     );
     // the observations are the span tree (the trace, its span, its generation)
@@ -202,10 +204,7 @@ fn a_review_batch_is_sampled_on_the_server_reproducibly() {
     };
     let root = common::root("clickhouse-sample");
     let url = format!("clickhouse://default@{addr}/errata_ui_sample/chats");
-    let mut h = common::app_opening_url(&root, &url);
-    step_until(&mut h, "the first trace", |a| {
-        matched(a) == Some(1000) && selected_id(a).is_some()
-    });
+    let mut h = open_until(&root, &url, 1000);
     let req = errata::coding::sampling::SampleRequest {
         name: "2026-W48".into(),
         n: 15,
@@ -215,11 +214,7 @@ fn a_review_batch_is_sampled_on_the_server_reproducibly() {
             share: 0.5,
         },
     };
-    {
-        let ctx = h.ctx.clone();
-        h.state_mut()
-            .apply(&ctx, errata::app::Action::DrawSample(req.clone()));
-    }
+    act(&mut h, errata::app::Action::DrawSample(req.clone()));
     step_until(&mut h, "the batch's view", |a| matched(a) == Some(15));
     let batch = |a: &ErrataApp| {
         a.ws.project
@@ -244,19 +239,11 @@ fn a_review_batch_is_sampled_on_the_server_reproducibly() {
         (6..=9).contains(&failing),
         "{failing} of 15 failing: {first:?}"
     );
-    {
-        let ctx = h.ctx.clone();
-        h.state_mut()
-            .apply(&ctx, errata::app::Action::SetBatch(None));
-    }
+    act(&mut h, errata::app::Action::SetBatch(None));
     step_until(&mut h, "the whole table again", |a| {
         matched(a) == Some(1000)
     });
-    {
-        let ctx = h.ctx.clone();
-        h.state_mut()
-            .apply(&ctx, errata::app::Action::DrawSample(req));
-    }
+    act(&mut h, errata::app::Action::DrawSample(req));
     step_until(&mut h, "the batch drawn again", |a| {
         a.notices
             .iter()
@@ -338,18 +325,11 @@ fn a_field_mapping_reads_the_table_and_the_fetched_traces_and_is_kept() {
     };
     let root = common::root("clickhouse-mapping");
     let url = format!("clickhouse://default@{addr}/errata_ui_mapping/chats");
-    let mut h = common::app_opening_url(&root, &url);
-    step_until(&mut h, "the first trace", |a| {
-        matched(a) == Some(1000) && selected_id(a).is_some()
-    });
+    let mut h = open_until(&root, &url, 1000);
     // the model's name as the output (what the mapping window sends)
     let mut m = h.state().ws.data.as_ref().unwrap().store.mapping.clone();
     m.output = Some(errata::trace::schema::FieldPath::top("model"));
-    {
-        let ctx = h.ctx.clone();
-        h.state_mut()
-            .apply(&ctx, errata::app::Action::SetMapping(m));
-    }
+    act(&mut h, errata::app::Action::SetMapping(m));
     step_until(&mut h, "the table read again", |a| {
         a.remote
             .as_ref()
@@ -373,20 +353,6 @@ fn a_field_mapping_reads_the_table_and_the_fetched_traces_and_is_kept() {
     );
     drop(h);
     // kept in the project: a second window reads the table the same way
-    let mut h = common::app_opening_url(&root, &url);
-    step_until(&mut h, "the first trace again", |a| {
-        matched(a) == Some(1000) && selected_id(a).is_some()
-    });
-    assert_eq!(
-        h.state()
-            .remote
-            .as_ref()
-            .unwrap()
-            .detected
-            .as_ref()
-            .unwrap()
-            .output
-            .as_deref(),
-        Some("`model`")
-    );
+    let h = open_until(&root, &url, 1000);
+    assert_eq!(detected(h.state()).output.as_deref(), Some("`model`"));
 }

@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))] // drives the native app, processes, files or sockets
 #![allow(clippy::unwrap_used)] // tests may unwrap
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::process::Command;
 
@@ -22,34 +22,8 @@ fn serve(
             let Ok((mut stream, _)) = listener.accept() else {
                 break;
             };
-            stream
-                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-                .unwrap();
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 65536];
-            // read the head, then the body by content-length
-            loop {
-                let n = stream.read(&mut chunk).unwrap_or(0);
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf).to_string();
-                if let Some(head_end) = text.find("\r\n\r\n") {
-                    let len = text
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= head_end + 4 + len {
-                        break;
-                    }
-                }
-            }
-            seen.push(String::from_utf8_lossy(&buf).to_string());
+            let (request, _) = common::read_request(&mut stream);
+            seen.push(request);
             let reply = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()

@@ -21,11 +21,15 @@ pub fn app_opening(
     root: &std::path::Path,
     paths: Vec<std::path::PathBuf>,
 ) -> Harness<'static, ErrataApp> {
-    let start = StartOptions {
+    app_starting(StartOptions {
         paths,
         project_root: Some(root.to_path_buf()),
         ..Default::default()
-    };
+    })
+}
+
+/// The app (author "ana") started with `start`.
+pub fn app_starting(start: StartOptions) -> Harness<'static, ErrataApp> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |cc| {
@@ -120,20 +124,11 @@ pub fn clickhouse(db: &str) -> Option<String> {
 
 /// The app (author "ana") opening `url`, its projects under `root`.
 pub fn app_opening_url(root: &std::path::Path, url: &str) -> Harness<'static, ErrataApp> {
-    let start = StartOptions {
+    app_starting(StartOptions {
         urls: vec![url.to_owned()],
         project_root: Some(root.to_path_buf()),
         ..Default::default()
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let mut app = ErrataApp::new(cc, start);
-            app.settings.author = "ana".into();
-            app
-        });
-    h.run_steps(3);
-    h
+    })
 }
 
 /// Steps the app until `done` holds (answers from a server arrive on other threads).
@@ -149,6 +144,37 @@ pub fn step_until(h: &mut Harness<'_, ErrataApp>, what: &str, done: impl Fn(&Err
     panic!("timed out waiting for {what}");
 }
 
+/// Reads one HTTP request from `stream`: the whole of it (its head, then the body its
+/// content-length promises), as text, and the body's bytes.
+pub fn read_request(stream: &mut std::net::TcpStream) -> (String, Vec<u8>) {
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    loop {
+        let n = std::io::Read::read(stream, &mut chunk).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some(head_end) = text.find("\r\n\r\n") {
+            let len = text
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if buf.len() >= head_end + 4 + len {
+                let body = buf[head_end + 4..head_end + 4 + len].to_vec();
+                return (text, body);
+            }
+        }
+    }
+    (String::from_utf8_lossy(&buf).to_string(), Vec::new())
+}
+
 /// An OpenAI-compatible embeddings endpoint answering `requests` requests with deterministic
 /// vectors: one dimension per theme word a text contains (tool, date, fee), a fourth for none.
 pub fn serve_embeddings(requests: usize) -> (u16, std::thread::JoinHandle<Vec<serde_json::Value>>) {
@@ -160,29 +186,7 @@ pub fn serve_embeddings(requests: usize) -> (u16, std::thread::JoinHandle<Vec<se
             let Ok((mut stream, _)) = listener.accept() else {
                 break;
             };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 65536];
-            let body = loop {
-                let n = std::io::Read::read(&mut stream, &mut chunk).unwrap_or(0);
-                if n == 0 {
-                    break Vec::new();
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&buf).to_string();
-                if let Some(head_end) = text.find("\r\n\r\n") {
-                    let len = text
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= head_end + 4 + len {
-                        break buf[head_end + 4..head_end + 4 + len].to_vec();
-                    }
-                }
-            };
+            let (_, body) = read_request(&mut stream);
             let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
             let data: Vec<serde_json::Value> = request["input"]
                 .as_array()
