@@ -230,7 +230,8 @@ impl Project {
                 });
             }
         }
-        let n = events.len();
+        // the traces left with suggestions to confirm or reject (a relabel alone is not one)
+        let n = events.iter().filter(|e| !e.suggested.is_empty()).count();
         let saved = self.save_codebook();
         let recorded = self.record_all(events);
         (saved.and(recorded), added, n)
@@ -563,9 +564,13 @@ mod tests {
             ],
             ..Default::default()
         };
-        let (r, added, _) = p.accept_proposal(&proposal, "offline", "ana", "t2");
+        let (r, added, suggested) = p.accept_proposal(&proposal, "offline", "ana", "t2");
         r.unwrap();
         assert_eq!(added, 1);
+        assert_eq!(
+            suggested, 0,
+            "relabelled traces are not traces with suggestions"
+        );
         assert_eq!(p.codebook.version, before + 1, "one version");
         let names: Vec<&str> = p
             .codebook
