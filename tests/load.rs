@@ -240,6 +240,34 @@ fn unreadable_file_is_named() {
     assert!(err.to_string().ends_with("/nonexistent/traces.jsonl"));
 }
 
+/// Files of 64 MB and more are read by two threads, each into its half of the buffer.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn a_large_file_is_read_whole_and_in_order() {
+    let path = std::env::temp_dir().join(format!("errata-large-{}.jsonl", std::process::id()));
+    let mut text = Vec::with_capacity(70 << 20);
+    let mut i = 0u64;
+    while text.len() < (70 << 20) {
+        writeln!(
+            text,
+            "{{\"id\":\"t{i}\",\"output\":\"{}\"}}",
+            "z".repeat((i % 900) as usize)
+        )
+        .unwrap();
+        i += 1;
+    }
+    std::fs::write(&path, &text).unwrap();
+    let progress = Progress::default();
+    let source = load::read_file(&path, &progress).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(source.bytes.len(), text.len());
+    assert!(source.bytes == text, "the bytes come back in order");
+    let done = progress
+        .bytes_done
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(done, text.len() as u64);
+}
+
 #[test]
 fn huge_fields_and_long_lines_load() {
     let big = "x".repeat(5_000_000);

@@ -754,3 +754,85 @@ impl egui::DroppedFile for DroppedPath {
         std::fs::read(&self.0).map_err(|e| e.to_string())
     }
 }
+
+#[test]
+fn reopening_a_dump_reads_its_added_batches_in_the_same_load() {
+    let dir = root("reopen");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dump = dir.join("dump.jsonl");
+    let week = dir.join("week.jsonl");
+    std::fs::write(&dump, errata::demo::DEMO_JSONL).unwrap();
+    let new = |i: usize| {
+        format!(
+            "{{\"trace_id\":\"new-{i}\",\"input\":[{{\"role\":\"user\",\"content\":\"q{i}\"}}],\"output\":{{\"role\":\"assistant\",\"content\":\"a{i}\"}}}}\n"
+        )
+    };
+    std::fs::write(&week, format!("{}{}", new(0), new(1))).unwrap();
+    let mut h = common::app_opening(&dir, vec![dump.clone()]);
+    wait_for_jobs(&mut h);
+    h.state_mut().adding_batch = Some("W1".into());
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .apply(&ctx, errata::app::Action::OpenPaths(vec![week]));
+    wait_for_jobs(&mut h);
+    assert_eq!(h.state().ws.data.as_ref().unwrap().store.len(), 302);
+    drop(h);
+
+    // the loads a reopening runs, and what the first one brought
+    let reopen = || {
+        let mut h = common::app_opening(&dir, vec![dump.clone()]);
+        let mut jobs: Vec<String> = Vec::new();
+        for _ in 0..1000 {
+            h.step();
+            if let Some(j) = &h.state().job
+                && jobs.last() != Some(&j.label)
+            {
+                jobs.push(j.label.clone());
+            }
+            if h.state().job.is_none() && h.state().ws.data.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let first = h.state().ws.data.as_ref().unwrap().store.len();
+        wait_for_jobs(&mut h);
+        for _ in 0..20 {
+            h.step();
+            if let Some(j) = &h.state().job
+                && jobs.last() != Some(&j.label)
+            {
+                jobs.push(j.label.clone());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        wait_for_jobs(&mut h);
+        (h, jobs, first)
+    };
+    let (h, jobs, first) = reopen();
+    assert_eq!(jobs.len(), 1, "one load: {jobs:?}");
+    assert_eq!(first, 302, "the batch came with the dump");
+    let d = h.state().ws.data.as_ref().unwrap();
+    let batch = d.store.column_index("batch").unwrap();
+    assert_eq!(d.store.cell(301, batch).as_deref(), Some("W1"));
+    assert_eq!(d.store.cell(0, batch), None);
+    assert!(h.state().notices.iter().any(|n| {
+        n.text
+            .contains("2 traces added earlier are back (batches W1)")
+    }));
+    drop(h);
+
+    // the dump now holds one of the batch's traces itself: read with the dump, the ids would
+    // repeat, so the dump is read alone and the batch re-added after it, the repeat skipped
+    let mut text = String::from_utf8(errata::demo::DEMO_JSONL.to_vec()).unwrap();
+    text.push_str(&new(0));
+    std::fs::write(&dump, text).unwrap();
+    let (h, jobs, _) = reopen();
+    assert_eq!(jobs.len(), 2, "the dump, then its batch: {jobs:?}");
+    let d = h.state().ws.data.as_ref().unwrap();
+    assert_eq!(d.store.len(), 302);
+    assert!(matches!(
+        d.store.identity,
+        errata::trace::Identity::Field(_)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}

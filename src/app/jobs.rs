@@ -340,21 +340,19 @@ impl ErrataApp {
             .join(" + ");
         let label = key.clone();
         // a mapping chosen for this dump: from the settings, else from its project folder
-        let mapping = self.settings.mappings.get(&key).cloned().or_else(|| {
-            let dir = crate::persist::sidecar_dir(paths.first()?);
-            crate::persist::ProjectStore::read_dir(&dir)
-                .1
-                .project
-                .mapping
-        });
+        let (kept_mapping, added) = if self.loading_other_run {
+            (None, Vec::new())
+        } else {
+            self.project_before_load(&key)
+        };
+        let mapping = self.settings.mappings.get(&key).cloned().or(kept_mapping);
         self.run_job(ctx, label, key, Arc::new(Progress::default()), move |p| {
             let t = std::time::Instant::now();
             paths
                 .iter()
                 .map(|path| load::read_file(path, p))
                 .collect::<Result<Vec<_>, _>>()
-                .and_then(|sources| load::load(sources, mapping, p, worker_threads()))
-                .map(|l| Finished::Load(l, t.elapsed().as_secs_f64() * 1e3))
+                .and_then(|sources| load_with_added(sources, added, mapping, p, t))
         });
     }
 
@@ -584,6 +582,24 @@ impl ErrataApp {
                             self.finish_other_run(loaded, job.key);
                         }
                         Ok(Finished::Load(loaded, ms)) => self.finish_load(loaded, job.key, ms),
+                        Ok(Finished::Reopened {
+                            loaded,
+                            ms,
+                            batches,
+                            added,
+                        }) => {
+                            self.finish_load(loaded, job.key, ms);
+                            self.restore_added = false;
+                            if added > 0 {
+                                self.notices.push(Notice {
+                                    text: format!(
+                                        "{added} traces added earlier are back (batches {})",
+                                        batches.join(", ")
+                                    ),
+                                    error: false,
+                                });
+                            }
+                        }
                         Ok(Finished::Append {
                             loaded,
                             stats,
@@ -785,4 +801,41 @@ impl ErrataApp {
             Err(e) => self.error(e.to_string()),
         }
     }
+}
+
+/// Loads a dump with the traces its project keeps from earlier batches, each file parsed once.
+/// When the batches would change what the dump's traces are (their ids no longer unique, or
+/// spans grouped into traces across files), the dump is loaded alone and the batches are
+/// re-added after it, duplicates skipped.
+#[cfg(not(target_arch = "wasm32"))]
+fn load_with_added(
+    sources: Vec<Source>,
+    added: Vec<Source>,
+    mapping: Option<FieldMapping>,
+    p: &Progress,
+    started: std::time::Instant,
+) -> Result<Finished, load::LoadError> {
+    let ms = || started.elapsed().as_secs_f64() * 1e3;
+    if added.is_empty() {
+        return load::load(sources, mapping, p, worker_threads()).map(|l| Finished::Load(l, ms()));
+    }
+    let dump_files = sources.len();
+    let batches: Vec<String> = added.iter().filter_map(|s| s.batch.clone()).collect();
+    let all: Vec<Source> = sources.into_iter().chain(added).collect();
+    let loaded = load::load(all, mapping.clone(), p, worker_threads())?;
+    let store = &loaded.store;
+    if store.span_index().is_none() && matches!(store.identity, crate::trace::Identity::Field(_)) {
+        let added = (0..store.len())
+            .filter(|&r| store.file_of(r) >= dump_files)
+            .count();
+        return Ok(Finished::Reopened {
+            loaded,
+            ms: ms(),
+            batches,
+            added,
+        });
+    }
+    let dump: Vec<Source> = store.sources().into_iter().take(dump_files).collect();
+    drop(loaded);
+    load::load(dump, mapping, p, worker_threads()).map(|l| Finished::Load(l, ms()))
 }

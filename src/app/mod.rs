@@ -122,6 +122,16 @@ enum Finished {
     /// A dump loaded, and how long it took (native; the browser parses between frames).
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Load(Loaded, f64),
+    /// A dump loaded with the traces its project kept from earlier batches (native).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    Reopened {
+        loaded: Loaded,
+        ms: f64,
+        /// The batches read with it.
+        batches: Vec<String>,
+        /// How many of its traces they hold.
+        added: usize,
+    },
     /// Traces added to the open dump as a batch (`restored`: the project's kept batches,
     /// re-added when the dump was opened).
     Append {

@@ -110,9 +110,16 @@ impl ErrataApp {
 
     #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn project_storage(&self, key: &str) -> (ProjectStore, crate::persist::Opened) {
+        ProjectStore::open_dir(&self.project_dir(key))
+    }
+
+    /// The folder of the project of the dump opened as `key`: the dump's sidecar, or a folder
+    /// in errata's data folder for what is not a file on disk.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn project_dir(&self, key: &str) -> std::path::PathBuf {
         let first = key.split(" + ").next().unwrap_or(key);
         let path = std::path::Path::new(first);
-        let dir = if path.is_file() {
+        if path.is_file() {
             crate::persist::sidecar_dir(path)
         } else {
             let root = self
@@ -120,8 +127,21 @@ impl ErrataApp {
                 .clone()
                 .unwrap_or_else(crate::persist::data_dir);
             crate::persist::data_project_dir(&root, key)
-        };
-        ProjectStore::open_dir(&dir)
+        }
+    }
+
+    /// What the project of the dump `key` says before the dump is read: its field mapping, and
+    /// the traces kept from earlier "Add traces…" (read with the dump, so that each file is
+    /// parsed once). A batch that cannot be read is left out here; restoring it says why.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn project_before_load(
+        &self,
+        key: &str,
+    ) -> (Option<crate::trace::FieldMapping>, Vec<Source>) {
+        let (store, opened) = ProjectStore::read_dir(&self.project_dir(key));
+        let (added, errors) = store.added_sources(&opened.project);
+        let added = if errors.is_empty() { added } else { Vec::new() };
+        (opened.project.mapping, added)
     }
 
     #[cfg(target_arch = "wasm32")]

@@ -5,9 +5,8 @@
 use std::borrow::Cow;
 
 use polars::prelude::*;
-use serde_json::value::RawValue;
 
-use super::raw::{JsonKind, kind_of};
+use super::raw::{JsonKind, Raw, kind_of};
 
 /// One decoded cell, borrowing from the record text where it can.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,7 +25,7 @@ pub enum Cell<'a> {
 
 impl<'a> Cell<'a> {
     /// Decodes a raw JSON value.
-    pub fn from_raw(raw: &'a RawValue) -> Cell<'a> {
+    pub fn from_raw(raw: Raw<'a>) -> Cell<'a> {
         let text = raw.get();
         match kind_of(raw) {
             JsonKind::Null => Cell::Null,
@@ -304,13 +303,16 @@ mod tests {
 
     #[test]
     fn cells_borrow_unescaped_strings() {
-        let raw: &RawValue = serde_json::from_str(r#""plain""#).unwrap();
+        let raw: &serde_json::value::RawValue = serde_json::from_str(r#""plain""#).unwrap();
         assert!(matches!(
-            Cell::from_raw(raw),
+            Cell::from_raw(raw.into()),
             Cell::Text(Cow::Borrowed("plain"))
         ));
-        let raw: &RawValue = serde_json::from_str(r#""a\nb""#).unwrap();
-        assert_eq!(Cell::from_raw(raw), Cell::Text(Cow::Owned("a\nb".into())));
+        let raw: &serde_json::value::RawValue = serde_json::from_str(r#""a\nb""#).unwrap();
+        assert_eq!(
+            Cell::from_raw(raw.into()),
+            Cell::Text(Cow::Owned("a\nb".into()))
+        );
         assert_eq!(unify(Kind::Bool, Kind::Int), Kind::Text);
         assert_eq!(unify(Kind::Null, Kind::Int), Kind::Int);
     }

@@ -22,7 +22,7 @@ pub fn read_file(path: &std::path::Path, progress: &Progress) -> Result<Source, 
         path: name.clone(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    let file = std::fs::File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if !meta.is_file() {
         return Err(LoadError::NotTraces {
@@ -40,22 +40,110 @@ pub fn read_file(path: &std::path::Path, progress: &Progress) -> Result<Source, 
         });
     }
     progress.bytes_total.fetch_add(size, Ordering::Relaxed);
-    // read straight into the buffer (one copy), 16 MB at a time for progress and cancel
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    loop {
-        if progress.is_cancelled() {
-            return Err(LoadError::Cancelled);
-        }
-        let n = (&mut file)
-            .take(16 << 20)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        progress.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
-    }
+    let bytes = read_whole(&file, size, progress).map_err(|e| match e {
+        ReadError::Cancelled => LoadError::Cancelled,
+        ReadError::Io(e) => io(e),
+    })?;
     Ok(Source::new(name, bytes))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+enum ReadError {
+    Cancelled,
+    Io(std::io::Error),
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Pieces a file is read in: progress and cancel are checked between them.
+const READ_BLOCK: usize = 16 << 20;
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Reads `size` bytes (what the file's metadata said) and whatever follows them. Large files are
+/// read by two threads at once, each into its half of one buffer: copying from the page cache
+/// and faulting in fresh pages is most of a read, and it scales with cores.
+fn read_whole(file: &std::fs::File, size: u64, progress: &Progress) -> Result<Vec<u8>, ReadError> {
+    let size = usize::try_from(size).unwrap_or(0);
+    let mut bytes = vec![0u8; size];
+    let halves = if size >= 4 * READ_BLOCK { 2 } else { 1 };
+    let half = size.div_ceil(halves);
+    let mut filled = vec![0usize; halves];
+    std::thread::scope(|scope| {
+        let mut parts = bytes
+            .chunks_mut(half.max(1))
+            .zip(filled.iter_mut())
+            .enumerate();
+        let first = parts.next();
+        let others: Vec<_> = parts
+            .map(|(k, (part, got))| {
+                scope.spawn(move || read_part(file, k * half, part, got, progress))
+            })
+            .collect();
+        let mut out = match first {
+            Some((_, (part, got))) => read_part(file, 0, part, got, progress),
+            None => Ok(()),
+        };
+        for h in others {
+            let r = h.join().unwrap_or(Err(ReadError::Cancelled));
+            out = out.and(r);
+        }
+        out
+    })?;
+    // a file that shrank while it was read: keep what was there, in order
+    let expected = |k: usize| half.min(size - k * half);
+    if let Some(short) = (0..halves).find(|&k| filled[k] < expected(k)) {
+        let end = short * half + filled[short];
+        if filled[short + 1..].iter().any(|&g| g > 0) {
+            return Err(ReadError::Io(std::io::Error::other(
+                "the file changed while it was read",
+            )));
+        }
+        bytes.truncate(end);
+        return Ok(bytes);
+    }
+    // a file that grew: the rest too
+    let mut reader = file;
+    std::io::Seek::seek(&mut reader, std::io::SeekFrom::Start(size as u64))
+        .map_err(ReadError::Io)?;
+    reader.read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    Ok(bytes)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// Reads `part` from `offset` on, block by block; `got` is how much was read (less at the end
+/// of a file that shrank).
+fn read_part(
+    file: &std::fs::File,
+    offset: usize,
+    part: &mut [u8],
+    got: &mut usize,
+    progress: &Progress,
+) -> Result<(), ReadError> {
+    #[cfg(unix)]
+    use std::os::unix::fs::FileExt as _;
+    #[cfg(windows)]
+    use std::os::windows::fs::FileExt as _;
+    let len = part.len();
+    while *got < len {
+        if progress.is_cancelled() {
+            return Err(ReadError::Cancelled);
+        }
+        let end = (*got + READ_BLOCK).min(len);
+        let at = (offset + *got) as u64;
+        #[cfg(unix)]
+        let n = file.read_at(&mut part[*got..end], at);
+        #[cfg(windows)]
+        let n = file.seek_read(&mut part[*got..end], at);
+        match n {
+            Ok(0) => break,
+            Ok(n) => {
+                *got += n;
+                progress.bytes_done.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    }
+    Ok(())
 }
 
 /// What a path that is not a regular file is.

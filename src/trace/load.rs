@@ -246,11 +246,25 @@ pub struct ChunkOut {
     meta_rows: usize,
     /// Per record, its metadata row (`u32::MAX`: none), when grouping.
     meta_of: Vec<u32>,
+    /// The column most likely set next (see [`ChunkOut::set`]).
+    next: usize,
 }
 
 impl ChunkOut {
     fn set(&mut self, name: &str, row: usize, value: Cell<'_>) {
-        let i = match self.index.get(name) {
+        // records mostly list their fields in the same order: the column after the last one
+        // set is tried before the name is hashed
+        let guess = self.next;
+        let i = match self.columns.get(guess) {
+            Some((n, _)) if n == name => guess,
+            _ => self.column_index(name),
+        };
+        self.next = i + 1;
+        self.columns[i].1.set(row, value);
+    }
+
+    fn column_index(&mut self, name: &str) -> usize {
+        match self.index.get(name) {
             Some(&i) => i,
             None => {
                 self.columns
@@ -258,8 +272,7 @@ impl ChunkOut {
                 self.index.insert(name.to_owned(), self.columns.len() - 1);
                 self.columns.len() - 1
             }
-        };
-        self.columns[i].1.set(row, value);
+        }
     }
 
     /// Turns the builders into series (in the worker thread, so it runs in parallel).
@@ -492,6 +505,7 @@ impl Prepared {
                 continue;
             }
             let row = out.meta_rows;
+            out.next = 0;
             out.meta_rows += 1;
             if several_files {
                 let file = self
@@ -505,7 +519,7 @@ impl Prepared {
                 if self.mapping.covers(&[key]) {
                     continue;
                 }
-                if kind_of(value) == JsonKind::Object
+                if kind_of(*value) == JsonKind::Object
                     && let Ok(inner) = RawObject::parse(value.get())
                 {
                     for (k2, v2) in &inner.fields {
@@ -517,10 +531,10 @@ impl Prepared {
                         name.push_str(key);
                         name.push('.');
                         name.push_str(k2);
-                        out.set(&name, row, Cell::from_raw(v2));
+                        out.set(&name, row, Cell::from_raw(*v2));
                     }
                 } else {
-                    out.set(key, row, Cell::from_raw(value));
+                    out.set(key, row, Cell::from_raw(*value));
                 }
             }
             // after the record's own fields: the batch errata added it in wins

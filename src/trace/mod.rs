@@ -13,6 +13,7 @@ pub mod load;
 pub mod markdown;
 pub mod raw;
 pub mod remote;
+pub mod scan;
 pub mod schema;
 pub mod span_facts;
 pub mod span_tree;

@@ -10,21 +10,49 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+/// A JSON value's text as the record has it (no whitespace around it), borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Raw<'a>(pub(super) &'a str);
+
+impl<'a> Raw<'a> {
+    /// The value's JSON text.
+    pub fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'a> From<&'a RawValue> for Raw<'a> {
+    fn from(v: &'a RawValue) -> Raw<'a> {
+        Raw(v.get())
+    }
+}
+
 /// A JSON object whose values are kept as borrowed raw JSON text, in document order.
 #[derive(Debug, Default)]
 pub struct RawObject<'a> {
     /// `(key, raw value)` pairs in the order they appear.
-    pub fields: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pub fields: Vec<(Cow<'a, str>, Raw<'a>)>,
 }
 
 impl<'a> RawObject<'a> {
     /// Parses `text` as one JSON object. Fails on anything that is not an object.
+    ///
+    /// The scanner ([`super::scan`]) reads what it accepts; the rest goes to serde_json, which
+    /// reads it or says what is wrong and where.
     pub fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        match super::scan::object_fields(text) {
+            Some(fields) => Ok(RawObject { fields }),
+            None => RawObject::parse_serde(text),
+        }
+    }
+
+    /// [`RawObject::parse`] by serde_json alone.
+    pub(super) fn parse_serde(text: &'a str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)
     }
 
     /// The raw value of `key`, if present (the last one wins for duplicate keys, as in serde_json).
-    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
         self.fields
             .iter()
             .rev()
@@ -69,7 +97,7 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
                 let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     let value: &'de RawValue = map.next_value()?;
-                    fields.push((key.0, value));
+                    fields.push((key.0, Raw::from(value)));
                 }
                 Ok(RawObject { fields })
             }
@@ -96,7 +124,7 @@ pub enum JsonKind {
 }
 
 /// The kind of a raw JSON value (serde_json's `RawValue` has no leading whitespace).
-pub fn kind_of(raw: &RawValue) -> JsonKind {
+pub fn kind_of(raw: Raw<'_>) -> JsonKind {
     match raw.get().as_bytes().first() {
         Some(b'n') => JsonKind::Null,
         Some(b't' | b'f') => JsonKind::Bool,
@@ -126,7 +154,7 @@ pub enum Scalar {
 
 impl Scalar {
     /// Decodes a raw JSON value into a metadata cell. Never fails: undecodable text is kept as JSON text.
-    pub fn from_raw(raw: &RawValue) -> Scalar {
+    pub fn from_raw(raw: Raw<'_>) -> Scalar {
         let text = raw.get();
         match kind_of(raw) {
             JsonKind::Null => Scalar::Null,

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::raw::{JsonKind, RawObject, kind_of};
+use super::raw::{JsonKind, Raw, RawObject, kind_of};
 
 /// Field names that usually hold a trace's id, best first.
 pub const ID_NAMES: &[&str] = &["id", "trace_id", "run_id", "span_id"];
@@ -48,14 +48,14 @@ impl FieldPath {
 
     /// Looks the path up in a record, parsing nested objects (and arrays, for `[n]` keys) on
     /// the way.
-    pub fn lookup<'a>(&self, record: &RawObject<'a>) -> Option<&'a RawValue> {
+    pub fn lookup<'a>(&self, record: &RawObject<'a>) -> Option<Raw<'a>> {
         let (first, rest) = self.0.split_first()?;
         let mut value = record.get(first)?;
         for key in rest {
             value = match (index_of(key), kind_of(value)) {
                 (Some(i), JsonKind::Array) => {
                     let items: Vec<&'a RawValue> = serde_json::from_str(value.get()).ok()?;
-                    items.get(i).copied()?
+                    Raw::from(*items.get(i)?)
                 }
                 (None, JsonKind::Object) => RawObject::parse(value.get()).ok()?.get(key)?,
                 _ => return None,
@@ -238,7 +238,7 @@ pub struct SampleStats {
 }
 
 /// Whether a JSON array's first element looks like a chat message.
-fn looks_like_conversation(value: &RawValue) -> bool {
+fn looks_like_conversation(value: Raw<'_>) -> bool {
     let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(value.get()) else {
         return false;
     };
@@ -258,18 +258,18 @@ impl SampleStats {
     pub fn add(&mut self, record: &RawObject<'_>) {
         self.records += 1;
         for (key, value) in &record.fields {
-            let kind = kind_of(value);
+            let kind = kind_of(*value);
             self.note(FieldPath::top(key), kind);
-            if kind == JsonKind::Array && looks_like_conversation(value) {
+            if kind == JsonKind::Array && looks_like_conversation(*value) {
                 self.conversation(FieldPath::top(key));
             }
             if kind == JsonKind::Object
                 && let Ok(inner) = RawObject::parse(value.get())
             {
                 for (k2, v2) in &inner.fields {
-                    let kind2 = kind_of(v2);
+                    let kind2 = kind_of(*v2);
                     self.note(FieldPath::of(&[key, k2]), kind2);
-                    if kind2 == JsonKind::Array && looks_like_conversation(v2) {
+                    if kind2 == JsonKind::Array && looks_like_conversation(*v2) {
                         self.conversation(FieldPath::of(&[key, k2]));
                     }
                     // OpenInference nested form: attributes.input.value

@@ -2,9 +2,7 @@
 //! fields looked for where the previous record had them, nested objects parsed once, no
 //! allocation for kinds, statuses and timestamps.
 
-use serde_json::value::RawValue;
-
-use super::raw::{RawObject, Scalar, offset_in};
+use super::raw::{Raw, RawObject, Scalar, offset_in};
 use super::schema::FieldPath;
 use super::spans::{Grouping, SpanFields, is_set};
 use super::store::{Span, fnv1a64};
@@ -43,18 +41,18 @@ pub struct Facts {
     pub merge: u64,
 }
 
-fn text_of(raw: &RawValue) -> Option<String> {
+fn text_of(raw: Raw<'_>) -> Option<String> {
     Scalar::from_raw(raw).to_text()
 }
 
 /// A JSON string's text without decoding, when it has no escapes (the common case).
-fn plain_str(raw: &RawValue) -> Option<&str> {
+fn plain_str(raw: Raw<'_>) -> Option<&str> {
     let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
     (!inner.contains('\\')).then_some(inner)
 }
 
 /// A time value as ms since the epoch: RFC 3339 text, or a number of s, ms, µs or ns.
-pub fn time_ms(raw: &RawValue) -> f64 {
+pub fn time_ms(raw: Raw<'_>) -> f64 {
     let from_text = |s: &str| s.parse::<f64>().ok();
     let number = match plain_str(raw) {
         Some(s) => match from_text(s) {
@@ -79,7 +77,7 @@ pub fn time_ms(raw: &RawValue) -> f64 {
     }
 }
 
-fn number(raw: &RawValue) -> f64 {
+fn number(raw: Raw<'_>) -> f64 {
     raw.get()
         .parse::<f64>()
         .ok()
@@ -89,7 +87,7 @@ fn number(raw: &RawValue) -> f64 {
 
 /// Whether a status value says the span failed: text holding ERROR (any case), or OTLP's code
 /// 2 (`STATUS_CODE_ERROR`).
-fn says_error(raw: &RawValue) -> bool {
+fn says_error(raw: Raw<'_>) -> bool {
     let t = raw.get();
     t == "2" || has_word(t, "error")
 }
@@ -126,7 +124,7 @@ pub struct FactReader {
 
 /// The values of one record's heads (and their objects, parsed on first use).
 struct Heads<'a> {
-    values: Vec<Option<&'a RawValue>>,
+    values: Vec<Option<Raw<'a>>>,
     inner: Vec<Option<Option<RawObject<'a>>>>,
 }
 
@@ -187,7 +185,7 @@ impl FactReader {
 }
 
 impl<'a> Heads<'a> {
-    fn get(&mut self, reader: &FactReader, path: &FieldPath) -> Option<&'a RawValue> {
+    fn get(&mut self, reader: &FactReader, path: &FieldPath) -> Option<Raw<'a>> {
         let (head, rest) = path.0.split_first()?;
         let i = reader.heads.iter().position(|h| h == head)?;
         let v = self.values[i]?;
@@ -211,7 +209,7 @@ pub fn facts(
     reader: &mut FactReader,
     text: &str,
 ) -> Facts {
-    let span_of = |raw: &RawValue| Span {
+    let span_of = |raw: Raw<'_>| Span {
         start: offset_in(text, raw.get()) as u64,
         len: u32::try_from(raw.get().len()).unwrap_or(u32::MAX),
     };

@@ -10,9 +10,8 @@
 use std::collections::HashMap;
 
 use polars::prelude::*;
-use serde_json::value::RawValue;
 
-use super::raw::{JsonKind, RawObject, kind_of};
+use super::raw::{JsonKind, Raw, RawObject, kind_of};
 use super::schema::FieldPath;
 use super::store::{RecordRef, Span, fnv1a64};
 
@@ -112,7 +111,7 @@ pub struct Grouping {
 }
 
 /// Whether a value says something: not null, not the empty string.
-pub(super) fn is_set(v: &RawValue) -> bool {
+pub(super) fn is_set(v: Raw<'_>) -> bool {
     match kind_of(v) {
         JsonKind::Null => false,
         JsonKind::String => v.get() != "\"\"",
@@ -120,8 +119,8 @@ pub(super) fn is_set(v: &RawValue) -> bool {
     }
 }
 
-fn non_null<'a>(path: &FieldPath, obj: &RawObject<'a>) -> Option<&'a RawValue> {
-    path.lookup(obj).filter(|v| is_set(v))
+fn non_null<'a>(path: &FieldPath, obj: &RawObject<'a>) -> Option<Raw<'a>> {
+    path.lookup(obj).filter(|v| is_set(*v))
 }
 
 /// The grouping the sample shows, if any: a known family whose trace key repeats or whose
@@ -135,7 +134,7 @@ pub fn detect(sample: &[RawObject<'_>]) -> Option<Grouping> {
         let keys: Vec<&str> = sample
             .iter()
             .filter_map(|r| non_null(&trace, r))
-            .map(RawValue::get)
+            .map(Raw::get)
             .collect();
         if keys.len() * 2 < sample.len() {
             continue;

@@ -2,7 +2,7 @@
 //! that are not objects are skipped with their line number).
 
 use super::load::{LoadError, MAX_SKIPPED_KEPT, Skipped};
-use super::raw::{JsonKind, kind_of, offset_in};
+use super::raw::{JsonKind, Raw, kind_of, offset_in};
 
 /// Where one record's text lies, and which line it starts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,7 +99,7 @@ pub(super) fn split_records(
             let mut out = Vec::with_capacity(elems.len());
             for (i, raw) in elems.iter().enumerate() {
                 let line = line_of(text, offset_in(text, raw.get()));
-                if kind_of(raw) == JsonKind::Object {
+                if kind_of(Raw::from(*raw)) == JsonKind::Object {
                     out.push(span(raw.get(), line));
                 } else {
                     let w = kind_word(raw.get().as_bytes()[0]);

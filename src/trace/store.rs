@@ -144,8 +144,13 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     h
 }
 
+/// Chunks a column may keep (see [`TraceStore::new`]).
+const MAX_CHUNKS: usize = 16;
+
 impl TraceStore {
-    /// Builds the store; decides identity and rechunks so that cell reads are O(1).
+    /// Builds the store; decides identity. Columns keep the few chunks the parser threads made
+    /// (a cell read finds its chunk among them; copying them into one would hold every column
+    /// twice at the peak of a load); more than [`MAX_CHUNKS`] are joined.
     #[allow(clippy::too_many_arguments)] // called once, by the loader, with the parts it built
     pub(crate) fn new(
         text: String,
@@ -178,7 +183,9 @@ impl TraceStore {
         df.with_column(ids.clone().into_column())?;
         let rows: Vec<u32> = (0..u32::try_from(height).unwrap_or(u32::MAX)).collect();
         df.with_column(Column::new(ROW_COLUMN.into(), rows))?;
-        df.rechunk_mut();
+        if df.max_n_chunks() > MAX_CHUNKS {
+            df.rechunk_mut();
+        }
         let ids = df.column(ID_COLUMN)?.str()?.clone();
         let mut store = TraceStore {
             df,
@@ -405,7 +412,7 @@ impl TraceStore {
             .map_or_else(String::new, |r| self.location_of(r))
     }
 
-    /// A metadata cell as display text (`None` for null). O(1) on the rechunked frame.
+    /// A metadata cell as display text (`None` for null). O(chunks), and a store has few.
     pub fn cell(&self, row: usize, col: usize) -> Option<String> {
         match self.access.get(col)? {
             Access::Str(c) => c.get(row).map(str::to_owned),

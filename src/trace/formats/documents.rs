@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Recognised, count, minified, minify};
 use crate::trace::load::LoadError;
-use crate::trace::raw::RawObject;
+use crate::trace::raw::{Raw, RawObject};
 use crate::trace::schema::{FieldMapping, FieldPath};
 
 /// Keys that hold a document's records when it is a wrapper around a list.
@@ -132,7 +132,8 @@ pub(super) fn known(obj: &RawObject<'_>) -> Result<Option<Recognised>, LoadError
     Ok(main_list(obj))
 }
 
-fn parse(raw: &RawValue) -> Value {
+fn parse<'a>(raw: impl Into<Raw<'a>>) -> Value {
+    let raw: Raw<'a> = raw.into();
     serde_json::from_str(raw.get()).unwrap_or(Value::Null)
 }
 

@@ -1,0 +1,186 @@
+//! errata beside what users would pick instead to open a JSONL dump: DuckDB
+//! (`CREATE TABLE … AS SELECT * FROM read_ndjson_auto(…)`) and Python polars (`read_ndjson`),
+//! each a whole process on the same file in the same run, like `errata summary`.
+//!
+//! The peers are installed with pip into a venv under the bench data folder (once; later runs
+//! reuse it). When they cannot be installed the benchmark says why and reports errata alone.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use super::{median, row};
+
+/// Opens the file in a peer and prints its rows and the process's peak memory as JSON.
+const SCRIPT: &str = r#"
+import json, resource, sys
+which, path = sys.argv[1], sys.argv[2]
+if which == "duckdb":
+    import duckdb
+    con = duckdb.connect()
+    quoted = path.replace("'", "''")
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_ndjson_auto('{quoted}')")
+    rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+else:
+    import polars
+    rows = polars.read_ndjson(path).height
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"rows": rows, "peak_mb": peak}))
+"#;
+
+/// A whole process's figures: wall time and peak resident memory.
+#[derive(Clone, Copy)]
+pub struct Run {
+    pub ms: f64,
+    pub peak_mb: f64,
+}
+
+/// The venv's Python with duckdb and polars importable, installing them when needed.
+pub fn python(dir: &Path) -> Result<PathBuf, String> {
+    let venv = dir.join("venv");
+    let py = venv.join("bin").join("python");
+    let ready = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import duckdb, polars"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ready(&py) {
+        return Ok(py);
+    }
+    eprintln!("installing duckdb and polars into {}", venv.display());
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output()
+        .map_err(|e| format!("python3 could not be run ({e})"))?;
+    if !made.status.success() {
+        return Err(format!(
+            "python3 -m venv failed: {}",
+            String::from_utf8_lossy(&made.stderr).trim()
+        ));
+    }
+    let pip = Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "duckdb", "polars"])
+        .output()
+        .map_err(|e| format!("pip could not be run ({e})"))?;
+    if !pip.status.success() {
+        return Err(format!(
+            "pip install duckdb polars failed: {}",
+            String::from_utf8_lossy(&pip.stderr).trim()
+        ));
+    }
+    if ready(&py) {
+        Ok(py)
+    } else {
+        Err("duckdb and polars were installed but do not import".to_owned())
+    }
+}
+
+/// Versions of the peers, for the report.
+pub fn versions(py: &Path) -> String {
+    Command::new(py)
+        .args([
+            "-c",
+            "import duckdb, polars; print(f'DuckDB {duckdb.__version__}, polars {polars.__version__}')",
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// `runs` whole-process opens of `path` by a peer; the median time and the largest peak.
+pub fn peer(py: &Path, which: &str, path: &Path, runs: usize) -> Result<Run, String> {
+    let mut times = Vec::new();
+    let mut peak: f64 = 0.0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new(py)
+            .args(["-c", SCRIPT, which])
+            .arg(path)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            return Err(err.lines().last().unwrap_or("failed").to_owned());
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        times.push(ms);
+        peak = peak.max(v["peak_mb"].as_f64().unwrap_or(0.0));
+    }
+    Ok(Run {
+        ms: median(times),
+        peak_mb: peak,
+    })
+}
+
+/// `runs` whole-process `errata summary --json` of `path`: the median time and the largest peak.
+pub fn errata(path: &Path, runs: usize) -> Run {
+    let mut times = Vec::new();
+    let mut peak: f64 = 0.0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_errata"))
+            .args(["summary", path.to_str().unwrap(), "--json"])
+            .output()
+            .unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        peak = peak.max(v["peak_memory_mb"].as_f64().unwrap_or(0.0));
+    }
+    Run {
+        ms: median(times),
+        peak_mb: peak,
+    }
+}
+
+/// The comparison rows for one file: errata, DuckDB and polars, and errata's budgets.
+pub fn compare(py: Option<&Path>, path: &Path, bytes: u64) -> Run {
+    let gb = bytes as f64 / 1e9;
+    let runs = 3;
+    let ours = errata(path, runs);
+    let per = |r: Run| {
+        format!(
+            "{:.2} s, {:.0} MB ({:.2}x)",
+            r.ms / 1e3,
+            r.peak_mb,
+            r.peak_mb * 1e6 / bytes as f64
+        )
+    };
+    row("errata summary (whole process)", per(ours), "", None);
+    let Some(py) = py else {
+        return ours;
+    };
+    let mut duck_ms = None;
+    for (label, which) in [
+        ("DuckDB CREATE TABLE AS read_ndjson_auto", "duckdb"),
+        ("Python polars read_ndjson", "polars"),
+    ] {
+        // polars holds about five times the file: a large file would not fit beside the rest
+        if which == "polars" && gb > 2.0 {
+            row(label, "skipped", "file > 2 GB", None);
+            continue;
+        }
+        match peer(py, which, path, runs) {
+            Ok(r) => {
+                row(label, per(r), "", None);
+                if which == "duckdb" {
+                    duck_ms = Some(r.ms);
+                }
+            }
+            Err(e) => row(label, format!("failed: {e}"), "", None),
+        }
+    }
+    if let Some(d) = duck_ms {
+        let x = ours.ms / d;
+        row(
+            "errata / DuckDB, time",
+            format!("{x:.2}x"),
+            "<= 0.6x",
+            Some(x <= 0.6),
+        );
+    }
+    ours
+}
