@@ -30,6 +30,12 @@ impl<'a> Cell<'a> {
         match kind_of(raw) {
             JsonKind::Null => Cell::Null,
             JsonKind::Bool => Cell::Bool(text.starts_with('t')),
+            // a valid JSON string without a backslash is its text between the quotes
+            JsonKind::String
+                if text.len() >= 2 && text.ends_with('"') && !text.as_bytes().contains(&b'\\') =>
+            {
+                Cell::Text(Cow::Borrowed(&text[1..text.len() - 1]))
+            }
             JsonKind::String => match serde_json::from_str::<&str>(text) {
                 Ok(s) => Cell::Text(Cow::Borrowed(s)),
                 Err(_) => match serde_json::from_str::<String>(text) {

@@ -446,6 +446,7 @@ impl Prepared {
         if reader.is_some() {
             out.facts.reserve_exact(spans.len());
         }
+        let mut spare = Vec::new();
         for (n, s) in spans.iter().enumerate() {
             if n % 4096 == 4095 {
                 progress.records_done.fetch_add(4096, Ordering::Relaxed);
@@ -454,7 +455,7 @@ impl Prepared {
                 }
             }
             let record_text = slice(&self.text, s.start, s.len);
-            let obj = match RawObject::parse(record_text) {
+            let obj = match RawObject::parse_reusing(record_text, std::mem::take(&mut spare)) {
                 Ok(obj) => obj,
                 Err(e) => {
                     out.skipped_count += 1;
@@ -502,6 +503,7 @@ impl Prepared {
                 });
             }
             if !keep_metadata {
+                spare = obj.fields;
                 continue;
             }
             let row = out.meta_rows;
@@ -541,6 +543,7 @@ impl Prepared {
             if let Some(Some(batch)) = self.batches.get(usize::from(s.file)) {
                 out.set(BATCH_COLUMN, row, Cell::Text(batch.as_str().into()));
             }
+            spare = obj.fields;
         }
         progress
             .records_done

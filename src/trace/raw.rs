@@ -46,6 +46,17 @@ impl<'a> RawObject<'a> {
         }
     }
 
+    /// [`RawObject::parse`] reusing `spare`'s allocation (the fields of a record read before).
+    pub fn parse_reusing(
+        text: &'a str,
+        spare: Vec<(Cow<'a, str>, Raw<'a>)>,
+    ) -> Result<Self, serde_json::Error> {
+        match super::scan::object_fields_into(text, spare) {
+            Some(fields) => Ok(RawObject { fields }),
+            None => RawObject::parse_serde(text),
+        }
+    }
+
     /// [`RawObject::parse`] by serde_json alone.
     pub(super) fn parse_serde(text: &'a str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(text)

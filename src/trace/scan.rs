@@ -12,7 +12,8 @@ use std::borrow::Cow;
 
 use super::raw::Raw;
 
-/// Deepest nesting the scanner follows (serde_json's own limit is 128; deeper records go to it).
+/// Deepest nesting the scanner follows inside a field (at most 128, the bits of its stack;
+/// serde_json's own limit is 128; deeper records go to it).
 pub const MAX_DEPTH: usize = 100;
 
 /// Bytes looked at together when crossing a string.
@@ -21,13 +22,22 @@ const LANES: usize = 32;
 /// The top-level fields of `text`, one JSON object (whitespace around it allowed), as
 /// `(key, raw value)` pairs in document order; `None` when the scanner does not accept it.
 pub fn object_fields(text: &str) -> Option<Vec<(Cow<'_, str>, Raw<'_>)>> {
+    object_fields_into(text, Vec::with_capacity(12))
+}
+
+/// [`object_fields`] into `fields` (cleared first), so that a caller reading many records
+/// allocates once.
+pub fn object_fields_into<'a>(
+    text: &'a str,
+    mut fields: Vec<(Cow<'a, str>, Raw<'a>)>,
+) -> Option<Vec<(Cow<'a, str>, Raw<'a>)>> {
+    fields.clear();
     let mut s = Scanner {
         b: text.as_bytes(),
         i: 0,
     };
     s.ws();
     s.eat(b'{')?;
-    let mut fields = Vec::with_capacity(12);
     s.ws();
     if s.peek() == Some(b'}') {
         s.i += 1;
@@ -158,10 +168,11 @@ impl Scanner<'_> {
         (self.b.get(self.i..end)? == word).then(|| self.i = end)
     }
 
-    /// Crosses one value of any kind, nested ones included (no recursion: a stack of open
-    /// containers, `true` for an object).
+    /// Crosses one value of any kind, nested ones included (no recursion and no allocation:
+    /// the open containers are bits of one integer, 1 for an object).
     fn value(&mut self) -> Option<()> {
-        let mut open: Vec<bool> = Vec::new();
+        let mut open: u128 = 0;
+        let mut depth = 0usize;
         loop {
             // a value
             match self.peek()? {
@@ -175,10 +186,11 @@ impl Scanner<'_> {
                     if self.peek() == Some(close) {
                         self.i += 1;
                     } else {
-                        if open.len() >= MAX_DEPTH {
+                        if depth >= MAX_DEPTH {
                             return None;
                         }
-                        open.push(object);
+                        open = (open << 1) | u128::from(object);
+                        depth += 1;
                         if object {
                             self.member_key()?;
                         }
@@ -193,9 +205,10 @@ impl Scanner<'_> {
             }
             // what follows it: a comma and the next value, or the end of containers
             loop {
-                let Some(&object) = open.last() else {
+                if depth == 0 {
                     return Some(());
-                };
+                }
+                let object = open & 1 == 1;
                 self.ws();
                 match self.next()? {
                     b',' => {
@@ -205,14 +218,12 @@ impl Scanner<'_> {
                         }
                         break;
                     }
-                    b'}' if object => {
-                        open.pop();
-                    }
-                    b']' if !object => {
-                        open.pop();
-                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
                     _ => return None,
                 }
+                open >>= 1;
+                depth -= 1;
             }
         }
     }

