@@ -207,10 +207,10 @@ mod tests {
         let mut bad = Vec::new();
         while text.len() < (66 << 20) {
             lines += 1;
-            if lines % 20_000 == 0 {
+            if lines.is_multiple_of(20_000) {
                 text.push_str("not json\n");
                 bad.push(lines);
-            } else if lines % 30_001 == 0 {
+            } else if lines.is_multiple_of(30_001) {
                 text.push('\n'); // an empty line: skipped silently
             } else {
                 text.push_str(&record);
@@ -234,7 +234,7 @@ mod tests {
             assert_eq!(&text[start..start + s.len as usize], record);
         }
         let empty = (1..=lines)
-            .filter(|l| l % 30_001 == 0 && l % 20_000 != 0)
+            .filter(|l| l.is_multiple_of(30_001) && !l.is_multiple_of(20_000))
             .count();
         assert_eq!(spans.len() + bad.len() + empty, lines as usize);
     }
