@@ -82,34 +82,37 @@ pub fn unify(a: Kind, b: Kind) -> Kind {
     }
 }
 
+#[derive(Default)]
 enum Data {
+    #[default]
     Null,
     Bool(Vec<Option<bool>>),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
-    Text {
-        data: String,
-        ends: Vec<usize>,
-        valid: Vec<bool>,
-    },
+    /// polars' own builder: each value copied once, into the array the column keeps (no text
+    /// held twice while the column is finished).
+    Text(StringChunkedBuilder),
 }
 
 /// A growing column.
+#[derive(Default)]
 pub struct ColumnBuilder {
     data: Data,
     len: usize,
-}
-
-impl Default for ColumnBuilder {
-    fn default() -> Self {
-        ColumnBuilder {
-            data: Data::Null,
-            len: 0,
-        }
-    }
+    /// Rows expected: what the column reserves when its kind is first known, so that it does
+    /// not grow by doubling (and leave the smaller copies behind).
+    rows: usize,
 }
 
 impl ColumnBuilder {
+    /// A builder for about `rows` rows.
+    pub fn with_rows(rows: usize) -> ColumnBuilder {
+        ColumnBuilder {
+            rows,
+            ..Default::default()
+        }
+    }
+
     /// The kind reached.
     pub fn kind(&self) -> Kind {
         match self.data {
@@ -133,26 +136,31 @@ impl ColumnBuilder {
             Data::Bool(v) => v.push(None),
             Data::Int(v) => v.push(None),
             Data::Float(v) => v.push(None),
-            Data::Text { data, ends, valid } => {
-                ends.push(data.len());
-                valid.push(false);
-            }
+            Data::Text(b) => b.append_null(),
         }
         self.len += 1;
     }
 
     fn widen(&mut self, to: Kind) {
         let len = self.len;
+        let room = self.rows.max(len);
+        fn nulls<T: Clone>(n: usize, room: usize) -> Vec<Option<T>> {
+            let mut v = Vec::with_capacity(room);
+            v.resize(n, None);
+            v
+        }
         let old = std::mem::replace(&mut self.data, Data::Null);
         self.data = match (old, to) {
-            (Data::Null, Kind::Bool) => Data::Bool(vec![None; len]),
-            (Data::Null, Kind::Int) => Data::Int(vec![None; len]),
-            (Data::Null, Kind::Float) => Data::Float(vec![None; len]),
-            (Data::Null, Kind::Text) => Data::Text {
-                data: String::new(),
-                ends: vec![0; len],
-                valid: vec![false; len],
-            },
+            (Data::Null, Kind::Bool) => Data::Bool(nulls(len, room)),
+            (Data::Null, Kind::Int) => Data::Int(nulls(len, room)),
+            (Data::Null, Kind::Float) => Data::Float(nulls(len, room)),
+            (Data::Null, Kind::Text) => {
+                let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, room);
+                for _ in 0..len {
+                    b.append_null();
+                }
+                Data::Text(b)
+            }
             (Data::Int(v), Kind::Float) => {
                 Data::Float(v.into_iter().map(|x| x.map(|i| i as f64)).collect())
             }
@@ -162,22 +170,19 @@ impl ColumnBuilder {
                     Data::Int(v) => v.into_iter().map(|x| x.map(|i| i.to_string())).collect(),
                     Data::Float(v) => v.into_iter().map(|x| x.map(|f| f.to_string())).collect(),
                     Data::Null => vec![None; len],
-                    t @ Data::Text { .. } => {
+                    t @ Data::Text(_) => {
                         self.data = t;
                         return;
                     }
                 };
-                let mut data = String::new();
-                let mut ends = Vec::with_capacity(len);
-                let mut valid = Vec::with_capacity(len);
+                let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, room);
                 for t in texts {
-                    valid.push(t.is_some());
-                    if let Some(t) = t {
-                        data.push_str(&t);
+                    match t {
+                        Some(t) => b.append_value(t),
+                        None => b.append_null(),
                     }
-                    ends.push(data.len());
                 }
-                Data::Text { data, ends, valid }
+                Data::Text(b)
             }
             (old, _) => old,
         };
@@ -208,17 +213,13 @@ impl ColumnBuilder {
             (Data::Int(v), Cell::Int(i)) => v.push(Some(i)),
             (Data::Float(v), Cell::Int(i)) => v.push(Some(i as f64)),
             (Data::Float(v), Cell::Float(f, _)) => v.push(Some(f)),
-            (Data::Text { data, ends, valid }, cell) => {
-                match cell {
-                    Cell::Text(t) => data.push_str(&t),
-                    Cell::Bool(b) => data.push_str(if b { "true" } else { "false" }),
-                    Cell::Int(i) => data.push_str(&i.to_string()),
-                    Cell::Float(_, raw) => data.push_str(raw),
-                    Cell::Null => {}
-                }
-                ends.push(data.len());
-                valid.push(true);
-            }
+            (Data::Text(b), cell) => match cell {
+                Cell::Text(t) => b.append_value(t),
+                Cell::Bool(v) => b.append_value(if v { "true" } else { "false" }),
+                Cell::Int(i) => b.append_value(i.to_string()),
+                Cell::Float(_, raw) => b.append_value(raw),
+                Cell::Null => b.append_value(""),
+            },
             _ => {
                 // unreachable after widening; keep the column aligned regardless
                 self.push_null();
@@ -237,15 +238,7 @@ impl ColumnBuilder {
             Data::Bool(v) => Series::new(name, v),
             Data::Int(v) => Series::new(name, v),
             Data::Float(v) => Series::new(name, v),
-            Data::Text { data, ends, valid } => {
-                let mut start = 0;
-                let iter = ends.iter().zip(&valid).map(|(&end, &ok)| {
-                    let s = data.get(start..end).unwrap_or("");
-                    start = end;
-                    ok.then_some(s)
-                });
-                StringChunked::from_iter_options(name, iter).into_series()
-            }
+            Data::Text(b) => b.finish().with_name(name).into_series(),
         }
     }
 }

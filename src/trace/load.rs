@@ -248,6 +248,8 @@ pub struct ChunkOut {
     meta_of: Vec<u32>,
     /// The column most likely set next (see [`ChunkOut::set`]).
     next: usize,
+    /// Rows the chunk expects (its records), for its column builders.
+    rows: usize,
 }
 
 impl ChunkOut {
@@ -268,7 +270,7 @@ impl ChunkOut {
             Some(&i) => i,
             None => {
                 self.columns
-                    .push((name.to_owned(), ColumnBuilder::default()));
+                    .push((name.to_owned(), ColumnBuilder::with_rows(self.rows)));
                 self.index.insert(name.to_owned(), self.columns.len() - 1);
                 self.columns.len() - 1
             }
@@ -443,6 +445,12 @@ impl Prepared {
             .filter(|_| !all_metadata)
             .map(|g| spans::FactReader::new(g, &self.span_fields));
         out.records.reserve_exact(spans.len());
+        // grouped, only root spans have rows: a tenth is a guess, and columns grow past it
+        out.rows = if reader.is_some() {
+            spans.len() / 10
+        } else {
+            spans.len()
+        };
         if reader.is_some() {
             out.facts.reserve_exact(spans.len());
         }
@@ -553,10 +561,17 @@ impl Prepared {
     }
 
     /// Merges parsed chunks (in record order) into the trace store.
-    pub fn finish(mut self, chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
+    pub fn finish(mut self, mut chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
         let mut skipped = std::mem::take(&mut self.skipped);
         let mut skipped_count = self.skipped_count;
-        let mut records = Vec::with_capacity(chunks.iter().map(|c| c.records.len()).sum());
+        // the first chunk's records grow in place (a large block is remapped, not copied): a
+        // new vector for all of them would hold every record twice at the peak of the load
+        let total = chunks.iter().map(|c| c.records.len()).sum::<usize>();
+        let mut records = chunks
+            .first_mut()
+            .map(|c| std::mem::take(&mut c.records))
+            .unwrap_or_default();
+        records.reserve_exact(total - records.len());
         let grouping = self.grouping.is_some();
         let mut facts = Vec::with_capacity(if grouping { records.capacity() } else { 0 });
         let mut meta_of: Vec<u32> = Vec::with_capacity(facts.capacity());

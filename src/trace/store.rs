@@ -434,13 +434,18 @@ pub fn json_array(records: &[&str]) -> String {
     format!("[\n{}\n]", records.join(",\n"))
 }
 
-/// Whether a column's values are all different. Text is checked by hashing until the first
-/// repeat (polars' `n_unique` counts every group, at three times the cost on a million ids).
+/// Whether a column's values are all different. Text is checked by the values' 64-bit hashes
+/// until the first repeat (polars' `n_unique` counts every group: slower, and a set of the
+/// strings themselves would add a fifth to a load's peak memory); two equal hashes are
+/// settled by `n_unique`.
 fn all_distinct(col: &Column) -> bool {
     match col.str() {
         Ok(ca) => {
-            let mut seen: PlHashSet<&str> = PlHashSet::with_capacity(ca.len());
-            ca.into_iter().flatten().all(|v| seen.insert(v))
+            let mut seen: PlHashSet<u64> = PlHashSet::with_capacity(ca.len());
+            ca.into_iter()
+                .flatten()
+                .all(|v| seen.insert(fnv1a64(v.as_bytes())))
+                || col.n_unique().is_ok_and(|n| n == col.len())
         }
         Err(_) => col.n_unique().is_ok_and(|n| n == col.len()),
     }

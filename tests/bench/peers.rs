@@ -18,6 +18,7 @@ which, path = sys.argv[1], sys.argv[2]
 if which == "duckdb":
     import duckdb
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     quoted = path.replace("'", "''")
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_ndjson_auto('{quoted}')")
     rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
@@ -105,8 +106,11 @@ pub fn peer(py: &Path, which: &str, path: &Path, runs: usize) -> Result<Run, Str
             let err = String::from_utf8_lossy(&out.stderr);
             return Err(err.lines().last().unwrap_or("failed").to_owned());
         }
+        // the last line: anything a library printed before it is not ours
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout.lines().last().unwrap_or("");
         let v: serde_json::Value =
-            serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+            serde_json::from_str(last).map_err(|e| format!("{e}: {last}"))?;
         times.push(ms);
         peak = peak.max(v["peak_mb"].as_f64().unwrap_or(0.0));
     }
