@@ -50,31 +50,33 @@ pub fn python(dir: &Path) -> Result<PathBuf, String> {
         return Ok(py);
     }
     eprintln!("installing duckdb and polars into {}", venv.display());
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .map_err(|e| format!("python3 could not be run ({e})"))?;
-    if !made.status.success() {
-        return Err(format!(
-            "python3 -m venv failed: {}",
-            String::from_utf8_lossy(&made.stderr).trim()
-        ));
-    }
-    let pip = Command::new(venv.join("bin").join("pip"))
-        .args(["install", "--quiet", "duckdb", "polars"])
-        .output()
-        .map_err(|e| format!("pip could not be run ({e})"))?;
-    if !pip.status.success() {
-        return Err(format!(
-            "pip install duckdb polars failed: {}",
-            String::from_utf8_lossy(&pip.stderr).trim()
-        ));
-    }
+    run(
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        "python3 -m venv",
+    )?;
+    run(
+        Command::new(venv.join("bin").join("pip")).args(["install", "--quiet", "duckdb", "polars"]),
+        "pip install duckdb polars",
+    )?;
     if ready(&py) {
         Ok(py)
     } else {
         Err("duckdb and polars were installed but do not import".to_owned())
+    }
+}
+
+/// Runs `cmd`; its error output when it fails.
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what} could not be run ({e})"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
