@@ -259,18 +259,22 @@ impl ChunkOut {
         let guess = self.next;
         let i = match self.columns.get(guess) {
             Some((n, _)) if n == name => guess,
-            _ => self.column_index(name),
+            _ => self.column_index(name, row),
         };
         self.next = i + 1;
         self.columns[i].1.set(row, value);
     }
 
-    fn column_index(&mut self, name: &str) -> usize {
+    /// The column `name`, made when first seen: one seen on the chunk's first row is taken as
+    /// dense and reserves all the chunk's rows; a later one (sparse, often) grows as it fills.
+    fn column_index(&mut self, name: &str, row: usize) -> usize {
         match self.index.get(name) {
             Some(&i) => i,
             None => {
-                self.columns
-                    .push((name.to_owned(), ColumnBuilder::with_rows(self.rows)));
+                self.columns.push((
+                    name.to_owned(),
+                    ColumnBuilder::with_rows(if row == 0 { self.rows } else { 0 }),
+                ));
                 self.index.insert(name.to_owned(), self.columns.len() - 1);
                 self.columns.len() - 1
             }
