@@ -486,18 +486,19 @@ pub fn group(
             record.input = conversation(list, &spans, text);
             record.output = None;
         } else {
-            let with = |pick: fn(&RecordRef) -> Option<Span>, llm_only: bool| {
-                list.iter()
-                    .filter(|&&i| !llm_only || facts[i as usize].llm)
-                    .filter_map(|&i| pick(&spans[i as usize]))
-                    .collect::<Vec<_>>()
-            };
             let llm = list.iter().any(|&i| facts[i as usize].llm);
+            let (list, spans) = (&*list, &spans);
+            // spans of the trace (only its LLM calls, when it has any) that have the field
+            let with = |pick: fn(&RecordRef) -> Option<Span>| {
+                list.iter()
+                    .filter(move |&&i| !llm || facts[i as usize].llm)
+                    .filter_map(move |&i| pick(&spans[i as usize]))
+            };
             if record.input.is_none() {
-                record.input = with(|r| r.input, llm).first().copied();
+                record.input = with(|r| r.input).next();
             }
             if record.output.is_none() {
-                record.output = with(|r| r.output, llm).last().copied();
+                record.output = with(|r| r.output).next_back();
             }
         }
         traces.push(record);
