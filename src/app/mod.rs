@@ -3,6 +3,7 @@
 
 mod apply;
 mod axial;
+mod batches;
 mod files;
 mod frame;
 mod jobs;

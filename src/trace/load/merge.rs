@@ -9,9 +9,93 @@ use super::super::columns::{Kind, dtype_of, kind_of_series, unify};
 use super::super::spans;
 use super::super::split::RecordSpan;
 use super::super::store::RecordRef;
-use super::{LoadError, Prepared, Progress, plural};
+use super::super::store::TraceStore;
+use super::{ChunkOut, LoadError, Loaded, MAX_SKIPPED_KEPT, Prepared, Progress, plural};
 
 impl Prepared {
+    /// Merges parsed chunks (in record order) into the trace store.
+    pub fn finish(mut self, mut chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
+        let mut skipped = std::mem::take(&mut self.skipped);
+        let mut skipped_count = self.skipped_count;
+        // the first chunk's records grow in place (a large block is remapped, not copied): a
+        // new vector for all of them would hold every record twice at the peak of the load
+        let total = chunks.iter().map(|c| c.records.len()).sum::<usize>();
+        let mut records = chunks
+            .first_mut()
+            .map(|c| std::mem::take(&mut c.records))
+            .unwrap_or_default();
+        records.reserve_exact(total - records.len());
+        let grouping = self.grouping.is_some();
+        let mut facts = Vec::with_capacity(if grouping { records.capacity() } else { 0 });
+        let mut meta_of: Vec<u32> = Vec::with_capacity(facts.capacity());
+        let mut heights: Vec<usize> = Vec::with_capacity(chunks.len() + 1);
+        let mut parts: Vec<Vec<(String, Series)>> = Vec::with_capacity(chunks.len() + 1);
+        for mut c in chunks {
+            skipped_count += c.skipped_count;
+            for s in c.skipped.drain(..) {
+                if skipped.len() < MAX_SKIPPED_KEPT {
+                    skipped.push(s);
+                }
+            }
+            let base = heights.iter().sum::<usize>() as u32;
+            meta_of.extend(
+                c.meta_of
+                    .iter()
+                    .map(|&m| if m == u32::MAX { m } else { m + base }),
+            );
+            heights.push(c.meta_rows);
+            records.append(&mut c.records);
+            facts.append(&mut c.facts);
+            parts.push(c.series);
+        }
+        skipped.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
+        if records.is_empty() {
+            let first = skipped
+                .first()
+                .map_or_else(|| "no records found".to_owned(), ToString::to_string);
+            return Err(LoadError::NoTraces {
+                skipped: skipped_count,
+                first,
+            });
+        }
+        // spans into traces first: a trace whose row span is not a root (its root is missing
+        // from the file) has its metadata read now
+        let grouped = match self.grouping.take() {
+            Some(g) => {
+                let fields = std::mem::take(&mut self.span_fields);
+                let grouped = spans::group(&facts, records, &mut self.text, g, fields);
+                drop(facts);
+                records = Vec::new();
+                Some(self.rows_of_traces(grouped, &meta_of, &mut heights, &mut parts)?)
+            }
+            None => None,
+        };
+        let columns = self.merge_columns(parts, &heights)?;
+        let (records, columns, groups) = match grouped {
+            Some((grouped, rows)) => grouped_columns(grouped, &rows, columns)?,
+            None => (records, columns, None),
+        };
+        let mut store = TraceStore::new(
+            self.text,
+            self.files,
+            self.batches,
+            self.ranges,
+            records,
+            columns,
+            self.mapping,
+            self.detected,
+            self.paths,
+            groups,
+        )?;
+        store.format = self.format;
+        Ok(Loaded {
+            store,
+            skipped,
+            skipped_count,
+            warnings: self.warnings,
+        })
+    }
+
     /// Each grouped trace's metadata row; says what was grouped in the format line.
     pub(super) fn rows_of_traces(
         &mut self,
