@@ -138,10 +138,10 @@ impl ErrataApp {
         &self,
         key: &str,
     ) -> (Option<crate::trace::FieldMapping>, Vec<Source>) {
-        let (store, opened) = ProjectStore::read_dir(&self.project_dir(key));
-        let (added, errors) = store.added_sources(&opened.project);
+        let (store, project) = ProjectStore::read_dir_project(&self.project_dir(key));
+        let (added, errors) = store.added_sources(&project);
         let added = if errors.is_empty() { added } else { Vec::new() };
-        (opened.project.mapping, added)
+        (project.mapping, added)
     }
 
     #[cfg(target_arch = "wasm32")]

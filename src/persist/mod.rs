@@ -168,7 +168,27 @@ impl ProjectStore {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn read_dir(dir: &std::path::Path) -> (ProjectStore, Opened) {
         let mut opened = Opened::default();
-        let mut store = ProjectStore {
+        let mut store = ProjectStore::unopened_dir(dir);
+        store.read_all(&mut opened, |name| read_in(dir, name));
+        (store, opened)
+    }
+
+    /// The project file of a folder alone, the label log left unread (what a load needs before
+    /// the dump is read: the field mapping and the batches kept); nothing is created or written.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_dir_project(dir: &std::path::Path) -> (ProjectStore, ProjectFile) {
+        let mut store = ProjectStore::unopened_dir(dir);
+        let project = store
+            .read_json(&mut Opened::default(), PROJECT_FILE, &|name| {
+                read_in(dir, name)
+            })
+            .unwrap_or_default();
+        (store, project)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn unopened_dir(dir: &std::path::Path) -> ProjectStore {
+        ProjectStore {
             location: dir.display().to_string(),
             backend: Backend::Dir {
                 dir: dir.to_path_buf(),
@@ -177,13 +197,7 @@ impl ProjectStore {
             },
             pending: Vec::new(),
             protect: Vec::new(),
-        };
-        store.read_all(&mut opened, |name| match std::fs::read(dir.join(name)) {
-            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.to_string()),
-        });
-        (store, opened)
+        }
     }
 
     /// Opens a project kept in browser local storage under `key`.
@@ -719,3 +733,13 @@ pub fn sidecar_dir(dump: &std::path::Path) -> std::path::PathBuf {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+
+/// A project file's text, `None` when the folder does not have it.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_in(dir: &std::path::Path, name: &str) -> Result<Option<String>, String> {
+    match std::fs::read(dir.join(name)) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}

@@ -83,7 +83,11 @@ fn read_whole(file: &std::fs::File, size: u64, progress: &Progress) -> Result<Ve
             None => Ok(()),
         };
         for h in others {
-            let r = h.join().unwrap_or(Err(ReadError::Cancelled));
+            let r = h.join().unwrap_or_else(|_| {
+                Err(ReadError::Io(std::io::Error::other(
+                    "a reader thread stopped",
+                )))
+            });
             out = out.and(r);
         }
         out

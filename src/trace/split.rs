@@ -43,7 +43,11 @@ fn jsonl(text: &str, base: usize, file: u16) -> (Vec<RecordSpan>, Vec<(u32, Stri
         let ((mut out, mut skips, newlines), (more, more_skips, _)) = std::thread::scope(|s| {
             let second = s.spawn(|| jsonl_part(text, cut..text.len(), base, file));
             let first = jsonl_part(text, 0..cut, base, file);
-            (first, second.join().unwrap_or_default())
+            // a half never lost: if its thread stopped, this one splits it
+            let second = second
+                .join()
+                .unwrap_or_else(|_| jsonl_part(text, cut..text.len(), base, file));
+            (first, second)
         });
         // the second half's lines are counted from its own start
         let shift = |line: u32| line.saturating_add(newlines);
