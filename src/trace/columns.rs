@@ -5,8 +5,12 @@
 use std::borrow::Cow;
 
 use polars::prelude::*;
+use polars_arrow::array::{Utf8ViewArray, View};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::buffer::Buffer;
 
 use super::raw::{JsonKind, Raw, kind_of};
+use super::shared::ViewBase;
 
 /// One decoded cell, borrowing from the record text where it can.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,16 +86,119 @@ pub fn unify(a: Kind, b: Kind) -> Kind {
     }
 }
 
+/// Values with a validity bit each (a null's value is a default).
+struct Nullable<T> {
+    values: Vec<T>,
+    valid: MutableBitmap,
+}
+
+impl<T: Default> Nullable<T> {
+    fn with_capacity(n: usize) -> Nullable<T> {
+        Nullable {
+            values: Vec::with_capacity(n),
+            valid: MutableBitmap::with_capacity(n),
+        }
+    }
+
+    fn nulls(len: usize, room: usize) -> Nullable<T> {
+        let mut v = Nullable::with_capacity(room);
+        for _ in 0..len {
+            v.push(None);
+        }
+        v
+    }
+
+    fn push(&mut self, v: Option<T>) {
+        self.valid.push(v.is_some());
+        self.values.push(v.unwrap_or_default());
+    }
+
+    fn iter(self) -> impl Iterator<Item = Option<T>> {
+        let valid: Bitmap = self.valid.into();
+        let valid: Vec<bool> = valid.iter().collect();
+        self.values
+            .into_iter()
+            .zip(valid)
+            .map(|(v, ok)| ok.then_some(v))
+    }
+}
+
+/// Text as polars string views: a string that lies in the loaded text points into it (no copy);
+/// any other (unescaped, made from a number, a file name) is copied into the column's own buffer.
+struct Texts {
+    base: ViewBase,
+    views: Vec<View>,
+    valid: MutableBitmap,
+    /// Copied strings; the last one is filled, the others are full (offsets are 32 bits).
+    own: Vec<Vec<u8>>,
+}
+
+impl Texts {
+    fn new(base: ViewBase, room: usize) -> Texts {
+        Texts {
+            base,
+            views: Vec::with_capacity(room),
+            valid: MutableBitmap::with_capacity(room),
+            own: Vec::new(),
+        }
+    }
+
+    fn push_null(&mut self) {
+        self.views.push(View::default());
+        self.valid.push(false);
+    }
+
+    fn push(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        let view = match self.base.view(s) {
+            Some(v) => v,
+            None if bytes.len() <= View::MAX_INLINE_SIZE as usize => View::new_inline(bytes),
+            None => {
+                let full = self
+                    .own
+                    .last()
+                    .is_none_or(|b| b.len() + bytes.len() > u32::MAX as usize);
+                if full {
+                    self.own.push(Vec::with_capacity(bytes.len().max(8 << 10)));
+                }
+                let idx = self.base.slices().len() + self.own.len() - 1;
+                let buf = self.own.last_mut().expect("pushed above");
+                let offset = buf.len() as u32;
+                buf.extend_from_slice(bytes);
+                View::new_from_bytes(bytes, idx as u32, offset)
+            }
+        };
+        self.views.push(view);
+        self.valid.push(true);
+    }
+
+    fn finish(self, name: PlSmallStr) -> Series {
+        let len = self.views.len();
+        let mut buffers: Vec<Buffer<u8>> = self.base.slices().to_vec();
+        buffers.extend(self.own.into_iter().map(Buffer::from));
+        let validity: Option<Bitmap> = self.valid.into();
+        match Utf8ViewArray::try_new(
+            ArrowDataType::Utf8View,
+            self.views.into(),
+            buffers.into(),
+            validity,
+        ) {
+            Ok(arr) => StringChunked::with_chunk(name, arr).into_series(),
+            // views are made from `str`s in their buffers, so this is not reached; a column of
+            // nulls keeps the frame's shape should it ever be
+            Err(_) => Series::full_null(name, len, &DataType::String),
+        }
+    }
+}
+
 #[derive(Default)]
 enum Data {
     #[default]
     Null,
     Bool(Vec<Option<bool>>),
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    /// polars' own builder: each value copied once, into the array the column keeps (no text
-    /// held twice while the column is finished).
-    Text(StringChunkedBuilder),
+    Int(Nullable<i64>),
+    Float(Nullable<f64>),
+    Text(Texts),
 }
 
 /// A growing column.
@@ -102,13 +209,16 @@ pub struct ColumnBuilder {
     /// Rows expected: what the column reserves when its kind is first known, so that it does
     /// not grow by doubling (and leave the smaller copies behind).
     rows: usize,
+    /// The loaded text, which text cells point into where they lie in it.
+    base: ViewBase,
 }
 
 impl ColumnBuilder {
-    /// A builder for about `rows` rows.
-    pub fn with_rows(rows: usize) -> ColumnBuilder {
+    /// A builder for about `rows` rows, whose text cells point into `base` where they lie in it.
+    pub fn with_rows(rows: usize, base: ViewBase) -> ColumnBuilder {
         ColumnBuilder {
             rows,
+            base,
             ..Default::default()
         }
     }
@@ -136,7 +246,7 @@ impl ColumnBuilder {
             Data::Bool(v) => v.push(None),
             Data::Int(v) => v.push(None),
             Data::Float(v) => v.push(None),
-            Data::Text(b) => b.append_null(),
+            Data::Text(b) => b.push_null(),
         }
         self.len += 1;
     }
@@ -144,42 +254,45 @@ impl ColumnBuilder {
     fn widen(&mut self, to: Kind) {
         let len = self.len;
         let room = self.rows.max(len);
-        fn nulls<T: Clone>(n: usize, room: usize) -> Vec<Option<T>> {
-            let mut v = Vec::with_capacity(room);
-            v.resize(n, None);
-            v
-        }
         let old = std::mem::replace(&mut self.data, Data::Null);
         self.data = match (old, to) {
-            (Data::Null, Kind::Bool) => Data::Bool(nulls(len, room)),
-            (Data::Null, Kind::Int) => Data::Int(nulls(len, room)),
-            (Data::Null, Kind::Float) => Data::Float(nulls(len, room)),
+            (Data::Null, Kind::Bool) => {
+                let mut v = Vec::with_capacity(room);
+                v.resize(len, None);
+                Data::Bool(v)
+            }
+            (Data::Null, Kind::Int) => Data::Int(Nullable::nulls(len, room)),
+            (Data::Null, Kind::Float) => Data::Float(Nullable::nulls(len, room)),
             (Data::Null, Kind::Text) => {
-                let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, room);
+                let mut b = Texts::new(self.base.clone(), room);
                 for _ in 0..len {
-                    b.append_null();
+                    b.push_null();
                 }
                 Data::Text(b)
             }
             (Data::Int(v), Kind::Float) => {
-                Data::Float(v.into_iter().map(|x| x.map(|i| i as f64)).collect())
+                let mut f = Nullable::with_capacity(room);
+                for x in v.iter() {
+                    f.push(x.map(|i| i as f64));
+                }
+                Data::Float(f)
             }
             (old, Kind::Text) => {
                 let texts: Vec<Option<String>> = match old {
                     Data::Bool(v) => v.into_iter().map(|x| x.map(|b| b.to_string())).collect(),
-                    Data::Int(v) => v.into_iter().map(|x| x.map(|i| i.to_string())).collect(),
-                    Data::Float(v) => v.into_iter().map(|x| x.map(|f| f.to_string())).collect(),
+                    Data::Int(v) => v.iter().map(|x| x.map(|i| i.to_string())).collect(),
+                    Data::Float(v) => v.iter().map(|x| x.map(|f| f.to_string())).collect(),
                     Data::Null => vec![None; len],
                     t @ Data::Text(_) => {
                         self.data = t;
                         return;
                     }
                 };
-                let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, room);
+                let mut b = Texts::new(self.base.clone(), room);
                 for t in texts {
                     match t {
-                        Some(t) => b.append_value(t),
-                        None => b.append_null(),
+                        Some(t) => b.push(&t),
+                        None => b.push_null(),
                     }
                 }
                 Data::Text(b)
@@ -214,11 +327,11 @@ impl ColumnBuilder {
             (Data::Float(v), Cell::Int(i)) => v.push(Some(i as f64)),
             (Data::Float(v), Cell::Float(f, _)) => v.push(Some(f)),
             (Data::Text(b), cell) => match cell {
-                Cell::Text(t) => b.append_value(t),
-                Cell::Bool(v) => b.append_value(if v { "true" } else { "false" }),
-                Cell::Int(i) => b.append_value(i.to_string()),
-                Cell::Float(_, raw) => b.append_value(raw),
-                Cell::Null => b.append_value(""),
+                Cell::Text(t) => b.push(&t),
+                Cell::Bool(v) => b.push(if v { "true" } else { "false" }),
+                Cell::Int(i) => b.push(&i.to_string()),
+                Cell::Float(_, raw) => b.push(raw),
+                Cell::Null => b.push(""),
             },
             _ => {
                 // unreachable after widening; keep the column aligned regardless
@@ -236,9 +349,13 @@ impl ColumnBuilder {
         match self.data {
             Data::Null => Series::full_null(name, len, &DataType::Null),
             Data::Bool(v) => Series::new(name, v),
-            Data::Int(v) => Series::new(name, v),
-            Data::Float(v) => Series::new(name, v),
-            Data::Text(b) => b.finish().with_name(name).into_series(),
+            Data::Int(v) => {
+                Int64Chunked::from_vec_validity(name, v.values, v.valid.into()).into_series()
+            }
+            Data::Float(v) => {
+                Float64Chunked::from_vec_validity(name, v.values, v.valid.into()).into_series()
+            }
+            Data::Text(b) => b.finish(name),
         }
     }
 }

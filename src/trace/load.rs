@@ -14,6 +14,7 @@ use polars::prelude::*;
 use super::columns::{Cell, ColumnBuilder};
 use super::raw::{JsonKind, RawObject, kind_of, offset_in};
 use super::schema::{FieldMapping, FieldOverrides, FieldPath, SampleStats};
+use super::shared::{SharedText, ViewBase};
 use super::spans::{self, Facts, Grouping, SpanFields};
 use super::split::{RecordSpan, split_records};
 
@@ -210,7 +211,9 @@ pub struct Loaded {
 /// A dump whose text is decoded and split into records, with its field mapping decided,
 /// ready to be parsed range by range.
 pub struct Prepared {
-    text: String,
+    text: SharedText,
+    /// Where the metadata columns' strings point into `text`.
+    base: ViewBase,
     files: Vec<String>,
     batches: Vec<Option<String>>,
     ranges: Vec<Range<usize>>,
@@ -250,6 +253,8 @@ pub struct ChunkOut {
     next: usize,
     /// Rows the chunk expects (its records), for its column builders.
     rows: usize,
+    /// The loaded text, which the chunk's string columns point into.
+    base: ViewBase,
 }
 
 impl ChunkOut {
@@ -273,7 +278,10 @@ impl ChunkOut {
             None => {
                 self.columns.push((
                     name.to_owned(),
-                    ColumnBuilder::with_rows(if row == 0 { self.rows } else { 0 }),
+                    ColumnBuilder::with_rows(
+                        if row == 0 { self.rows } else { 0 },
+                        self.base.clone(),
+                    ),
                 ));
                 self.index.insert(name.to_owned(), self.columns.len() - 1);
                 self.columns.len() - 1
@@ -397,7 +405,9 @@ impl Prepared {
             &mut warnings,
         )?;
         drop(sample);
+        let text = SharedText::from(text);
         Ok(Prepared {
+            base: text.base(),
             format: (!formats.is_empty()).then(|| formats.join("; ")),
             mapping,
             detected,
@@ -440,7 +450,10 @@ impl Prepared {
         progress: &Progress,
         all_metadata: bool,
     ) -> Result<ChunkOut, LoadError> {
-        let mut out = ChunkOut::default();
+        let mut out = ChunkOut {
+            base: self.base.clone(),
+            ..ChunkOut::default()
+        };
         let mut name = String::new();
         let several_files = self.files.len() > 1;
         let mut reader = self
@@ -466,7 +479,7 @@ impl Prepared {
                     return Err(LoadError::Cancelled);
                 }
             }
-            let record_text = slice(&self.text, s.start, s.len);
+            let record_text = slice(self.text.as_str(), s.start, s.len);
             let obj = match RawObject::parse_reusing(record_text, std::mem::take(&mut spare)) {
                 Ok(obj) => obj,
                 Err(e) => {
@@ -487,13 +500,13 @@ impl Prepared {
             };
             let content_span = |p: &Option<FieldPath>| {
                 p.as_ref().and_then(|p| p.lookup(&obj)).map(|raw| Span {
-                    start: (offset_in(&self.text, raw.get())) as u64,
+                    start: (offset_in(self.text.as_str(), raw.get())) as u64,
                     len: u32::try_from(raw.get().len()).unwrap_or(u32::MAX),
                 })
             };
             let mut keep_metadata = true;
             if let (Some(g), Some(reader)) = (&self.grouping, &mut reader) {
-                let f = spans::facts(&obj, g, &self.span_fields, reader, &self.text);
+                let f = spans::facts(&obj, g, &self.span_fields, reader, self.text.as_str());
                 keep_metadata = f.root;
                 out.facts.push(f);
             }

@@ -15,6 +15,7 @@ pub mod raw;
 pub mod remote;
 pub mod scan;
 pub mod schema;
+pub mod shared;
 pub mod span_facts;
 pub mod span_tree;
 pub mod spans;

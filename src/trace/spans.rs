@@ -429,10 +429,11 @@ fn raw_text(text: &str, s: Span) -> &str {
 pub fn group(
     facts: &[Facts],
     spans: Vec<RecordRef>,
-    text: &mut String,
+    text: &mut super::shared::SharedText,
     grouping: Grouping,
     fields: SpanFields,
 ) -> Grouped {
+    let (text, extra) = text.parts_mut();
     let n = facts.len();
     let (trace_of, first) = assign_traces(facts);
     let traces_n = first.len();
@@ -483,7 +484,7 @@ pub fn group(
         out.add(list, facts, text);
         let mut record = spans[root as usize];
         if grouping.transcript {
-            record.input = conversation(list, &spans, text);
+            record.input = conversation(list, &spans, text, extra);
             record.output = None;
         } else {
             let llm = list.iter().any(|&i| facts[i as usize].llm);
@@ -553,7 +554,8 @@ fn assign_traces(facts: &[Facts]) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// A transcript's messages as one JSON array, appended to the text.
-fn conversation(list: &[u32], spans: &[RecordRef], text: &mut String) -> Option<Span> {
+/// `text` is the loaded text, which the spans point into, and `extra` what was appended after it.
+fn conversation(list: &[u32], spans: &[RecordRef], text: &str, extra: &mut String) -> Option<Span> {
     let parts: Vec<Span> = list
         .iter()
         .filter_map(|&i| spans[i as usize].input)
@@ -561,22 +563,18 @@ fn conversation(list: &[u32], spans: &[RecordRef], text: &mut String) -> Option<
     if parts.is_empty() {
         return None;
     }
-    let start = text.len();
-    text.push('[');
+    let start = extra.len();
+    extra.push('[');
     for (n, p) in parts.iter().enumerate() {
         if n > 0 {
-            text.push(',');
+            extra.push(',');
         }
-        let a = usize::try_from(p.start).unwrap_or(0);
-        let piece = a..a + p.len as usize;
-        if text.get(piece.clone()).is_some() {
-            text.extend_from_within(piece);
-        }
+        extra.push_str(raw_text(text, *p));
     }
-    text.push(']');
+    extra.push(']');
     Some(Span {
-        start: start as u64,
-        len: u32::try_from(text.len() - start).unwrap_or(u32::MAX),
+        start: (text.len() + start) as u64,
+        len: u32::try_from(extra.len() - start).unwrap_or(u32::MAX),
     })
 }
 

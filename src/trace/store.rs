@@ -4,6 +4,7 @@
 use polars::prelude::*;
 
 use super::schema::{FieldMapping, FieldPath};
+use super::shared::SharedText;
 
 /// Name of the identity column errata adds to the frame (not shown as metadata).
 pub const ID_COLUMN: &str = "_errata_id";
@@ -99,7 +100,7 @@ pub struct ColumnInfo {
 /// All loaded traces.
 pub struct TraceStore {
     df: DataFrame,
-    text: String,
+    text: SharedText,
     files: Vec<String>,
     /// The batch each file was added as ("Add traces…"), parallel to `files`.
     batches: Vec<Option<String>>,
@@ -153,7 +154,7 @@ impl TraceStore {
     /// twice at the peak of a load); more than [`MAX_CHUNKS`] are joined.
     #[allow(clippy::too_many_arguments)] // called once, by the loader, with the parts it built
     pub(crate) fn new(
-        text: String,
+        text: SharedText,
         files: Vec<String>,
         batches: Vec<Option<String>>,
         ranges: Vec<std::ops::Range<usize>>,
@@ -176,7 +177,7 @@ impl TraceStore {
                 Some(index),
             ),
             None => {
-                let (identity, ids) = resolve_identity(&df, &mapping, &text, &records)?;
+                let (identity, ids) = resolve_identity(&df, &mapping, text.as_str(), &records)?;
                 (identity, ids, None)
             }
         };
@@ -238,7 +239,9 @@ impl TraceStore {
         if self.files.len() == 1 {
             let name = self.files.into_iter().next().unwrap_or_default();
             let batch = self.batches.into_iter().next().flatten();
-            let mut source = super::load::Source::new(name, self.text.into_bytes());
+            // the columns point into the text: gone, it is handed over without a copy
+            drop(self.df);
+            let mut source = super::load::Source::new(name, self.text.into_string().into_bytes());
             source.batch = batch;
             return vec![source];
         }

@@ -241,7 +241,7 @@ impl super::Loaded {
     /// No traces yet: a remote source before any of its traces was fetched whole.
     pub fn empty(name: &str) -> Result<super::Loaded, super::LoadError> {
         let store = crate::trace::TraceStore::new(
-            String::new(),
+            Default::default(),
             vec![name.to_owned()],
             vec![None],
             std::iter::once(0..0).collect(),
