@@ -19,7 +19,7 @@ use super::spans::{self, Facts, Grouping, SpanFields};
 use super::split::{RecordSpan, split_records};
 
 mod merge;
-use super::store::{RecordRef, Span, TraceStore};
+use super::store::{Span, TraceStore};
 
 /// Records sampled from the start of a dump to detect the field mapping.
 const SAMPLE_RECORDS: usize = 500;
@@ -217,7 +217,9 @@ pub struct Prepared {
     files: Vec<String>,
     batches: Vec<Option<String>>,
     ranges: Vec<Range<usize>>,
-    spans: Vec<RecordSpan>,
+    /// The records found by the split, in order; parsing fills in their input and output (and
+    /// marks those that do not parse), and the store keeps them.
+    records: Vec<RecordSpan>,
     /// The mapping in use (the override, or the detected one).
     pub mapping: FieldMapping,
     /// What detection chose.
@@ -237,7 +239,6 @@ pub struct Prepared {
 /// One parsed range of records.
 #[derive(Default)]
 pub struct ChunkOut {
-    records: Vec<RecordRef>,
     columns: Vec<(String, ColumnBuilder)>,
     series: Vec<(String, Series)>,
     index: HashMap<String, usize>,
@@ -354,14 +355,20 @@ impl Prepared {
             let base = if base == 0 { 0 } else { base + 1 };
             let file = u16::try_from(i).unwrap_or(u16::MAX);
             let part = &text[base..];
-            spans.extend(split_records(
+            let found = split_records(
                 &source.name,
                 part,
                 base,
                 file,
                 &mut skipped,
                 &mut skipped_count,
-            )?);
+            )?;
+            // one file (the usual case) keeps its vector: no copy of a million records
+            if spans.is_empty() {
+                spans = found;
+            } else {
+                spans.extend(found);
+            }
             files.push(source.name);
             batches.push(source.batch);
             ranges.push(base..text.len());
@@ -370,7 +377,7 @@ impl Prepared {
         let sample: Vec<RawObject<'_>> = spans
             .iter()
             .take(SAMPLE_RECORDS)
-            .filter_map(|s| RawObject::parse(slice(&text, s.start, s.len)).ok())
+            .filter_map(|s| RawObject::parse(slice(&text, s.record().start, s.record().len)).ok())
             .collect();
         let mut stats = SampleStats::default();
         for obj in &sample {
@@ -416,7 +423,7 @@ impl Prepared {
             files,
             batches,
             ranges,
-            spans,
+            records: spans,
             skipped,
             skipped_count,
             warnings,
@@ -427,26 +434,29 @@ impl Prepared {
 
     /// Number of records to parse.
     pub fn total(&self) -> usize {
-        self.spans.len()
+        self.records.len()
     }
 
     /// Parses a range of records into a chunk. Checks `progress`' cancel flag as it goes.
     pub fn parse_range(
-        &self,
+        &mut self,
         range: Range<usize>,
         progress: &Progress,
     ) -> Result<ChunkOut, LoadError> {
-        match self.spans.get(range) {
-            Some(spans) => self.parse_spans(spans, progress, false),
+        let mut records = std::mem::take(&mut self.records);
+        let out = match records.get_mut(range) {
+            Some(part) => self.parse_spans(part, progress, false),
             None => Ok(ChunkOut::default()),
-        }
+        };
+        self.records = records;
+        out
     }
 
     /// Parses records into a chunk; `all_metadata`: every record gets its metadata row, even a
     /// span that is not a root.
     fn parse_spans(
         &self,
-        spans: &[RecordSpan],
+        spans: &mut [RecordSpan],
         progress: &Progress,
         all_metadata: bool,
     ) -> Result<ChunkOut, LoadError> {
@@ -461,7 +471,6 @@ impl Prepared {
             .as_ref()
             .filter(|_| !all_metadata)
             .map(|g| spans::FactReader::new(g, &self.span_fields));
-        out.records.reserve_exact(spans.len());
         // grouped, only root spans have rows: a tenth is a guess, and columns grow past it
         out.rows = if reader.is_some() {
             spans.len() / 10
@@ -472,14 +481,15 @@ impl Prepared {
             out.facts.reserve_exact(spans.len());
         }
         let mut spare = Vec::new();
-        for (n, s) in spans.iter().enumerate() {
+        let count = spans.len();
+        for (n, s) in spans.iter_mut().enumerate() {
             if n % 4096 == 4095 {
                 progress.records_done.fetch_add(4096, Ordering::Relaxed);
                 if progress.is_cancelled() {
                     return Err(LoadError::Cancelled);
                 }
             }
-            let record_text = slice(self.text.as_str(), s.start, s.len);
+            let record_text = slice(self.text.as_str(), s.record().start, s.record().len);
             let obj = match RawObject::parse_reusing(record_text, std::mem::take(&mut spare)) {
                 Ok(obj) => obj,
                 Err(e) => {
@@ -495,6 +505,7 @@ impl Prepared {
                             reason: reason_of(&e),
                         });
                     }
+                    s.skip();
                     continue;
                 }
             };
@@ -510,16 +521,8 @@ impl Prepared {
                 keep_metadata = f.root;
                 out.facts.push(f);
             }
-            out.records.push(RecordRef {
-                record: Span {
-                    start: s.start,
-                    len: s.len,
-                },
-                input: content_span(&self.mapping.input),
-                output: content_span(&self.mapping.output),
-                line: s.line,
-                file: s.file,
-            });
+            s.set_input(content_span(&self.mapping.input));
+            s.set_output(content_span(&self.mapping.output));
             if reader.is_some() {
                 out.meta_of.push(if keep_metadata {
                     out.meta_rows as u32
@@ -572,7 +575,7 @@ impl Prepared {
         }
         progress
             .records_done
-            .fetch_add((spans.len() % 4096) as u64, Ordering::Relaxed);
+            .fetch_add((count % 4096) as u64, Ordering::Relaxed);
         out.seal();
         Ok(out)
     }
@@ -674,7 +677,7 @@ pub fn load_with(
     progress: &Progress,
     threads: usize,
 ) -> Result<Loaded, LoadError> {
-    let prepared = Prepared::new_with(sources, mapping, overrides)?;
+    let mut prepared = Prepared::new_with(sources, mapping, overrides)?;
     let total = prepared.total();
     progress
         .records_total
@@ -683,26 +686,30 @@ pub fn load_with(
     let chunks = if threads <= 1 {
         vec![prepared.parse_range(0..total, progress)?]
     } else {
-        parse_parallel(&prepared, threads, progress)?
+        parse_parallel(&mut prepared, threads, progress)?
     };
     prepared.finish(chunks)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn parse_parallel(
-    prepared: &Prepared,
+    prepared: &mut Prepared,
     threads: usize,
     progress: &Progress,
 ) -> Result<Vec<ChunkOut>, LoadError> {
     let total = prepared.total();
-    let per = total.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let range = (t * per).min(total)..((t + 1) * per).min(total);
+    let per = total.div_ceil(threads).max(1);
+    // each thread fills in its own run of the records
+    let mut records = std::mem::take(&mut prepared.records);
+    let shared: &Prepared = prepared;
+    let out = std::thread::scope(|scope| {
+        let handles: Vec<_> = records
+            .chunks_mut(per)
+            .enumerate()
+            .map(|(t, part)| {
                 std::thread::Builder::new()
                     .name(format!("errata-parse-{t}"))
-                    .spawn_scoped(scope, move || prepared.parse_range(range, progress))
+                    .spawn_scoped(scope, move || shared.parse_spans(part, progress, false))
             })
             .collect();
         let mut out = Vec::with_capacity(threads);
@@ -722,12 +729,14 @@ fn parse_parallel(
             }
         }
         Ok(out)
-    })
+    });
+    prepared.records = records;
+    out
 }
 
 #[cfg(target_arch = "wasm32")]
 fn parse_parallel(
-    prepared: &Prepared,
+    prepared: &mut Prepared,
     _threads: usize,
     progress: &Progress,
 ) -> Result<Vec<ChunkOut>, LoadError> {

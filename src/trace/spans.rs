@@ -477,15 +477,15 @@ pub fn group(
                 serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned())
             }
             None => {
-                let r = spans[first[t] as usize].record;
+                let r = spans[first[t] as usize].record();
                 format!("h{:016x}", fnv1a64(raw_text(text, r).as_bytes()))
             }
         });
         out.add(list, facts, text);
         let mut record = spans[root as usize];
         if grouping.transcript {
-            record.input = conversation(list, &spans, text, extra);
-            record.output = None;
+            record.set_input(conversation(list, &spans, text, extra));
+            record.set_output(None);
         } else {
             let llm = list.iter().any(|&i| facts[i as usize].llm);
             let (list, spans) = (&*list, &spans);
@@ -495,11 +495,11 @@ pub fn group(
                     .filter(move |&&i| !llm || facts[i as usize].llm)
                     .filter_map(move |&i| pick(&spans[i as usize]))
             };
-            if record.input.is_none() {
-                record.input = with(|r| r.input).next();
+            if record.input().is_none() {
+                record.set_input(with(RecordRef::input).next());
             }
-            if record.output.is_none() {
-                record.output = with(|r| r.output).next_back();
+            if record.output().is_none() {
+                record.set_output(with(RecordRef::output).next_back());
             }
         }
         traces.push(record);
@@ -558,7 +558,7 @@ fn assign_traces(facts: &[Facts]) -> (Vec<u32>, Vec<u32>) {
 fn conversation(list: &[u32], spans: &[RecordRef], text: &str, extra: &mut String) -> Option<Span> {
     let parts: Vec<Span> = list
         .iter()
-        .filter_map(|&i| spans[i as usize].input)
+        .filter_map(|&i| spans[i as usize].input())
         .collect();
     if parts.is_empty() {
         return None;

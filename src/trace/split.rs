@@ -3,15 +3,11 @@
 
 use super::load::{LoadError, MAX_SKIPPED_KEPT, Skipped};
 use super::raw::{JsonKind, Raw, kind_of, offset_in};
+use super::store::RecordRef;
 
-/// Where one record's text lies, and which line it starts on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct RecordSpan {
-    pub(super) start: u64,
-    pub(super) len: u32,
-    pub(super) line: u32,
-    pub(super) file: u16,
-}
+/// Where one record's text lies and which line it starts on: the store's record, its input and
+/// output filled in when it is parsed (one vector from the split to the store).
+pub(super) type RecordSpan = RecordRef;
 
 pub(super) fn line_of(text: &str, offset: usize) -> u32 {
     let upto = &text.as_bytes()[..offset.min(text.len())];
@@ -51,9 +47,10 @@ fn jsonl(text: &str, base: usize, file: u16) -> (Vec<RecordSpan>, Vec<(u32, Stri
         });
         // the second half's lines are counted from its own start
         let shift = |line: u32| line.saturating_add(newlines);
-        out.extend(more.into_iter().map(|r| RecordSpan {
-            line: shift(r.line),
-            ..r
+        out.reserve_exact(more.len());
+        out.extend(more.into_iter().map(|mut r| {
+            r.line = shift(r.line);
+            r
         }));
         skips.extend(more_skips.into_iter().map(|(l, why)| (shift(l), why)));
         return (out, skips);
@@ -86,12 +83,12 @@ fn jsonl_part(
             continue;
         }
         if t.starts_with('{') {
-            out.push(RecordSpan {
-                start: (base + offset_in(text, t)) as u64,
-                len: u32::try_from(t.len()).unwrap_or(u32::MAX),
+            out.push(RecordSpan::new(
+                (base + offset_in(text, t)) as u64,
+                u32::try_from(t.len()).unwrap_or(u32::MAX),
                 line,
                 file,
-            });
+            ));
         } else {
             let w = match serde_json::from_str::<&serde_json::value::RawValue>(t) {
                 Ok(_) => kind_word(t.as_bytes()[0]),
@@ -124,11 +121,13 @@ pub(super) fn split_records(
             });
         }
     };
-    let span = |s: &str, line: u32| RecordSpan {
-        start: (base + offset_in(text, s)) as u64,
-        len: u32::try_from(s.len()).unwrap_or(u32::MAX),
-        line,
-        file,
+    let span = |s: &str, line: u32| {
+        RecordSpan::new(
+            (base + offset_in(text, s)) as u64,
+            u32::try_from(s.len()).unwrap_or(u32::MAX),
+            line,
+            file,
+        )
     };
     // JSON Lines: one record a line; lines that are not objects are skipped with their line
     let lines = |skip: &mut dyn FnMut(u32, String)| {
@@ -233,9 +232,9 @@ mod tests {
             .collect();
         for s in spans.iter().step_by(997).chain(spans.last()) {
             let start = starts[s.line as usize - 1];
-            assert_eq!(s.start as usize, start + 10);
+            assert_eq!(s.record().start as usize, start + 10);
             assert_eq!(s.file, 3);
-            assert_eq!(&text[start..start + s.len as usize], record);
+            assert_eq!(&text[start..start + s.record().len as usize], record);
         }
         let empty = (1..=lines)
             .filter(|l| l.is_multiple_of(30_001) && !l.is_multiple_of(20_000))

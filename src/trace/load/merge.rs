@@ -14,17 +14,12 @@ use super::{ChunkOut, LoadError, Loaded, MAX_SKIPPED_KEPT, Prepared, Progress, p
 
 impl Prepared {
     /// Merges parsed chunks (in record order) into the trace store.
-    pub fn finish(mut self, mut chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
+    pub fn finish(mut self, chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
         let mut skipped = std::mem::take(&mut self.skipped);
         let mut skipped_count = self.skipped_count;
-        // the first chunk's records grow in place (a large block is remapped, not copied): a
-        // new vector for all of them would hold every record twice at the peak of the load
-        let total = chunks.iter().map(|c| c.records.len()).sum::<usize>();
-        let mut records = chunks
-            .first_mut()
-            .map(|c| std::mem::take(&mut c.records))
-            .unwrap_or_default();
-        records.reserve_exact(total - records.len());
+        // the records the split found, filled in by the parse; those that did not parse go
+        let mut records = std::mem::take(&mut self.records);
+        records.retain(|r| !r.is_skipped());
         let grouping = self.grouping.is_some();
         let mut facts = Vec::with_capacity(if grouping { records.capacity() } else { 0 });
         let mut meta_of: Vec<u32> = Vec::with_capacity(facts.capacity());
@@ -44,7 +39,6 @@ impl Prepared {
                     .map(|&m| if m == u32::MAX { m } else { m + base }),
             );
             heights.push(c.meta_rows);
-            records.append(&mut c.records);
             facts.append(&mut c.facts);
             parts.push(c.series);
         }
@@ -126,18 +120,15 @@ impl Prepared {
             .filter(|(_, m)| **m == u32::MAX)
             .map(|(t, _)| {
                 let r = grouped.index.spans[grouped.roots[t] as usize];
-                let span = RecordSpan {
-                    start: r.record.start,
-                    len: r.record.len,
-                    line: r.line,
-                    file: r.file,
-                };
-                (t, span)
+                (
+                    t,
+                    RecordSpan::new(r.record().start, r.record().len, r.line, r.file),
+                )
             })
             .collect();
         if !late.is_empty() {
-            let spans: Vec<RecordSpan> = late.iter().map(|(_, s)| *s).collect();
-            let extra = self.parse_spans(&spans, &Progress::default(), true)?;
+            let mut spans: Vec<RecordSpan> = late.iter().map(|(_, s)| *s).collect();
+            let extra = self.parse_spans(&mut spans, &Progress::default(), true)?;
             let base = heights.iter().sum::<usize>() as u32;
             for (k, (t, _)) in late.iter().enumerate() {
                 rows[*t] = base + k as u32;
