@@ -259,3 +259,128 @@ fn free_text_columns_are_not_facets() {
     assert!(facets.contains(&"model".to_owned()), "{facets:?}");
     assert!(!facets.contains(&"Notes".to_owned()), "{facets:?}");
 }
+
+/// 40,000 traces: enough for a parser chunk to hold its few-valued text as categories (natively).
+/// `model` has four values and some nulls; `tag` has five values in the first half and a new one
+/// on every row of the second (so it turns from categories to text part way).
+fn large(threads: usize) -> (errata::trace::TraceStore, Vec<Option<String>>, Vec<String>) {
+    use std::fmt::Write as _;
+    let models = ["gpt-4o", "claude-sonnet-4", "Llama-3", "gemini"];
+    let mut text = String::new();
+    let (mut model, mut tag) = (Vec::new(), Vec::new());
+    for i in 0..40_000 {
+        let m = (i % 97 != 0).then(|| models[i % 4].to_owned());
+        let t = if i < 20_000 {
+            format!("t{}", i % 5)
+        } else {
+            format!("tag-{i}")
+        };
+        let m_json = m.as_ref().map_or("null".to_owned(), |m| format!("\"{m}\""));
+        writeln!(
+            text,
+            r#"{{"id":"r{i}","input":"q","output":"a","model":{m_json},"tag":"{t}"}}"#
+        )
+        .unwrap();
+        model.push(m);
+        tag.push(t);
+    }
+    let sources = vec![load::Source::new("big.jsonl".to_owned(), text.into_bytes())];
+    let store = load::load(sources, None, &load::Progress::default(), threads)
+        .unwrap()
+        .store;
+    (store, model, tag)
+}
+
+/// Few-valued text held as categories reads as the text it is: cells, SQL (comparisons on the
+/// codes, string functions over text), facets and sort give what plain text gives.
+#[test]
+fn few_valued_text_columns_read_as_text() {
+    for threads in [1, 2] {
+        let (s, model, tag) = large(threads);
+        let m = s.column_index("model").unwrap();
+        let t = s.column_index("tag").unwrap();
+        if cfg!(not(target_arch = "wasm32")) {
+            assert!(s.df().column("model").unwrap().dtype().is_categorical());
+        }
+        assert!(
+            s.columns().iter().all(|c| c.dtype == "str"),
+            "categories show as text: {:?}",
+            s.columns()
+        );
+        for r in (0..s.len()).step_by(101).chain([0, 19_999, 20_000, 39_999]) {
+            assert_eq!(s.cell(r, m), model[r], "model of row {r}");
+            assert_eq!(
+                s.cell(r, t).as_deref(),
+                Some(tag[r].as_str()),
+                "tag of row {r}"
+            );
+        }
+        let expect =
+            |f: &dyn Fn(usize) -> bool| -> Vec<usize> { (0..s.len()).filter(|&r| f(r)).collect() };
+        let m_is = |r: usize, f: &dyn Fn(&str) -> bool| model[r].as_deref().is_some_and(f);
+        let cases: Vec<(&str, Vec<usize>)> = vec![
+            ("model = 'gpt-4o'", expect(&|r| m_is(r, &|v| v == "gpt-4o"))),
+            (
+                "model IN ('Llama-3', 'gemini')",
+                expect(&|r| m_is(r, &|v| v == "Llama-3" || v == "gemini")),
+            ),
+            ("model < 'd'", expect(&|r| m_is(r, &|v| v < "d"))),
+            (
+                "model <> 'gemini'",
+                expect(&|r| m_is(r, &|v| v != "gemini")),
+            ),
+            (
+                "model LIKE 'g%'",
+                expect(&|r| m_is(r, &|v| v.starts_with('g'))),
+            ),
+            (
+                "lower(model) = 'llama-3'",
+                expect(&|r| m_is(r, &|v| v == "Llama-3")),
+            ),
+            ("model IS NULL", expect(&|r| model[r].is_none())),
+            ("tag = 't3'", expect(&|r| tag[r] == "t3")),
+            ("length(tag) > 2", expect(&|r| tag[r].len() > 2)),
+        ];
+        for (cond, want) in cases {
+            let got = rows(&filter::sql_mask(&s, cond).unwrap());
+            assert_eq!(got, want, "{cond} ({threads} threads)");
+        }
+        let mut counts = std::collections::HashMap::new();
+        for v in &model {
+            *counts
+                .entry(v.clone().unwrap_or_else(|| "null".to_owned()))
+                .or_insert(0usize) += 1;
+        }
+        let facet = filter::facet_counts(&s, "model", None);
+        assert_eq!(facet.len(), 5);
+        for (v, n) in &facet {
+            assert_eq!(counts.get(v), Some(n), "facet count of {v}");
+        }
+        let only = Facet {
+            include: vec!["gemini".into()],
+            exclude: vec![],
+        };
+        assert_eq!(
+            rows(&filter::facet_mask(&s, "model", &only)),
+            expect(&|r| m_is(r, &|v| v == "gemini"))
+        );
+        assert!(filter::facet_columns(&s, 10).contains(&"model".to_owned()));
+        let sort = Sort {
+            column: SortColumn::Meta("model".into()),
+            descending: false,
+        };
+        let order = view::sorted_rows(&s, Some(&sort)).unwrap();
+        let sorted: Vec<Option<String>> = order.iter().map(|&r| s.cell(r as usize, m)).collect();
+        let mut want = model.clone();
+        want.sort_by(|a, b| match (a, b) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, _) => std::cmp::Ordering::Greater,
+            (_, None) => std::cmp::Ordering::Less,
+            (Some(a), Some(b)) => a.cmp(b),
+        });
+        assert_eq!(
+            sorted, want,
+            "sorted by text, nulls last ({threads} threads)"
+        );
+    }
+}

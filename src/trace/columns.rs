@@ -149,8 +149,19 @@ impl Texts {
     }
 
     fn push(&mut self, s: &str) {
+        let view = self.view_of(s);
+        self.push_view(view);
+    }
+
+    fn push_view(&mut self, view: View) {
+        self.views.push(view);
+        self.valid.push(true);
+    }
+
+    /// The view of `s`: into the loaded text, inline, or of a copy in the column's own buffer.
+    fn view_of(&mut self, s: &str) -> View {
         let bytes = s.as_bytes();
-        let view = match self.base.view(s) {
+        match self.base.view(s) {
             Some(v) => v,
             None if bytes.len() <= View::MAX_INLINE_SIZE as usize => View::new_inline(bytes),
             None => {
@@ -167,9 +178,7 @@ impl Texts {
                 buf.extend_from_slice(bytes);
                 View::new_from_bytes(bytes, idx as u32, offset)
             }
-        };
-        self.views.push(view);
-        self.valid.push(true);
+        }
     }
 
     fn finish(self, name: PlSmallStr) -> Series {
@@ -191,6 +200,105 @@ impl Texts {
     }
 }
 
+/// Text as a dictionary, while a large chunk's column has few distinct values (see
+/// [`super::cats`]); a value one too many turns it into [`Texts`].
+struct Cats {
+    values: Vec<String>,
+    /// Value → code, once there are more values than a scan is quick for.
+    index: std::collections::HashMap<String, u32>,
+    codes: Vec<u32>,
+    valid: MutableBitmap,
+}
+
+/// Up to this many values are found by a scan, not a hash.
+const SCANNED: usize = 8;
+
+impl Cats {
+    fn new(room: usize) -> Cats {
+        Cats {
+            values: Vec::new(),
+            index: std::collections::HashMap::new(),
+            codes: Vec::with_capacity(room),
+            valid: MutableBitmap::with_capacity(room),
+        }
+    }
+
+    fn push_null(&mut self) {
+        self.codes.push(0);
+        self.valid.push(false);
+    }
+
+    /// Appends `s`; `false` (and nothing appended) when it would be a value too many.
+    fn push(&mut self, s: &str) -> bool {
+        let found = if self.values.len() <= SCANNED {
+            self.values.iter().position(|v| v == s).map(|c| c as u32)
+        } else {
+            self.index.get(s).copied()
+        };
+        let code = match found {
+            Some(c) => c,
+            None if self.values.len() >= super::cats::MAX_VALUES => return false,
+            None => {
+                let c = self.values.len() as u32;
+                self.values.push(s.to_owned());
+                if self.values.len() > SCANNED {
+                    if self.index.is_empty() {
+                        self.index = (0u32..)
+                            .zip(&self.values)
+                            .map(|(c, v)| (v.clone(), c))
+                            .collect();
+                    } else {
+                        self.index.insert(s.to_owned(), c);
+                    }
+                }
+                c
+            }
+        };
+        self.codes.push(code);
+        self.valid.push(true);
+        true
+    }
+
+    /// The same rows as views, each distinct value copied once.
+    fn into_texts(self, base: ViewBase, room: usize) -> Texts {
+        let mut t = Texts::new(base, room.max(self.codes.len()));
+        let views: Vec<View> = self.values.iter().map(|v| t.view_of(v)).collect();
+        let valid: Bitmap = self.valid.into();
+        for (code, ok) in self.codes.into_iter().zip(valid.iter()) {
+            match views.get(code as usize) {
+                Some(&v) if ok => t.push_view(v),
+                _ => t.push_null(),
+            }
+        }
+        t
+    }
+
+    fn finish(self, name: PlSmallStr, base: ViewBase) -> Series {
+        let Cats {
+            values,
+            index,
+            codes,
+            valid,
+        } = self;
+        let valid: Bitmap = valid.into();
+        let optional = (valid.unset_bits() > 0).then(|| valid.clone());
+        match super::cats::series(name.clone(), &values, codes, optional) {
+            Ok(s) => s,
+            Err(codes) => {
+                let mut valid_bits = MutableBitmap::with_capacity(valid.len());
+                valid_bits.extend_from_bitmap(&valid);
+                let back = Cats {
+                    values,
+                    index,
+                    codes,
+                    valid: valid_bits,
+                };
+                back.into_texts(base, 0).finish(name)
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 enum Data {
     #[default]
@@ -199,6 +307,7 @@ enum Data {
     Int(Nullable<i64>),
     Float(Nullable<f64>),
     Text(Texts),
+    Cats(Cats),
 }
 
 /// A growing column.
@@ -230,7 +339,7 @@ impl ColumnBuilder {
             Data::Bool(_) => Kind::Bool,
             Data::Int(_) => Kind::Int,
             Data::Float(_) => Kind::Float,
-            Data::Text { .. } => Kind::Text,
+            Data::Text(_) | Data::Cats(_) => Kind::Text,
         }
     }
 
@@ -247,6 +356,7 @@ impl ColumnBuilder {
             Data::Int(v) => v.push(None),
             Data::Float(v) => v.push(None),
             Data::Text(b) => b.push_null(),
+            Data::Cats(c) => c.push_null(),
         }
         self.len += 1;
     }
@@ -263,6 +373,13 @@ impl ColumnBuilder {
             }
             (Data::Null, Kind::Int) => Data::Int(Nullable::nulls(len, room)),
             (Data::Null, Kind::Float) => Data::Float(Nullable::nulls(len, room)),
+            (Data::Null, Kind::Text) if super::cats::ENABLED && room >= super::cats::MIN_ROWS => {
+                let mut c = Cats::new(room);
+                for _ in 0..len {
+                    c.push_null();
+                }
+                Data::Cats(c)
+            }
             (Data::Null, Kind::Text) => {
                 let mut b = Texts::new(self.base.clone(), room);
                 for _ in 0..len {
@@ -283,7 +400,7 @@ impl ColumnBuilder {
                     Data::Int(v) => v.iter().map(|x| x.map(|i| i.to_string())).collect(),
                     Data::Float(v) => v.iter().map(|x| x.map(|f| f.to_string())).collect(),
                     Data::Null => vec![None; len],
-                    t @ Data::Text(_) => {
+                    t @ (Data::Text(_) | Data::Cats(_)) => {
                         self.data = t;
                         return;
                     }
@@ -321,6 +438,23 @@ impl ColumnBuilder {
         if target != self.kind() {
             self.widen(target);
         }
+        if let Data::Cats(c) = &mut self.data {
+            let text: Cow<'_, str> = match &cell {
+                Cell::Text(t) => Cow::Borrowed(t.as_ref()),
+                Cell::Bool(v) => Cow::Borrowed(if *v { "true" } else { "false" }),
+                Cell::Int(i) => Cow::Owned(i.to_string()),
+                Cell::Float(_, raw) => Cow::Borrowed(*raw),
+                Cell::Null => Cow::Borrowed(""),
+            };
+            if c.push(&text) {
+                self.len += 1;
+                return;
+            }
+            // a value too many: plain text from here on
+            if let Data::Cats(c) = std::mem::take(&mut self.data) {
+                self.data = Data::Text(c.into_texts(self.base.clone(), self.rows));
+            }
+        }
         match (&mut self.data, cell) {
             (Data::Bool(v), Cell::Bool(b)) => v.push(Some(b)),
             (Data::Int(v), Cell::Int(i)) => v.push(Some(i)),
@@ -356,6 +490,7 @@ impl ColumnBuilder {
                 Float64Chunked::from_vec_validity(name, v.values, v.valid.into()).into_series()
             }
             Data::Text(b) => b.finish(name),
+            Data::Cats(c) => c.finish(name, self.base),
         }
     }
 }
@@ -372,6 +507,9 @@ pub fn dtype_of(kind: Kind) -> DataType {
 
 /// The kind of a finished series.
 pub fn kind_of_series(s: &Series) -> Kind {
+    if super::cats::is_cat(s.dtype()) {
+        return Kind::Text;
+    }
     match s.dtype() {
         DataType::Null => Kind::Null,
         DataType::Boolean => Kind::Bool,
@@ -415,6 +553,56 @@ mod tests {
         assert_eq!(s.dtype(), &DataType::Boolean);
         let s = build(vec![]);
         assert_eq!(s.dtype(), &DataType::Null);
+    }
+
+    /// A large chunk's few-valued text is categories (natively), read back as the same text;
+    /// one value too many turns it into text, nulls and numbers kept in their rows.
+    #[test]
+    fn few_values_are_categories_until_one_too_many() {
+        // the browser has no categories: a small column there, read back as text alike
+        let rows = if super::super::cats::ENABLED {
+            super::super::cats::MIN_ROWS
+        } else {
+            1000
+        };
+        let value = |i: usize| match i % 3 {
+            0 => Cell::Text(format!("v{}", i % 4).into()),
+            1 => Cell::Null,
+            _ => Cell::Int(7),
+        };
+        let want = |i: usize| match i % 3 {
+            0 => Some(format!("v{}", i % 4)),
+            1 => None,
+            _ => Some("7".to_owned()),
+        };
+        for extra in [0, super::super::cats::MAX_VALUES + 1] {
+            let mut b = ColumnBuilder::with_rows(rows, ViewBase::default());
+            b.set(0, Cell::Text("first".into()));
+            for i in 1..rows {
+                b.set(i, value(i));
+            }
+            for k in 0..extra {
+                b.set(rows + k, Cell::Text(format!("new value {k}").into()));
+            }
+            let s = b.finish("c", rows + extra);
+            if cfg!(not(target_arch = "wasm32")) {
+                assert_eq!(s.dtype().is_categorical(), extra == 0);
+            }
+            let s = s.cast(&DataType::String).unwrap();
+            let got: Vec<Option<String>> = s
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(str::to_owned))
+                .collect();
+            assert_eq!(got[0].as_deref(), Some("first"));
+            for (i, v) in got.iter().enumerate().take(rows).skip(1) {
+                assert_eq!(*v, want(i), "row {i}");
+            }
+            for k in 0..extra {
+                assert_eq!(got[rows + k], Some(format!("new value {k}")));
+            }
+        }
     }
 
     #[test]

@@ -347,6 +347,10 @@ pub fn sql_mask_with(
     check_condition(user)?;
     let mut columns: Vec<String> = store.columns().iter().map(|c| c.name.clone()).collect();
     let mut frame = store.df().clone();
+    let has_cats = frame
+        .get_columns()
+        .iter()
+        .any(|c| super::cats::is_cat(c.dtype()));
     if let Some(l) = labels.filter(|l| l.verdict.len() == store.len()) {
         let named = |name: &str| PlSmallStr::from(name);
         let mut extra: Vec<Column> = Vec::new();
@@ -384,11 +388,24 @@ pub fn sql_mask_with(
         let (message, position) = clean_sql_message(&e.to_string(), prefix_chars, &map);
         FilterError::Sql { message, position }
     };
-    let out = on_deep_stack(move || {
-        let mut ctx = polars::sql::SQLContext::new();
-        ctx.register("traces", frame.lazy());
-        ctx.execute(&query).and_then(LazyFrame::collect)
-    })
+    let run = |frame: LazyFrame| {
+        let query = &query;
+        on_deep_stack(move || {
+            let mut ctx = polars::sql::SQLContext::new();
+            ctx.register("traces", frame);
+            ctx.execute(query).and_then(LazyFrame::collect)
+        })
+    };
+    // categories compare as their text (=, IN, <, BETWEEN…), straight on their codes; a string
+    // function (LIKE, lower, length…) refuses them, and runs again over them cast to text
+    let first = match has_cats {
+        true => run(frame.clone().lazy()).filter(Result::is_ok),
+        false => None,
+    };
+    let out = match first {
+        Some(out) => Some(out),
+        None => run(super::cats::as_text(frame.clone().lazy(), &frame)),
+    }
     .ok_or_else(|| FilterError::Sql {
         message:
             "the SQL engine failed on this condition (errata caught it); simplify the condition"
@@ -568,6 +585,11 @@ pub fn facet_mask(store: &TraceStore, column: &str, facet: &Facet) -> Vec<bool> 
     {
         return ca.iter().map(|v| pass(v.unwrap_or("null"))).collect();
     }
+    if let Ok(col) = store.df().column(column)
+        && let Some(cats) = super::cats::CatText::of(col)
+    {
+        return cats.iter().map(|v| pass(v.unwrap_or("null"))).collect();
+    }
     let Some(i) = store.column_index(column) else {
         return vec![true; store.len()];
     };
@@ -584,13 +606,11 @@ pub fn facet_counts(
 ) -> Vec<(String, usize)> {
     let keep = |r: usize| mask.is_none_or(|m| m.get(r).copied().unwrap_or(false));
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    if let Ok(col) = store.df().column(column)
-        && let Ok(ca) = col.str()
-    {
-        // strings: count borrowed values, allocate once per distinct value
+    // text (plain or categories): count borrowed values, allocate once per distinct value
+    let mut count_texts = |values: &mut dyn Iterator<Item = Option<&str>>| {
         let mut borrowed: std::collections::HashMap<Option<&str>, usize> =
             std::collections::HashMap::new();
-        for (r, v) in ca.iter().enumerate() {
+        for (r, v) in values.enumerate() {
             if keep(r) {
                 *borrowed.entry(v).or_insert(0) += 1;
             }
@@ -598,6 +618,12 @@ pub fn facet_counts(
         for (v, n) in borrowed {
             counts.insert(v.unwrap_or("null").to_owned(), n);
         }
+    };
+    let col = store.df().column(column).ok();
+    if let Some(ca) = col.and_then(|c| c.str().ok()) {
+        count_texts(&mut ca.iter());
+    } else if let Some(cats) = col.and_then(super::cats::CatText::of) {
+        count_texts(&mut cats.iter());
     } else if let Some(texts) = column_texts(store, column) {
         for (r, v) in texts.into_iter().enumerate() {
             if keep(r) {
@@ -626,11 +652,13 @@ pub fn facet_columns(store: &TraceStore, max_values: usize) -> Vec<String> {
                 return false;
             }
             // free text (an expert's notes) is read, not counted: no long or multi-line values
-            col.str().map_or(true, |s| {
-                s.into_iter()
-                    .flatten()
-                    .all(|v| v.len() <= FACET_VALUE_CHARS && !v.contains('\n'))
-            })
+            let short = |v: &str| v.len() <= FACET_VALUE_CHARS && !v.contains('\n');
+            match super::cats::CatText::of(col) {
+                Some(cats) => cats.iter().flatten().all(short),
+                None => col
+                    .str()
+                    .map_or(true, |s| s.into_iter().flatten().all(short)),
+            }
         })
         .map(|c| c.name.clone())
         .collect()

@@ -2,6 +2,7 @@
 //! Nothing here imports egui; it builds for wasm and is tested without a window.
 
 pub mod append;
+pub mod cats;
 pub mod clickhouse;
 pub mod columns;
 pub mod content;

@@ -154,6 +154,7 @@ enum Access {
     Int(Int64Chunked),
     Float(Float64Chunked),
     Bool(BooleanChunked),
+    Cat(super::cats::CatText),
     Other(Column),
 }
 
@@ -292,6 +293,11 @@ impl TraceStore {
                 DataType::Int64 => (col.i64().map(|c| Access::Int(c.clone())), "i64"),
                 DataType::Float64 => (col.f64().map(|c| Access::Float(c.clone())), "f64"),
                 DataType::Boolean => (col.bool().map(|c| Access::Bool(c.clone())), "bool"),
+                // categories are text to the user
+                d if super::cats::is_cat(d) => match super::cats::CatText::of(col) {
+                    Some(c) => (Ok(Access::Cat(c)), "str"),
+                    None => (Ok(Access::Other(col.clone())), "str"),
+                },
                 _ => (Ok(Access::Other(col.clone())), "other"),
             };
             self.access
@@ -491,6 +497,7 @@ impl TraceStore {
             Access::Int(c) => c.get(row).map(|v| v.to_string()),
             Access::Float(c) => c.get(row).map(|v| v.to_string()),
             Access::Bool(c) => c.get(row).map(|v| v.to_string()),
+            Access::Cat(c) => c.get(row).map(str::to_owned),
             Access::Other(c) => c.get(row).ok().map(|v| v.to_string()),
         }
     }
@@ -535,7 +542,9 @@ fn resolve_identity(
     let height = records.len();
     let usable = |name: &str| -> Option<Result<StringChunked, String>> {
         let col = df.column(name).ok()?;
-        if !matches!(col.dtype(), DataType::String | DataType::Int64) {
+        if !matches!(col.dtype(), DataType::String | DataType::Int64)
+            && !super::cats::is_cat(col.dtype())
+        {
             return Some(Err(format!("`{name}` is not a string or integer")));
         }
         if col.null_count() > 0 {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
+use super::super::cats;
 use super::super::columns::{Kind, dtype_of, kind_of_series, unify};
 use super::super::spans;
 use super::super::split::RecordSpan;
@@ -163,7 +164,18 @@ impl Prepared {
                 .iter()
                 .filter_map(|p| p.get(name))
                 .fold(Kind::Null, |k, s| unify(k, kind_of_series(s)));
-            let dtype = dtype_of(kind);
+            // categories stay categories when every chunk made them; mixed, all become text
+            let present: Vec<&Series> = parts.iter().filter_map(|p| p.get(name)).collect();
+            let dtype = match present.first() {
+                Some(first)
+                    if cats::is_cat(first.dtype())
+                        && present.iter().all(|s| s.dtype() == first.dtype()) =>
+                {
+                    first.dtype().clone()
+                }
+                _ => dtype_of(kind),
+            };
+            drop(present);
             let mut merged: Option<Series> = None;
             for (p, &h) in parts.iter_mut().zip(heights) {
                 let piece = match p.remove(name) {
