@@ -232,12 +232,13 @@ fn round1(ms: f64) -> f64 {
     (ms * 10.0).round() / 10.0
 }
 
-/// Peak resident memory of this process (VmHWM), where the OS tells it.
+/// Peak resident memory of this process (VmHWM), where the OS tells it, in MB (10^6 bytes, as
+/// file sizes are given; the OS counts in KiB).
 pub fn peak_memory_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some((kb / 1024.0).round())
+    Some((kb * 1024.0 / 1e6).round())
 }
 
 fn generate(args: &[String]) -> Result<(), String> {

@@ -191,7 +191,7 @@ pub fn run() {
         });
     }
     let after = rss_kb("VmRSS:").unwrap_or(0);
-    let peak_mb = rss_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0;
+    let peak_mb = rss_kb("VmHWM:").unwrap_or(0) as f64 * 1024.0 / 1e6;
     header();
     let ms = |v: &[f64]| median(v.to_vec());
     let line = |name: &str, v: &[f64], budget: f64| {
@@ -220,7 +220,7 @@ pub fn run() {
         &format!("memory: {JUMPS} jumps through the table"),
         format!(
             "{:+.1} MB ({} pages kept)",
-            (after as f64 - before as f64) / 1024.0,
+            (after as f64 - before as f64) * 1024.0 / 1e6,
             r.pages.cached()
         ),
         "bounded",

@@ -25,7 +25,7 @@ if which == "duckdb":
 else:
     import polars
     rows = polars.read_ndjson(path).height
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB -> MB
 print(json.dumps({"rows": rows, "peak_mb": peak}))
 "#;
 
