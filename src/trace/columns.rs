@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use polars::prelude::*;
-use polars_arrow::array::{Utf8ViewArray, View};
+use polars_arrow::array::{MutableBinaryViewArray, View};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::buffer::Buffer;
 
@@ -182,21 +182,20 @@ impl Texts {
     }
 
     fn finish(self, name: PlSmallStr) -> Series {
-        let len = self.views.len();
         let mut buffers: Vec<Buffer<u8>> = self.base.slices().to_vec();
         buffers.extend(self.own.into_iter().map(Buffer::from));
-        let validity: Option<Bitmap> = self.valid.into();
-        match Utf8ViewArray::try_new(
-            ArrowDataType::Utf8View,
-            self.views.into(),
-            buffers.into(),
-            validity,
-        ) {
-            Ok(arr) => StringChunked::with_chunk(name, arr).into_series(),
-            // views are made from `str`s in their buffers, so this is not reached; a column of
-            // nulls keeps the frame's shape should it ever be
-            Err(_) => Series::full_null(name, len, &DataType::String),
+        let valid: Bitmap = self.valid.into();
+        // pushed as views, not checked again: each was made from a `str` lying in its buffer
+        // (polars' `try_new` would read every string once more)
+        let mut arr = MutableBinaryViewArray::<str>::with_capacity(self.views.len());
+        for (view, ok) in self.views.into_iter().zip(valid.iter()) {
+            if ok {
+                arr.push_view(view, &buffers);
+            } else {
+                arr.push_null();
+            }
         }
+        StringChunked::with_chunk(name, arr.freeze()).into_series()
     }
 }
 
@@ -204,6 +203,8 @@ impl Texts {
 /// [`super::cats`]); a value one too many turns it into [`Texts`].
 struct Cats {
     values: Vec<String>,
+    /// Each value's length and first eight bytes, compared before its text in a scan.
+    keys: Vec<(usize, u64)>,
     /// Value → code, once there are more values than a scan is quick for.
     index: std::collections::HashMap<String, u32>,
     codes: Vec<u32>,
@@ -213,10 +214,19 @@ struct Cats {
 /// Up to this many values are found by a scan, not a hash.
 const SCANNED: usize = 8;
 
+/// A string's length and first eight bytes (zero-padded).
+fn key_of(s: &str) -> (usize, u64) {
+    let mut head = [0u8; 8];
+    let n = s.len().min(8);
+    head[..n].copy_from_slice(&s.as_bytes()[..n]);
+    (s.len(), u64::from_le_bytes(head))
+}
+
 impl Cats {
     fn new(room: usize) -> Cats {
         Cats {
             values: Vec::new(),
+            keys: Vec::new(),
             index: std::collections::HashMap::new(),
             codes: Vec::with_capacity(room),
             valid: MutableBitmap::with_capacity(room),
@@ -231,7 +241,12 @@ impl Cats {
     /// Appends `s`; `false` (and nothing appended) when it would be a value too many.
     fn push(&mut self, s: &str) -> bool {
         let found = if self.values.len() <= SCANNED {
-            self.values.iter().position(|v| v == s).map(|c| c as u32)
+            let key = key_of(s);
+            self.keys
+                .iter()
+                .zip(&self.values)
+                .position(|(k, v)| *k == key && (key.0 <= 8 || v == s))
+                .map(|c| c as u32)
         } else {
             self.index.get(s).copied()
         };
@@ -241,6 +256,7 @@ impl Cats {
             None => {
                 let c = self.values.len() as u32;
                 self.values.push(s.to_owned());
+                self.keys.push(key_of(s));
                 if self.values.len() > SCANNED {
                     if self.index.is_empty() {
                         self.index = (0u32..)
@@ -276,6 +292,7 @@ impl Cats {
     fn finish(self, name: PlSmallStr, base: ViewBase) -> Series {
         let Cats {
             values,
+            keys,
             index,
             codes,
             valid,
@@ -289,6 +306,7 @@ impl Cats {
                 valid_bits.extend_from_bitmap(&valid);
                 let back = Cats {
                     values,
+                    keys,
                     index,
                     codes,
                     valid: valid_bits,

@@ -241,8 +241,8 @@ impl Scanner<'_> {
 /// The position of the first `"`, `\` or control character at or after `from`.
 ///
 /// Most strings are short (keys, roles, ids): their end is found eight bytes at a time in a
-/// machine word. A long one is crossed [`LANES`] bytes at a time, in a loop the compiler turns
-/// into vector compares, and the chunk that holds its end is searched word by word.
+/// machine word. A long one's first quote or backslash is found by memchr's SIMD search, and
+/// the bytes before it are checked for control characters [`LANES`] at a time.
 fn special_from(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
     for _ in 0..2 {
@@ -255,27 +255,26 @@ fn special_from(b: &[u8], from: usize) -> Option<usize> {
         }
         i += 8;
     }
-    while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<LANES>) {
-        // no early exit inside the chunk: a few vector compares
-        if chunk.iter().fold(false, |any, &c| any | is_special(c)) {
-            for word in chunk.chunks_exact(8) {
-                let hits = special_bytes(u64::from_le_bytes(word.try_into().ok()?));
-                if hits != 0 {
-                    return Some(i + (hits.trailing_zeros() / 8) as usize);
-                }
-                i += 8;
-            }
+    // a long one: its first quote or backslash by the memchr crate's SIMD search (which picks
+    // the widest vectors this CPU has), then the bytes before it checked for control characters
+    let rest = b.get(i..)?;
+    let end = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+    match first_control(&rest[..end]) {
+        Some(p) => Some(i + p),
+        None => (end < rest.len()).then_some(i + end),
+    }
+}
+
+/// The position of the first byte below 0x20, [`LANES`] bytes at a time (vector compares).
+fn first_control(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    for chunk in s.chunks_exact(LANES) {
+        if chunk.iter().fold(false, |any, &c| any | (c < 0x20)) {
+            break;
         }
         i += LANES;
     }
-    b.get(i..)?
-        .iter()
-        .position(|&c| is_special(c))
-        .map(|p| i + p)
-}
-
-fn is_special(c: u8) -> bool {
-    (c == b'"') | (c == b'\\') | (c < 0x20)
+    s[i..].iter().position(|&c| c < 0x20).map(|p| i + p)
 }
 
 /// The high bit of each byte of `w` set where the byte is `"`, `\` or below 0x20; the lowest

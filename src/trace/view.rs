@@ -57,6 +57,20 @@ pub fn sorted_rows(store: &TraceStore, sort: Option<&Sort>) -> Result<Vec<u32>, 
         .df()
         .column(name)
         .map_err(|_| ViewError::NoColumn(name.to_owned()))?;
+    // text points into the dump's text (views): compacted first, the sort's comparisons read
+    // a few megabytes in order instead of jumping about a gigabyte (893 ms -> 240 ms at 1 M)
+    let compact;
+    let col = match col.str() {
+        Ok(ca) => {
+            compact = StringChunked::from_chunk_iter(
+                ca.name().clone(),
+                ca.downcast_iter().map(|arr| arr.clone().gc()),
+            )
+            .into_column();
+            &compact
+        }
+        Err(_) => col,
+    };
     let idx = col.arg_sort(SortOptions {
         descending: sort.descending,
         nulls_last: true,
