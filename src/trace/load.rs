@@ -363,12 +363,7 @@ impl Prepared {
                 &mut skipped,
                 &mut skipped_count,
             )?;
-            // one file (the usual case) keeps its vector: no copy of a million records
-            if spans.is_empty() {
-                spans = found;
-            } else {
-                spans.extend(found);
-            }
+            append_records(&mut spans, found);
             files.push(source.name);
             batches.push(source.batch);
             ranges.push(base..text.len());
@@ -452,6 +447,19 @@ impl Prepared {
         out
     }
 
+    /// Why record `s` was skipped, with its file and line.
+    fn skipped(&self, s: &RecordSpan, e: &serde_json::Error) -> Skipped {
+        Skipped {
+            file: self
+                .files
+                .get(usize::from(s.file))
+                .cloned()
+                .unwrap_or_default(),
+            line: s.line + u32::try_from(e.line().saturating_sub(1)).unwrap_or(0),
+            reason: reason_of(e),
+        }
+    }
+
     /// Parses records into a chunk; `all_metadata`: every record gets its metadata row, even a
     /// span that is not a root.
     fn parse_spans(
@@ -495,15 +503,7 @@ impl Prepared {
                 Err(e) => {
                     out.skipped_count += 1;
                     if out.skipped.len() < MAX_SKIPPED_KEPT {
-                        out.skipped.push(Skipped {
-                            file: self
-                                .files
-                                .get(usize::from(s.file))
-                                .cloned()
-                                .unwrap_or_default(),
-                            line: s.line + u32::try_from(e.line().saturating_sub(1)).unwrap_or(0),
-                            reason: reason_of(&e),
-                        });
+                        out.skipped.push(self.skipped(s, &e));
                     }
                     s.skip();
                     continue;
@@ -578,6 +578,16 @@ impl Prepared {
             .fetch_add((count % 4096) as u64, Ordering::Relaxed);
         out.seal();
         Ok(out)
+    }
+}
+
+/// Appends one file's records; the first file (often the only one) keeps its vector: no copy of
+/// a million records.
+fn append_records(all: &mut Vec<RecordSpan>, found: Vec<RecordSpan>) {
+    if all.is_empty() {
+        *all = found;
+    } else {
+        all.extend(found);
     }
 }
 
