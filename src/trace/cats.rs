@@ -12,6 +12,10 @@ use polars::prelude::*;
 /// A chunk dictionary-encodes a text column while it has at most this many distinct values.
 pub const MAX_VALUES: usize = 256;
 
+/// ... and no value longer than this: a long value repeated on every row (a tool schema, a
+/// prompt) would be compared in full on every row; as a view into the text it costs nothing.
+pub const MAX_LEN: usize = 64;
+
 /// Only chunks of at least this many rows dictionary-encode: a small dump's columns stay text.
 pub const MIN_ROWS: usize = 16 * 1024;
 

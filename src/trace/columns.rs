@@ -238,8 +238,12 @@ impl Cats {
         self.valid.push(false);
     }
 
-    /// Appends `s`; `false` (and nothing appended) when it would be a value too many.
+    /// Appends `s`; `false` (and nothing appended) when it would be a value too many, or one too
+    /// long.
     fn push(&mut self, s: &str) -> bool {
+        if s.len() > super::cats::MAX_LEN {
+            return false;
+        }
         let found = if self.values.len() <= SCANNED {
             let key = key_of(s);
             self.keys
@@ -574,7 +578,7 @@ mod tests {
     }
 
     /// A large chunk's few-valued text is categories (natively), read back as the same text;
-    /// one value too many turns it into text, nulls and numbers kept in their rows.
+    /// one value too many, or too long, turns it into text, nulls and numbers kept in their rows.
     #[test]
     fn few_values_are_categories_until_one_too_many() {
         // the browser has no categories: a small column there, read back as text alike
@@ -593,14 +597,20 @@ mod tests {
             1 => None,
             _ => Some("7".to_owned()),
         };
-        for extra in [0, super::super::cats::MAX_VALUES + 1] {
+        let long = "x".repeat(super::super::cats::MAX_LEN + 1);
+        for extra in [0, super::super::cats::MAX_VALUES + 1, 1] {
             let mut b = ColumnBuilder::with_rows(rows, ViewBase::default());
             b.set(0, Cell::Text("first".into()));
             for i in 1..rows {
                 b.set(i, value(i));
             }
+            // a value too many, or (one extra row) a value too long
+            let new_value = |k: usize| match extra {
+                1 => long.clone(),
+                _ => format!("new value {k}"),
+            };
             for k in 0..extra {
-                b.set(rows + k, Cell::Text(format!("new value {k}").into()));
+                b.set(rows + k, Cell::Text(new_value(k).into()));
             }
             let s = b.finish("c", rows + extra);
             if cfg!(not(target_arch = "wasm32")) {
@@ -618,7 +628,7 @@ mod tests {
                 assert_eq!(*v, want(i), "row {i}");
             }
             for k in 0..extra {
-                assert_eq!(got[rows + k], Some(format!("new value {k}")));
+                assert_eq!(got[rows + k], Some(new_value(k)));
             }
         }
     }
