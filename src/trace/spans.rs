@@ -419,6 +419,15 @@ pub const DERIVED: [&str; 8] = [
     "trace_cost",
 ];
 
+/// A JSON string's value (`None` if `raw` is not one); one without escapes is its text between
+/// the quotes, with no parser.
+fn json_string(raw: &str) -> Option<String> {
+    match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) if !inner.contains(['\\', '"']) => Some(inner.to_owned()),
+        _ => serde_json::from_str::<String>(raw).ok(),
+    }
+}
+
 fn raw_text(text: &str, s: Span) -> &str {
     let a = usize::try_from(s.start).unwrap_or(usize::MAX);
     text.get(a..a.saturating_add(s.len as usize)).unwrap_or("")
@@ -474,7 +483,7 @@ pub fn group(
         ids.push(match f0.key {
             Some(k) => {
                 let raw = raw_text(text, k);
-                serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned())
+                json_string(raw).unwrap_or_else(|| raw.to_owned())
             }
             None => {
                 let r = spans[first[t] as usize].record();
@@ -641,7 +650,7 @@ impl Derived {
                     seen_models.push(f.model_hash);
                     true
                 }
-                && let Ok(name) = serde_json::from_str::<String>(raw_text(text, m))
+                && let Some(name) = json_string(raw_text(text, m))
                 && !name.is_empty()
                 && !models.contains(&name)
             {
@@ -673,5 +682,28 @@ impl Derived {
             Column::new(tokens.into(), self.tokens),
             Column::new(cost.into(), self.cost),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_string;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// A JSON string's value, with or without escapes; anything else is not one.
+    #[test]
+    fn json_strings_read_with_and_without_escapes() {
+        assert_eq!(json_string(r#""gpt-4o""#).as_deref(), Some("gpt-4o"));
+        assert_eq!(json_string(r#""""#).as_deref(), Some(""));
+        assert_eq!(json_string(r#""a\nb""#).as_deref(), Some("a\nb"));
+        assert_eq!(
+            json_string(r#""say \"hi\"""#).as_deref(),
+            Some("say \"hi\"")
+        );
+        assert_eq!(json_string(r#""\u00e9t\u00e9""#).as_deref(), Some("été"));
+        assert_eq!(json_string("42"), None);
+        assert_eq!(json_string(r#""open"#), None);
+        assert_eq!(json_string("\""), None);
     }
 }

@@ -15,15 +15,21 @@ use super::{ChunkOut, LoadError, Loaded, MAX_SKIPPED_KEPT, Prepared, Progress, p
 
 impl Prepared {
     /// Merges parsed chunks (in record order) into the trace store.
-    pub fn finish(mut self, chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
+    pub fn finish(mut self, mut chunks: Vec<ChunkOut>) -> Result<Loaded, LoadError> {
         let mut skipped = std::mem::take(&mut self.skipped);
         let mut skipped_count = self.skipped_count;
         // the records the split found, filled in by the parse; those that did not parse go
         let mut records = std::mem::take(&mut self.records);
         records.retain(|r| !r.is_skipped());
         let grouping = self.grouping.is_some();
-        let mut facts = Vec::with_capacity(if grouping { records.capacity() } else { 0 });
-        let mut meta_of: Vec<u32> = Vec::with_capacity(facts.capacity());
+        // the first chunk's span facts grow in place (a large block is remapped, not copied): a
+        // new vector for all of them would copy them all and hold them twice
+        let mut facts = chunks
+            .first_mut()
+            .map(|c| std::mem::take(&mut c.facts))
+            .unwrap_or_default();
+        facts.reserve_exact(chunks.iter().map(|c| c.facts.len()).sum());
+        let mut meta_of: Vec<u32> = Vec::with_capacity(if grouping { records.len() } else { 0 });
         let mut heights: Vec<usize> = Vec::with_capacity(chunks.len() + 1);
         let mut parts: Vec<Vec<(String, Series)>> = Vec::with_capacity(chunks.len() + 1);
         for mut c in chunks {
