@@ -50,27 +50,27 @@ pub fn series(
     Ok(Categorical32Chunked::from_cats_and_dtype(phys, dtype).into_series())
 }
 
-/// Without categories (the browser): the same values as plain text.
+/// Without categories (the browser): the codes come back, and the builder makes text of them.
 #[cfg(target_arch = "wasm32")]
-#[allow(clippy::needless_pass_by_value)] // the native signature
 pub fn series(
-    name: PlSmallStr,
-    values: &[String],
+    _name: PlSmallStr,
+    _values: &[String],
     codes: Vec<u32>,
-    valid: Option<polars_arrow::bitmap::Bitmap>,
+    _valid: Option<polars_arrow::bitmap::Bitmap>,
 ) -> Result<Series, Vec<u32>> {
-    let valid: Vec<bool> = match valid {
-        Some(b) => b.iter().collect(),
-        None => vec![true; codes.len()],
-    };
-    let texts: Vec<Option<&str>> = codes
-        .iter()
-        .zip(valid)
-        .map(|(&c, ok)| ok.then(|| values.get(c as usize).map_or("", String::as_str)))
-        .collect();
-    Ok(StringChunked::from_iter(texts)
-        .with_name(name)
-        .into_series())
+    Err(codes)
+}
+
+/// Every row's text of a text column, plain or categories; `None` for any other column.
+pub fn texts(col: &Column) -> Option<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+    if let Ok(ca) = col.str() {
+        return Some(Box::new(ca.iter()));
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Ok(ca) = col.cat32() {
+        return Some(Box::new(ca.iter_str()));
+    }
+    None
 }
 
 /// Whether a column holds categories.
@@ -114,20 +114,6 @@ impl CatText {
     #[cfg(target_arch = "wasm32")]
     pub fn get(&self, _row: usize) -> Option<&str> {
         None
-    }
-
-    /// Every row's text, in order.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
-        self.phys
-            .iter()
-            .map(|c| c.and_then(|c| self.mapping.cat_to_str(c)))
-    }
-
-    /// Nothing, without categories.
-    #[cfg(target_arch = "wasm32")]
-    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
-        std::iter::empty()
     }
 }
 

@@ -59,6 +59,17 @@ impl<'a> Cell<'a> {
             JsonKind::Array | JsonKind::Object => Cell::Text(Cow::Borrowed(text)),
         }
     }
+
+    /// The cell as text, in a text column (a number keeps its original digits).
+    fn as_text(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Text(t) => Cow::Borrowed(t.as_ref()),
+            Cell::Bool(v) => Cow::Borrowed(if *v { "true" } else { "false" }),
+            Cell::Int(i) => Cow::Owned(i.to_string()),
+            Cell::Float(_, raw) => Cow::Borrowed(*raw),
+            Cell::Null => Cow::Borrowed(""),
+        }
+    }
 }
 
 /// The kind a column has reached.
@@ -115,7 +126,6 @@ impl<T: Default> Nullable<T> {
 
     fn iter(self) -> impl Iterator<Item = Option<T>> {
         let valid: Bitmap = self.valid.into();
-        let valid: Vec<bool> = valid.iter().collect();
         self.values
             .into_iter()
             .zip(valid)
@@ -281,44 +291,37 @@ impl Cats {
 
     /// The same rows as views, each distinct value copied once.
     fn into_texts(self, base: ViewBase, room: usize) -> Texts {
-        let mut t = Texts::new(base, room.max(self.codes.len()));
-        let views: Vec<View> = self.values.iter().map(|v| t.view_of(v)).collect();
-        let valid: Bitmap = self.valid.into();
-        for (code, ok) in self.codes.into_iter().zip(valid.iter()) {
-            match views.get(code as usize) {
-                Some(&v) if ok => t.push_view(v),
-                _ => t.push_null(),
-            }
-        }
-        t
+        texts_of(&self.values, self.codes, &self.valid.into(), base, room)
     }
 
     fn finish(self, name: PlSmallStr, base: ViewBase) -> Series {
-        let Cats {
-            values,
-            keys,
-            index,
-            codes,
-            valid,
-        } = self;
-        let valid: Bitmap = valid.into();
-        let optional = (valid.unset_bits() > 0).then(|| valid.clone());
-        match super::cats::series(name.clone(), &values, codes, optional) {
+        let valid: Bitmap = self.valid.into();
+        let nulls = (valid.unset_bits() > 0).then(|| valid.clone());
+        match super::cats::series(name.clone(), &self.values, self.codes, nulls) {
             Ok(s) => s,
-            Err(codes) => {
-                let mut valid_bits = MutableBitmap::with_capacity(valid.len());
-                valid_bits.extend_from_bitmap(&valid);
-                let back = Cats {
-                    values,
-                    keys,
-                    index,
-                    codes,
-                    valid: valid_bits,
-                };
-                back.into_texts(base, 0).finish(name)
-            }
+            // no categories here: text, as when a value is one too many
+            Err(codes) => texts_of(&self.values, codes, &valid, base, 0).finish(name),
         }
     }
+}
+
+/// Rows of `codes` into `values` (`valid` marks nulls) as views, each distinct value copied once.
+fn texts_of(
+    values: &[String],
+    codes: Vec<u32>,
+    valid: &Bitmap,
+    base: ViewBase,
+    room: usize,
+) -> Texts {
+    let mut t = Texts::new(base, room.max(codes.len()));
+    let views: Vec<View> = values.iter().map(|v| t.view_of(v)).collect();
+    for (code, ok) in codes.into_iter().zip(valid.iter()) {
+        match views.get(code as usize) {
+            Some(&v) if ok => t.push_view(v),
+            _ => t.push_null(),
+        }
+    }
+    t
 }
 
 #[derive(Default)]
@@ -461,14 +464,7 @@ impl ColumnBuilder {
             self.widen(target);
         }
         if let Data::Cats(c) = &mut self.data {
-            let text: Cow<'_, str> = match &cell {
-                Cell::Text(t) => Cow::Borrowed(t.as_ref()),
-                Cell::Bool(v) => Cow::Borrowed(if *v { "true" } else { "false" }),
-                Cell::Int(i) => Cow::Owned(i.to_string()),
-                Cell::Float(_, raw) => Cow::Borrowed(*raw),
-                Cell::Null => Cow::Borrowed(""),
-            };
-            if c.push(&text) {
+            if c.push(&cell.as_text()) {
                 self.len += 1;
                 return;
             }
@@ -482,13 +478,7 @@ impl ColumnBuilder {
             (Data::Int(v), Cell::Int(i)) => v.push(Some(i)),
             (Data::Float(v), Cell::Int(i)) => v.push(Some(i as f64)),
             (Data::Float(v), Cell::Float(f, _)) => v.push(Some(f)),
-            (Data::Text(b), cell) => match cell {
-                Cell::Text(t) => b.push(&t),
-                Cell::Bool(v) => b.push(if v { "true" } else { "false" }),
-                Cell::Int(i) => b.push(&i.to_string()),
-                Cell::Float(_, raw) => b.push(raw),
-                Cell::Null => b.push(""),
-            },
+            (Data::Text(b), cell) => b.push(&cell.as_text()),
             _ => {
                 // unreachable after widening; keep the column aligned regardless
                 self.push_null();

@@ -580,15 +580,8 @@ pub fn facet_mask(store: &TraceStore, column: &str, facet: &Facet) -> Vec<bool> 
         (facet.include.is_empty() || facet.include.iter().any(|i| i == v))
             && !facet.exclude.iter().any(|e| e == v)
     };
-    if let Ok(col) = store.df().column(column)
-        && let Ok(ca) = col.str()
-    {
-        return ca.iter().map(|v| pass(v.unwrap_or("null"))).collect();
-    }
-    if let Ok(col) = store.df().column(column)
-        && let Some(cats) = super::cats::CatText::of(col)
-    {
-        return cats.iter().map(|v| pass(v.unwrap_or("null"))).collect();
+    if let Some(texts) = store.df().column(column).ok().and_then(super::cats::texts) {
+        return texts.map(|v| pass(v.unwrap_or("null"))).collect();
     }
     let Some(i) = store.column_index(column) else {
         return vec![true; store.len()];
@@ -606,11 +599,11 @@ pub fn facet_counts(
 ) -> Vec<(String, usize)> {
     let keep = |r: usize| mask.is_none_or(|m| m.get(r).copied().unwrap_or(false));
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    // text (plain or categories): count borrowed values, allocate once per distinct value
-    let mut count_texts = |values: &mut dyn Iterator<Item = Option<&str>>| {
+    if let Some(texts) = store.df().column(column).ok().and_then(super::cats::texts) {
+        // text (plain or categories): count borrowed values, allocate once per distinct value
         let mut borrowed: std::collections::HashMap<Option<&str>, usize> =
             std::collections::HashMap::new();
-        for (r, v) in values.enumerate() {
+        for (r, v) in texts.enumerate() {
             if keep(r) {
                 *borrowed.entry(v).or_insert(0) += 1;
             }
@@ -618,12 +611,6 @@ pub fn facet_counts(
         for (v, n) in borrowed {
             counts.insert(v.unwrap_or("null").to_owned(), n);
         }
-    };
-    let col = store.df().column(column).ok();
-    if let Some(ca) = col.and_then(|c| c.str().ok()) {
-        count_texts(&mut ca.iter());
-    } else if let Some(cats) = col.and_then(super::cats::CatText::of) {
-        count_texts(&mut cats.iter());
     } else if let Some(texts) = column_texts(store, column) {
         for (r, v) in texts.into_iter().enumerate() {
             if keep(r) {
@@ -652,13 +639,9 @@ pub fn facet_columns(store: &TraceStore, max_values: usize) -> Vec<String> {
                 return false;
             }
             // free text (an expert's notes) is read, not counted: no long or multi-line values
-            let short = |v: &str| v.len() <= FACET_VALUE_CHARS && !v.contains('\n');
-            match super::cats::CatText::of(col) {
-                Some(cats) => cats.iter().flatten().all(short),
-                None => col
-                    .str()
-                    .map_or(true, |s| s.into_iter().flatten().all(short)),
-            }
+            super::cats::texts(col).is_none_or(|mut texts| {
+                texts.all(|v| v.is_none_or(|v| v.len() <= FACET_VALUE_CHARS && !v.contains('\n')))
+            })
         })
         .map(|c| c.name.clone())
         .collect()

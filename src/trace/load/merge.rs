@@ -125,13 +125,7 @@ impl Prepared {
             .iter()
             .enumerate()
             .filter(|(_, m)| **m == u32::MAX)
-            .map(|(t, _)| {
-                let r = grouped.index.spans[grouped.roots[t] as usize];
-                (
-                    t,
-                    RecordSpan::new(r.record().start, r.record().len, r.line, r.file),
-                )
-            })
+            .map(|(t, _)| (t, grouped.index.spans[grouped.roots[t] as usize]))
             .collect();
         if !late.is_empty() {
             let mut spans: Vec<RecordSpan> = late.iter().map(|(_, s)| *s).collect();
@@ -166,12 +160,11 @@ impl Prepared {
             parts.into_iter().map(|p| p.into_iter().collect()).collect();
         let mut columns: Vec<Column> = Vec::with_capacity(order.len());
         for name in &order {
-            let kind = parts
+            let present: Vec<&Series> = parts.iter().filter_map(|p| p.get(name)).collect();
+            let kind = present
                 .iter()
-                .filter_map(|p| p.get(name))
                 .fold(Kind::Null, |k, s| unify(k, kind_of_series(s)));
             // categories stay categories when every chunk made them; mixed, all become text
-            let present: Vec<&Series> = parts.iter().filter_map(|p| p.get(name)).collect();
             let dtype = match present.first() {
                 Some(first)
                     if cats::is_cat(first.dtype())
